@@ -1,0 +1,125 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// idempotencyNamespace scopes the UUIDs derived from Idempotency-Key headers.
+var idempotencyNamespace = uuid.MustParse("6f1c1a52-8d53-4d1e-9f3e-2a7a4e0c9b11")
+
+// interventionKey returns the stable key of a new intervention: derived from the caller and its
+// Idempotency-Key (so a retried create reaches the same workflow), or random.
+func interventionKey(r *http.Request, p domain.Principal) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return uuid.NewString(), nil
+	}
+	if len(k) > 255 || strings.IndexFunc(k, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "1 à 255 caractères imprimables"}}}
+	}
+	return uuid.NewSHA1(idempotencyNamespace, []byte(strconv.FormatInt(p.UserID, 10)+":"+k)).String(), nil
+}
+
+// createInterventionRequest is the seed's create payload; the creator comes from the token.
+type createInterventionRequest struct {
+	Titre            string                  `json:"titre"`
+	Description      string                  `json:"description"`
+	TypeIntervention domain.TypeIntervention `json:"type_intervention"`
+	Priorite         domain.Priorite         `json:"priorite"`
+	Urgence          bool                    `json:"urgence"`
+	DateLimite       *time.Time              `json:"date_limite"`
+	EquipementID     int64                   `json:"equipement_id"`
+	CreateurID       *int64                  `json:"-"`
+}
+
+// createIntervention starts the intervention's workflow with Update-With-Start: the update
+// returns once the workflow's activity has written the row, so the answer is the stored row.
+func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	var req createInterventionRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n := domain.NewIntervention(req)
+	n.Normalize()
+	if err := n.Validate(time.Now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	eq, err := s.store.GetEquipement(r.Context(), n.EquipementID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "équipement introuvable"}}})
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	case eq.Statut == domain.EquipementRetire:
+		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "équipement retiré du service"}}})
+		return
+	}
+	n.CreateurID = &p.UserID
+	key, err := interventionKey(r, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wfID := workflows.InterventionWorkflowID(key)
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                s.cfg.Temporal.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
+	handle, err := s.temporal.UpdateWithStartWorkflow(r.Context(), client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:     wfID + "/create",
+			UpdateName:   workflows.UpdateCreate,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var row domain.Intervention
+	if err := handle.Get(r.Context(), &row); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	detail, err := s.store.GetInterventionDetail(r.Context(), p, row.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/interventions/"+strconv.FormatInt(row.ID, 10))
+	writeJSON(w, http.StatusCreated, detail)
+}
+
+func (s *Server) getIntervention(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.store.GetInterventionDetail(r.Context(), principalFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}

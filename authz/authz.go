@@ -1,0 +1,86 @@
+// Package authz decides what a caller may do: the Casbin enforcer over casbin/model.conf and
+// casbin/policy.csv, and the route permissions declared where routes are registered. Ownership
+// ("*_own" permissions) is enforced by storage queries, not here.
+package authz
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	casbinlib "github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	stringadapter "github.com/casbin/casbin/v2/persist/string-adapter"
+
+	"github.com/mifmaroc/mif/casbin"
+	"github.com/mifmaroc/mif/domain"
+)
+
+// Permission is "object:action", e.g. "interventions:create".
+type Permission string
+
+// Split returns the object and action of p.
+func (p Permission) Split() (obj, act string) {
+	obj, act, _ = strings.Cut(string(p), ":")
+	return obj, act
+}
+
+// Authorizer answers "may this role do that?". It is safe for concurrent use; the policy can be
+// swapped at run time (hot reload).
+type Authorizer struct {
+	mu       sync.RWMutex
+	enforcer *casbinlib.SyncedEnforcer
+}
+
+// New builds an Authorizer from model and policy text.
+func New(modelText, policyText string) (*Authorizer, error) {
+	e, err := newEnforcer(modelText, policyText)
+	if err != nil {
+		return nil, err
+	}
+	return &Authorizer{enforcer: e}, nil
+}
+
+// NewDefault builds an Authorizer from the embedded casbin/ files.
+func NewDefault() (*Authorizer, error) { return New(casbin.Model, casbin.Policy) }
+
+func newEnforcer(modelText, policyText string) (*casbinlib.SyncedEnforcer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("authz: model: %w", err)
+	}
+	e, err := casbinlib.NewSyncedEnforcer(m, stringadapter.NewAdapter(policyText))
+	if err != nil {
+		return nil, fmt.Errorf("authz: policy: %w", err)
+	}
+	return e, nil
+}
+
+// Allowed reports whether role may perform perm. A "read" is also allowed by "read_own": the
+// storage layer then restricts the rows to the caller's own.
+func (a *Authorizer) Allowed(role domain.Role, perm Permission) bool {
+	obj, act := perm.Split()
+	a.mu.RLock()
+	e := a.enforcer
+	a.mu.RUnlock()
+	if ok, err := e.Enforce(string(role), obj, act); err == nil && ok {
+		return true
+	}
+	if act == "read" {
+		ok, err := e.Enforce(string(role), obj, "read_own")
+		return err == nil && ok
+	}
+	return false
+}
+
+// Replace swaps the policy for a new one; on error the current policy stays in force.
+func (a *Authorizer) Replace(modelText, policyText string) error {
+	e, err := newEnforcer(modelText, policyText)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.enforcer = e
+	a.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mifmaroc/mif/activities"
+	"github.com/mifmaroc/mif/api"
+	"github.com/mifmaroc/mif/authn"
+	"github.com/mifmaroc/mif/authz"
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/demo"
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/logging"
+	"github.com/mifmaroc/mif/migrations"
+	"github.com/mifmaroc/mif/orchestration"
+	"github.com/mifmaroc/mif/storage"
+)
+
+// app holds the dependencies built once at start-up and passed down.
+type app struct {
+	mode     config.Mode
+	cfg      *config.Config
+	log      *zap.Logger
+	store    *storage.Store
+	temporal client.Client
+}
+
+// newApp loads the configuration, opens the database, migrates it (under goose's lock, so that
+// replicas starting together are safe) and creates the bootstrap administrator when asked.
+func newApp(ctx context.Context, mode config.Mode) (*app, error) {
+	cfg, err := config.FromEnv(mode)
+	if err != nil {
+		return nil, err
+	}
+	log, err := logging.New(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, err
+	}
+	if mode == config.ModeDev {
+		created, err := storage.EnsureDatabase(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("database created")
+		}
+	}
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{mode: mode, cfg: cfg, log: log, store: storage.New(db)}
+	if err := migrations.Up(ctx, db.DB); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.bootstrapAdmin(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.temporal != nil {
+		a.temporal.Close()
+	}
+	_ = a.store.DB().Close()
+	_ = a.log.Sync()
+}
+
+// bootstrapAdmin creates the first administrator of a fresh installation from
+// MIF_BOOTSTRAP_ADMIN_EMAIL / MIF_BOOTSTRAP_ADMIN_PASSWORD; an existing account is left as it is.
+func (a *app) bootstrapAdmin(ctx context.Context) error {
+	email := a.cfg.BootstrapAdminEmail
+	if email == "" {
+		return nil
+	}
+	if _, err := a.store.GetUserByLogin(ctx, email); err == nil {
+		return nil
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	if err := authn.ValidatePassword(a.cfg.BootstrapAdminPassword, email); err != nil {
+		return fmt.Errorf("MIF_BOOTSTRAP_ADMIN_PASSWORD: %w", err)
+	}
+	hash, err := authn.HashPassword(a.cfg.BootstrapAdminPassword)
+	if err != nil {
+		return err
+	}
+	_, err = a.store.CreateUser(ctx, storage.NewUser{Email: email, PasswordHash: &hash, Nom: "Administrateur", Role: domain.RoleAdmin}, nil)
+	if err != nil && !errors.Is(err, domain.ErrConflict) { // another replica created it meanwhile
+		return err
+	}
+	a.log.Info("bootstrap administrator created", zap.String("email", email))
+	return nil
+}
+
+func (a *app) dialTemporal(ctx context.Context) error {
+	c, err := orchestration.Dial(ctx, a.cfg.Temporal, a.log)
+	if err != nil {
+		return err
+	}
+	a.temporal = c
+	return nil
+}
+
+// apiServer builds the HTTP server with bounded timeouts.
+func (a *app) apiServer() (*http.Server, error) {
+	keyPath := ""
+	if a.mode == config.ModeDev {
+		keyPath = filepath.Join(a.cfg.DataDir, "jwt-private.pem")
+	}
+	tokens, err := authn.NewTokens(a.cfg.JWT, keyPath)
+	if err != nil {
+		return nil, err
+	}
+	az, err := authz.NewDefault()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Temporal: a.temporal, Tokens: tokens, Authz: az, Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Server{
+		Addr:              a.cfg.HTTPAddr,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
+	}, nil
+}
+
+// serveHTTP runs srv until ctx is cancelled, then shuts it down within the configured deadline.
+func (a *app) serveHTTP(ctx context.Context, srv *http.Server) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server on %s: %w", srv.Addr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+// runComponents runs the API and/or the worker until ctx is cancelled or one of them fails.
+func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if withAPI {
+		srv, err := a.apiServer()
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return a.serveHTTP(ctx, srv) })
+		a.log.Info("API listening", zap.String("addr", a.cfg.HTTPAddr))
+	}
+	if withWorker {
+		w := orchestration.NewWorker(a.temporal, a.cfg.Temporal.TaskQueue, &activities.Activities{Store: a.store, Log: a.log})
+		g.Go(func() error { return orchestration.RunWorker(ctx, w) })
+		a.log.Info("worker started", zap.String("task_queue", a.cfg.Temporal.TaskQueue))
+	}
+	return g.Wait()
+}
+
+func runServe(ctx context.Context, withAPI, withWorker bool) error {
+	a, err := newApp(ctx, config.ModeProd)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.dialTemporal(ctx); err != nil {
+		return err
+	}
+	return a.runComponents(ctx, withAPI, withWorker)
+}
+
+func runMigrate(ctx context.Context, args []string, out io.Writer) error {
+	// Migrating needs only the database: the dev rules keep it from demanding a JWT key.
+	cfg, err := config.FromEnv(config.ModeDev)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cmd := "up"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "up":
+		err = migrations.Up(ctx, db.DB)
+	case "down":
+		err = migrations.Down(ctx, db.DB)
+	case "reset":
+		err = migrations.Reset(ctx, db.DB)
+	case "status":
+		return migrations.Status(ctx, db.DB, out)
+	default:
+		return fmt.Errorf("migrate: unknown action %q (up, down, status, reset)", cmd)
+	}
+	if err != nil {
+		return err
+	}
+	return migrations.Status(ctx, db.DB, out)
+}
+
+func runSeed(ctx context.Context, out io.Writer) error {
+	a, err := newApp(ctx, config.ModeDev)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := demo.Seed(ctx, a.store); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "demo data loaded; accounts (password "+demo.Password+"):")
+	for _, acc := range demo.Accounts() {
+		fmt.Fprintf(out, "  %-28s %s\n", acc.Email, acc.Role)
+	}
+	return nil
+}

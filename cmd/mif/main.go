@@ -1,0 +1,70 @@
+// Command mif is the whole platform in one binary:
+//
+//	mif dev                   everything on one machine (Temporal dev server, API, worker, demo data)
+//	mif serve                 API and worker
+//	mif api                   API only
+//	mif worker                Temporal worker only
+//	mif migrate up|down|status|reset
+//	mif seed                  load the demo data set (idempotent)
+//
+// Configuration comes from environment variables (see the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: mif <command>
+
+commands:
+  dev                 run the whole platform locally (Temporal dev server, API, worker, demo data)
+  serve               run the API and the worker
+  api                 run the API only
+  worker              run the Temporal worker only
+  migrate up|down|status|reset
+                      apply, roll back one, list, or roll back every migration
+  seed                load the demo data set (idempotent)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "mif:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("unknown command (mif help lists them)")
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, out)
+	case "serve":
+		return runServe(ctx, true, true)
+	case "api":
+		return runServe(ctx, true, false)
+	case "worker":
+		return runServe(ctx, false, true)
+	case "migrate":
+		return runMigrate(ctx, args[1:], out)
+	case "seed":
+		return runSeed(ctx, out)
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	fmt.Fprint(out, usage)
+	return errUsage
+}

@@ -1,0 +1,390 @@
+// Package apitest runs the whole platform in-process for API tests: a fresh PostgreSQL database
+// (cloned from the migrated template) with the demo data set, a real Temporal dev server shared by
+// the test binary, a worker on a private task queue, and the HTTP server. Every response that a
+// test reads is validated against the OpenAPI document.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/mifmaroc/mif/activities"
+	"github.com/mifmaroc/mif/api"
+	"github.com/mifmaroc/mif/authn"
+	"github.com/mifmaroc/mif/authz"
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/demo"
+	"github.com/mifmaroc/mif/devenv"
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/orchestration"
+	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// Env is one running platform.
+type Env struct {
+	URL      string
+	Config   *config.Config
+	Store    *storage.Store
+	Temporal client.Client
+	Server   *api.Server
+	Tokens   *authn.Tokens
+	Log      *zap.Logger
+
+	t      testing.TB
+	router routers.Router
+	users  map[string]domain.User
+}
+
+// Option adjusts an Env before it starts.
+type Option func(*envOptions)
+
+type envOptions struct {
+	env        map[string]string
+	noWorker   bool
+	activities func(*activities.Activities)
+}
+
+// WithEnv sets configuration variables (as the environment would).
+func WithEnv(k, v string) Option { return func(o *envOptions) { o.env[k] = v } }
+
+// WithoutWorker starts no worker (to test what happens while workers are down).
+func WithoutWorker() Option { return func(o *envOptions) { o.noWorker = true } }
+
+// WithActivities lets a test change the activities' dependencies before the worker starts.
+func WithActivities(f func(*activities.Activities)) Option {
+	return func(o *envOptions) { o.activities = f }
+}
+
+// New starts a platform for t; everything is stopped and dropped when t ends.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	o := envOptions{env: map[string]string{
+		"MIF_JWT_ALGORITHM": "HS256",
+		"MIF_JWT_SECRET":    "test-secret-test-secret-test-secret-0123",
+		"MIF_LOG_LEVEL":     "warn",
+	}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dbURL := testdb.NewURL(t)
+	o.env["DATABASE_URL"] = dbURL
+	o.env["TEMPORAL_ADDRESS"] = sharedTemporal(t)
+	o.env["MIF_TEMPORAL_TASK_QUEUE"] = "test-" + uuid.NewString()
+	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) { v, ok := o.env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("apitest: config: %v", err)
+	}
+	ctx := context.Background()
+	db, err := storage.Open(ctx, cfg.DatabaseURL, 10)
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	store := storage.New(db)
+	if err := demo.Seed(ctx, store); err != nil {
+		t.Fatalf("apitest: demo data: %v", err)
+	}
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+
+	tc, err := orchestration.Dial(ctx, cfg.Temporal, log)
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	t.Cleanup(tc.Close)
+	if !o.noWorker {
+		acts := &activities.Activities{Store: store, Log: log}
+		if o.activities != nil {
+			o.activities(acts)
+		}
+		w := orchestration.NewWorker(tc, cfg.Temporal.TaskQueue, acts)
+		if err := w.Start(); err != nil {
+			t.Fatalf("apitest: worker: %v", err)
+		}
+		t.Cleanup(w.Stop)
+	}
+
+	tokens, err := authn.NewTokens(cfg.JWT, "")
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	az, err := authz.NewDefault()
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	srv, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Tokens: tokens, Authz: az, Log: log})
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+
+	doc, err := api.OpenAPI()
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: hs.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("apitest: openapi router: %v", err)
+	}
+	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log,
+		t: t, router: router, users: map[string]domain.User{}}
+	return e
+}
+
+// NewWorker starts another worker on the Env's task queue (e.g. after a simulated crash).
+func (e *Env) NewWorker(t testing.TB) worker.Worker {
+	w := orchestration.NewWorker(e.Temporal, e.Config.Temporal.TaskQueue, &activities.Activities{Store: e.Store, Log: e.Log})
+	if err := w.Start(); err != nil {
+		t.Fatalf("apitest: worker: %v", err)
+	}
+	return w
+}
+
+// User returns a demo account by e-mail.
+func (e *Env) User(email string) domain.User {
+	e.t.Helper()
+	if u, ok := e.users[email]; ok {
+		return u
+	}
+	u, err := e.Store.GetUserByLogin(context.Background(), email)
+	if err != nil {
+		e.t.Fatalf("apitest: user %s: %v", email, err)
+	}
+	e.users[email] = u
+	return u
+}
+
+// Token issues an access token for a demo account without going through login (login has its
+// own tests; bcrypt under the race detector would dominate every test's time).
+func (e *Env) Token(email string) string {
+	e.t.Helper()
+	tok, err := e.Tokens.Issue(e.User(email))
+	if err != nil {
+		e.t.Fatalf("apitest: token: %v", err)
+	}
+	return tok
+}
+
+// Demo accounts, one per role.
+const (
+	Admin       = "admin@mif.ma"
+	Responsable = "responsable@mif.ma"
+	Technicien  = "technicien@mif.ma"
+	Technicien2 = "technicien2@mif.ma"
+	Client      = "client@cimatlas.ma"
+	Client2     = "client@laiteriesouss.ma"
+)
+
+// Response is an HTTP answer already validated against the OpenAPI document.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("apitest: decode %s: %v", r.Body, err)
+	}
+}
+
+// Problem decodes a problem+json body.
+func (r *Response) Problem(t testing.TB) api.Problem {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("apitest: want problem+json, got %q: %s", ct, r.Body)
+	}
+	var p api.Problem
+	r.JSON(t, &p)
+	return p
+}
+
+// Request is an HTTP request to send.
+type Request struct {
+	Method  string
+	Path    string
+	Token   string
+	Body    any // marshalled to JSON unless it is a []byte or io.Reader
+	Header  map[string]string
+	NoCheck bool // skip OpenAPI validation (only for deliberately undocumented answers)
+}
+
+// Do sends req and validates the answer against the OpenAPI document.
+func (e *Env) Do(t testing.TB, req Request) *Response {
+	t.Helper()
+	var body io.Reader
+	switch b := req.Body.(type) {
+	case nil:
+	case []byte:
+		body = bytes.NewReader(b)
+	case io.Reader:
+		body = b
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("apitest: marshal: %v", err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	hr, err := http.NewRequest(req.Method, e.URL+req.Path, body)
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if req.Token != "" {
+		hr.Header.Set("Authorization", "Bearer "+req.Token)
+	}
+	for k, v := range req.Header {
+		hr.Header.Set(k, v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := http.DefaultClient.Do(hr.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("apitest: %s %s: %v", req.Method, req.Path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("apitest: read body: %v", err)
+	}
+	out := &Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	if !req.NoCheck {
+		e.validate(t, hr, out)
+	}
+	return out
+}
+
+// validate checks the answer against the contract: the route exists, the status is documented
+// and the body matches its schema.
+func (e *Env) validate(t testing.TB, req *http.Request, res *Response) {
+	t.Helper()
+	route, params, err := e.router.FindRoute(req)
+	if err != nil {
+		if res.Status == http.StatusNotFound || res.Status == http.StatusMethodNotAllowed {
+			return // an unknown path or method is not the contract's business
+		}
+		t.Fatalf("apitest: %s %s is not in the OpenAPI document: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		},
+		Status: res.Status,
+		Header: res.Header,
+		Body:   io.NopCloser(bytes.NewReader(res.Body)),
+		Options: &openapi3filter.Options{
+			IncludeResponseStatus: true,
+			MultiError:            true,
+		},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("apitest: %s %s → %d does not match the OpenAPI document: %v\nbody: %s",
+			req.Method, req.URL.Path, res.Status, err, truncate(res.Body))
+	}
+}
+
+func truncate(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
+}
+
+var (
+	temporalOnce sync.Once
+	temporalSrv  *devenv.TemporalServer
+	temporalErr  error
+)
+
+// sharedTemporal starts one in-memory dev server per test binary (Main stops it).
+func sharedTemporal(t testing.TB) string {
+	t.Helper()
+	temporalOnce.Do(func() {
+		bin := os.Getenv("MIF_TEMPORAL_CLI")
+		if bin == "" {
+			bin = filepath.Join(moduleRoot(), "bin", "temporal")
+		}
+		port, err := freePort()
+		if err != nil {
+			temporalErr = err
+			return
+		}
+		temporalSrv, temporalErr = devenv.StartTemporal(context.Background(), devenv.TemporalOptions{
+			BinPath: bin, Port: port, UIPort: -1, SearchAttributes: workflows.SearchAttributeTypes(),
+		})
+	})
+	if temporalErr != nil {
+		t.Fatalf("apitest: Temporal dev server: %v", temporalErr)
+	}
+	return temporalSrv.Address()
+}
+
+// Main runs the package's tests, then stops the shared Temporal dev server and the test database
+// container, if any. Call it from TestMain (returning from TestMain exits with m.Run's code).
+func Main(m *testing.M) {
+	defer func() {
+		if temporalSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_ = temporalSrv.Stop(ctx)
+		}
+	}()
+	testdb.Main(m)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func moduleRoot() string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "."
+		}
+		dir = parent
+	}
+}
+
+// ID formats an id for a path.
+func ID(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,63 @@
+// Package orchestration wires the platform to Temporal: the client, the worker and what it
+// registers. It is the only place that knows every workflow and activity.
+package orchestration
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+
+	"github.com/mifmaroc/mif/activities"
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/logging"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// Dial connects to the Temporal frontend and checks that it answers.
+func Dial(ctx context.Context, cfg config.Temporal, log *zap.Logger) (client.Client, error) {
+	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := client.DialContext(dialCtx, client.Options{
+		HostPort:  cfg.Address,
+		Namespace: cfg.Namespace,
+		Logger:    logging.NewTemporal(log.Named("temporal")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("orchestration: connect to Temporal at %s: %w", cfg.Address, err)
+	}
+	return c, nil
+}
+
+// NewWorker builds the worker of our task queue with every workflow and activity registered.
+func NewWorker(c client.Client, taskQueue string, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{})
+	Register(w, acts)
+	return w
+}
+
+// Registry is what both a real worker and the SDK test environment offer.
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivity(a any)
+}
+
+// Register registers every workflow and activity on r.
+func Register(r Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
+	r.RegisterActivity(acts)
+}
+
+// RunWorker runs w until ctx is cancelled.
+func RunWorker(ctx context.Context, w worker.Worker) error {
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("orchestration: start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
