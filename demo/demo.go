@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/domain"
@@ -107,8 +108,10 @@ func Seed(ctx context.Context, st *storage.Store) error {
 			}
 			ids["competence:"+c.nom] = id
 		}
+		// Every demo account shares one password: hash it once, and only if an account is missing.
+		hash := sync.OnceValues(func() (string, error) { return authn.HashPassword(Password) })
 		for _, u := range users {
-			if err := seedUser(ctx, tx, ids, u); err != nil {
+			if err := seedUser(ctx, tx, ids, u, hash); err != nil {
 				return err
 			}
 		}
@@ -139,11 +142,11 @@ func Seed(ctx context.Context, st *storage.Store) error {
 	})
 }
 
-func seedUser(ctx context.Context, tx *storage.Store, ids map[string]int64, u user) error {
+func seedUser(ctx context.Context, tx *storage.Store, ids map[string]int64, u user, passwordHash func() (string, error)) error {
 	existing, err := tx.GetUserByLogin(ctx, u.email)
 	userID := existing.ID
 	if errors.Is(err, domain.ErrNotFound) {
-		hash, err := authn.HashPassword(Password)
+		hash, err := passwordHash()
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,32 @@
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Notification is an in-app message to one user (seed shape).
+type Notification struct {
+	ID             int64            `db:"id" json:"id"`
+	Titre          string           `db:"titre" json:"titre"`
+	Message        string           `db:"message" json:"message"`
+	Type           TypeNotification `db:"type" json:"type"`
+	DestinataireID int64            `db:"destinataire_id" json:"destinataire_id"`
+	Lue            bool             `db:"lue" json:"lue"`
+	DateCreation   time.Time        `db:"date_creation" json:"date_creation"`
+	DateLecture    *time.Time       `db:"date_lecture" json:"date_lecture"`
+	Metadata       json.RawMessage  `db:"metadata" json:"metadata"`
+}
+
+// NewNotification is a message to send to one or more users. Event names the business event
+// (e.g. "intervention.assigned"); it is stored in the metadata and drives e-mail preferences.
+type NewNotification struct {
+	Titre    string
+	Message  string
+	Type     TypeNotification
+	Event    string
+	Metadata map[string]any
+	// DedupKey identifies the business event: the same key never notifies the same user twice,
+	// however often an activity is retried.
+	DedupKey string
+}
