@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mifmaroc/mif/demo"
+	"github.com/mifmaroc/mif/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func freeAddr(t *testing.T) (string, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String(), l.Addr().(*net.TCPAddr).Port
+}
+
+func temporalCLI(t *testing.T) string {
+	if p := os.Getenv("MIF_TEMPORAL_CLI"); p != "" {
+		return p
+	}
+	p, _ := filepath.Abs("../../bin/temporal")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("temporal CLI not found at %s: run `make tools`", p)
+	}
+	return p
+}
+
+// syncBuffer collects a command's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startDev runs `mif dev` until the returned stop function is called, and waits until it is ready.
+func startDev(t *testing.T, apiURL string) (stop func() error, out *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"dev"}, out) }()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		res, err := http.Get(apiURL + "/api/v1/health/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("mif dev exited before being ready: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("mif dev not ready after 90s\n%s", out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("mif dev did not stop within 30s")
+		}
+	}, out
+}
+
+func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// `make run` is `mif dev`: from nothing (no database, no Temporal server) to a platform where a
+// login and a create work; Ctrl-C stops everything, child process included; a second start keeps
+// the data and seeds nothing twice.
+func TestDevUpStopUpAgain(t *testing.T) {
+	admin := testdb.Admin(t)
+	dbName := "mif_devtest_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	t.Cleanup(func() { _, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + dbName + ` WITH (FORCE)`) })
+	httpAddr, _ := freeAddr(t)
+	_, temporalPort := freeAddr(t)
+	_, uiPort := freeAddr(t)
+	dataDir := t.TempDir()
+	t.Setenv("DATABASE_URL", testdb.DatabaseURL(testdb.AdminURL(), dbName))
+	t.Setenv("MIF_HTTP_ADDR", httpAddr)
+	t.Setenv("MIF_TEMPORAL_DEV_PORT", fmt.Sprint(temporalPort))
+	t.Setenv("MIF_TEMPORAL_UI_PORT", fmt.Sprint(uiPort))
+	t.Setenv("MIF_DATA_DIR", dataDir)
+	t.Setenv("MIF_TEMPORAL_CLI", temporalCLI(t))
+	t.Setenv("MIF_LOG_LEVEL", "warn")
+	t.Setenv("TEMPORAL_ADDRESS", "")
+	t.Setenv("MIF_BOOTSTRAP_ADMIN_EMAIL", "chef@mif.ma")
+	t.Setenv("MIF_BOOTSTRAP_ADMIN_PASSWORD", "Premier#Admin2026")
+	api := "http://" + httpAddr
+
+	stop, out := startDev(t, api)
+	for _, want := range []string{"/docs", fmt.Sprintf("127.0.0.1:%d", uiPort), "responsable@mif.ma", demo.Password} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner does not mention %q:\n%s", want, out.String())
+		}
+	}
+	if res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", uiPort)); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("Temporal Web UI not answering: %v", err)
+	}
+	status, login := postJSON(t, api+"/api/v1/auth/login", "", map[string]string{"email": "responsable@mif.ma", "password": demo.Password})
+	if status != http.StatusOK {
+		t.Fatalf("login: %d %v", status, login)
+	}
+	token := login["access_token"].(string)
+	status, created := postJSON(t, api+"/api/v1/interventions", token, map[string]any{
+		"titre": "Contrôle presse", "description": "Bruit anormal au démarrage", "type_intervention": "corrective",
+		"priorite": "normale", "equipement_id": 1,
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, created)
+	}
+	if status, _ := postJSON(t, api+"/api/v1/auth/login", "", map[string]string{"email": "chef@mif.ma", "password": "Premier#Admin2026"}); status != http.StatusOK {
+		t.Fatalf("bootstrap admin login: %d", status)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out.String())
+	}
+	// Everything is down: API and the Temporal child process.
+	for _, addr := range []string{httpAddr, fmt.Sprintf("127.0.0.1:%d", temporalPort)} {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Fatalf("%s still listening after stop", addr)
+		}
+	}
+
+	stop, out = startDev(t, api)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("second stop: %v", err)
+		}
+	}()
+	status, login = postJSON(t, api+"/api/v1/auth/login", "", map[string]string{"email": "responsable@mif.ma", "password": demo.Password})
+	if status != http.StatusOK {
+		t.Fatalf("login after restart: %d\n%s", status, out.String())
+	}
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/interventions/%v", api, created["id"]), nil)
+	req.Header.Set("Authorization", "Bearer "+login["access_token"].(string))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("intervention lost across restarts: %v %v", err, res)
+	}
+	res.Body.Close()
+	var users int
+	conn, err := openDB(testdb.DatabaseURL(testdb.AdminURL(), dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.QueryRow(`SELECT count(*) FROM users`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(demo.Accounts()) + 1; users != want {
+		t.Fatalf("users after two starts = %d, want %d (seeding must be idempotent)", users, want)
+	}
+}
+
+func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	t.Setenv("MIF_HTTP_ADDR", "eight-thousand")
+	t.Setenv("MIF_JWT_ACCESS_TTL", "forever")
+	err := run(context.Background(), []string{"serve"}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "MIF_HTTP_ADDR") || !strings.Contains(err.Error(), "MIF_JWT_ACCESS_TTL") {
+		t.Fatalf("want an error naming both variables, got %v", err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, &bytes.Buffer{}); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	url := testdb.NewEmptyURL(t)
+	t.Setenv("DATABASE_URL", url)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "up"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "pending") {
+		t.Fatalf("pending migrations after up:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate", "down"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out.String(), "pending") != 1 {
+		t.Fatalf("want exactly one pending migration after down:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"migrate", "sideways"}, &out); err == nil {
+		t.Fatal("unknown migrate action accepted")
+	}
+}
+
+func openDB(url string) (*sql.DB, error) { return sql.Open("postgres", url) }
