@@ -89,6 +89,16 @@ func Accounts() []Account {
 
 // Seed loads the demo data set; it only inserts what is missing.
 func Seed(ctx context.Context, st *storage.Store) error {
+	return seed(ctx, st, sync.OnceValues(func() (string, error) { return authn.HashPassword(Password) }))
+}
+
+// SeedWithPasswordHash is Seed with the bcrypt hash of Password computed by the caller (test
+// harnesses compute it once per process instead of once per database).
+func SeedWithPasswordHash(ctx context.Context, st *storage.Store, hash string) error {
+	return seed(ctx, st, func() (string, error) { return hash, nil })
+}
+
+func seed(ctx context.Context, st *storage.Store, hash func() (string, error)) error {
 	return st.InTx(ctx, func(tx *storage.Store) error {
 		db := tx.Q()
 		ids := map[string]int64{}
@@ -108,8 +118,7 @@ func Seed(ctx context.Context, st *storage.Store) error {
 			}
 			ids["competence:"+c.nom] = id
 		}
-		// Every demo account shares one password: hash it once, and only if an account is missing.
-		hash := sync.OnceValues(func() (string, error) { return authn.HashPassword(Password) })
+		// Every demo account shares one password: it is hashed once, and only if an account is missing.
 		for _, u := range users {
 			if err := seedUser(ctx, tx, ids, u, hash); err != nil {
 				return err

@@ -105,7 +105,11 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	store := storage.New(db)
-	if err := demo.Seed(ctx, store); err != nil {
+	hash, err := demoPasswordHash()
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	if err := demo.SeedWithPasswordHash(ctx, store, hash); err != nil {
 		t.Fatalf("apitest: demo data: %v", err)
 	}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
@@ -325,6 +329,10 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
+
+// demoPasswordHash is computed once per test binary: bcrypt at cost 12 takes seconds under the
+// race detector.
+var demoPasswordHash = sync.OnceValues(func() (string, error) { return authn.HashPassword(demo.Password) })
 
 var (
 	temporalOnce sync.Once
