@@ -238,3 +238,15 @@ func TestMigrateCommand(t *testing.T) {
 }
 
 func openDB(url string) (*sql.DB, error) { return sql.Open("postgres", url) }
+
+func TestBootstrapAdminPasswordPolicy(t *testing.T) {
+	t.Setenv("DATABASE_URL", testdb.NewURL(t))
+	t.Setenv("MIF_JWT_ALGORITHM", "HS256")
+	t.Setenv("MIF_JWT_SECRET", strings.Repeat("s", 32))
+	t.Setenv("MIF_BOOTSTRAP_ADMIN_EMAIL", "chef@mif.ma")
+	t.Setenv("MIF_BOOTSTRAP_ADMIN_PASSWORD", "password")
+	err := run(context.Background(), []string{"serve"}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "MIF_BOOTSTRAP_ADMIN_PASSWORD") || !strings.Contains(err.Error(), "majuscule") {
+		t.Fatalf("weak bootstrap password accepted or badly reported: %v", err)
+	}
+}
