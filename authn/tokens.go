@@ -26,6 +26,9 @@ type Claims struct {
 	UserID   int64       `json:"user_id"`
 	Role     domain.Role `json:"role"`
 	IsActive bool        `json:"is_active"`
+	// PwdAt is the user's password_changed_at (Unix microseconds) when the token was issued: a
+	// token whose PwdAt differs from the account's current value predates a password change.
+	PwdAt int64 `json:"pwd_at"`
 	jwt.RegisteredClaims
 }
 
@@ -76,6 +79,13 @@ func NewTokens(cfg config.JWT, generateKeyAt string) (*Tokens, error) {
 	return nil, fmt.Errorf("authn: unsupported JWT algorithm %q", cfg.Algorithm)
 }
 
+// WithClock returns a copy of t that reads the time from now (tests of expiry).
+func (t *Tokens) WithClock(now func() time.Time) *Tokens {
+	c := *t
+	c.now = now
+	return &c
+}
+
 // TTL is the lifetime of access tokens.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
@@ -83,7 +93,7 @@ func (t *Tokens) TTL() time.Duration { return t.ttl }
 func (t *Tokens) Issue(u domain.User) (string, error) {
 	now := t.now()
 	claims := Claims{
-		UserID: u.ID, Role: u.Role, IsActive: u.IsActive,
+		UserID: u.ID, Role: u.Role, IsActive: u.IsActive, PwdAt: u.PasswordChangedAt.UnixMicro(),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   u.Email,
 			Issuer:    t.issuer,

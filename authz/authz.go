@@ -30,6 +30,7 @@ func (p Permission) Split() (obj, act string) {
 type Authorizer struct {
 	mu       sync.RWMutex
 	enforcer *casbinlib.SyncedEnforcer
+	loaded   [2]stamp // versions of the model and policy files in force (Load, Watch)
 }
 
 // New builds an Authorizer from model and policy text.
@@ -44,16 +45,47 @@ func New(modelText, policyText string) (*Authorizer, error) {
 // NewDefault builds an Authorizer from the embedded casbin/ files.
 func NewDefault() (*Authorizer, error) { return New(casbin.Model, casbin.Policy) }
 
-func newEnforcer(modelText, policyText string) (*casbinlib.SyncedEnforcer, error) {
+func newEnforcer(modelText, policyText string) (e *casbinlib.SyncedEnforcer, err error) {
+	// Casbin panics on some malformed lines; a broken file must be an error, never a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			e, err = nil, fmt.Errorf("authz: policy: %v", p)
+		}
+	}()
 	m, err := model.NewModelFromString(modelText)
 	if err != nil {
 		return nil, fmt.Errorf("authz: model: %w", err)
 	}
-	e, err := casbinlib.NewSyncedEnforcer(m, stringadapter.NewAdapter(policyText))
+	e, err = casbinlib.NewSyncedEnforcer(m, stringadapter.NewAdapter(policyText))
 	if err != nil {
 		return nil, fmt.Errorf("authz: policy: %w", err)
 	}
+	if err := checkPolicy(e); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkPolicy refuses a policy that parses but cannot be what ops meant: no rule at all (a file
+// truncated while being saved), a rule of the wrong arity, or an unknown role (a typo would
+// silently take rights away).
+func checkPolicy(e *casbinlib.SyncedEnforcer) error {
+	rules, err := e.GetPolicy()
+	if err != nil {
+		return fmt.Errorf("authz: policy: %w", err)
+	}
+	if len(rules) == 0 {
+		return fmt.Errorf("authz: policy: no rule")
+	}
+	for _, r := range rules {
+		if len(r) != 3 || r[1] == "" || r[2] == "" {
+			return fmt.Errorf("authz: policy: rule %v must be \"p, role, object, action\"", r)
+		}
+		if !domain.Role(r[0]).Valid() {
+			return fmt.Errorf("authz: policy: unknown role %q", r[0])
+		}
+	}
+	return nil
 }
 
 // Allowed reports whether role may perform perm. A "read" is also allowed by "read_own": the
