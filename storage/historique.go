@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/mifmaroc/mif/domain"
 )
@@ -49,4 +51,43 @@ func (s *Store) ListHistorique(ctx context.Context, entite string, id int64) ([]
 		SELECT id, entite, entite_id, action, acteur_id, changements, date_action
 		FROM historique WHERE entite = $1 AND entite_id = $2 ORDER BY date_action, id`, entite, id)
 	return out, wrap("list historique", err)
+}
+
+// HistoriqueFiltre selects audit rows; the period is [Debut, Fin).
+type HistoriqueFiltre struct {
+	Entite   string
+	EntiteID *int64
+	ActeurID *int64
+	Debut    *time.Time
+	Fin      *time.Time
+}
+
+// SearchHistorique returns one page of the audit trail matching f, newest first, and the total.
+// The filters follow historique_entite_idx, historique_acteur_idx and historique_date_idx.
+func (s *Store) SearchHistorique(ctx context.Context, f HistoriqueFiltre, page Page) ([]domain.Historique, int, error) {
+	w := &where{}
+	if f.Entite != "" {
+		w.add("h.entite = ?", f.Entite)
+	}
+	if f.EntiteID != nil {
+		w.add("h.entite_id = ?", *f.EntiteID)
+	}
+	if f.ActeurID != nil {
+		w.add("h.acteur_id = ?", *f.ActeurID)
+	}
+	if f.Debut != nil {
+		w.add("h.date_action >= ?", *f.Debut)
+	}
+	if f.Fin != nil {
+		w.add("h.date_action < ?", *f.Fin)
+	}
+	total, err := s.count(ctx, "count historique", "historique h", w)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []domain.Historique{}
+	err = s.q.SelectContext(ctx, &out, `SELECT h.id, h.entite, h.entite_id, h.action, h.acteur_id, h.changements, h.date_action
+		FROM historique h WHERE `+w.sql()+fmt.Sprintf(" ORDER BY h.date_action DESC, h.id DESC LIMIT %d OFFSET %d", page.Limit, page.Offset),
+		w.args...)
+	return out, total, wrap("search historique", err)
 }

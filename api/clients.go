@@ -1,0 +1,306 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/mifmaroc/mif/domain"
+)
+
+func (s *Server) registerClientRoutes() {
+	const clients = "/api/v1/clients"
+	s.handle(http.MethodGet, clients, "clients:read", s.listClients)
+	s.handle(http.MethodPost, clients, "clients:create", s.createClient)
+	s.handle(http.MethodGet, clients+"/{id}", "clients:read", s.getClient)
+	s.handle(http.MethodPut, clients+"/{id}", "clients:update", s.updateClient)
+	s.handle(http.MethodDelete, clients+"/{id}", "clients:delete", s.deleteClient)
+
+	const contrats = "/api/v1/contrats"
+	s.handle(http.MethodGet, contrats, "contrats:read", s.listContrats)
+	s.handle(http.MethodPost, contrats, "contrats:create", s.createContrat)
+	s.handle(http.MethodGet, contrats+"/{id}", "contrats:read", s.getContrat)
+	s.handle(http.MethodPut, contrats+"/{id}", "contrats:update", s.updateContrat)
+	s.handle(http.MethodDelete, contrats+"/{id}", "contrats:delete", s.deleteContrat)
+	s.handle(http.MethodGet, contrats+"/{id}/equipements", "contrats:read", s.listContratEquipements)
+	s.handle(http.MethodPost, contrats+"/{id}/equipements", "contrats:update", s.addContratEquipement)
+	s.handle(http.MethodDelete, contrats+"/{id}/equipements/{equipement_id}", "contrats:update", s.removeContratEquipement)
+}
+
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r)
+	recherche := q.text("q", maxSearchLen)
+	actif := q.boolean("is_active")
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.ListClients(r.Context(), principalFrom(r.Context()), recherche, actif, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}
+
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.store.GetClient(r.Context(), principalFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func decodeClient(r *http.Request, create bool) (domain.ClientInput, error) {
+	var in domain.ClientInput
+	if err := decodeJSON(r, &in); err != nil {
+		return in, err
+	}
+	in.Normalize()
+	return in, in.Validate(create)
+}
+
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
+	in, err := decodeClient(r, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.store.CreateClient(r.Context(), in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/clients/"+strconv.FormatInt(c.ID, 10))
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := decodeClient(r, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.store.UpdateClient(r.Context(), id, in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.store.DeleteClient(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// contratRequest reads dates as text so that a malformed one is reported on its own field.
+type contratRequest struct {
+	Numero              *string               `json:"numero"`
+	ClientID            *int64                `json:"client_id"`
+	DateDebut           *string               `json:"date_debut"`
+	DateFin             *string               `json:"date_fin"`
+	SLAReponseHeures    *int                  `json:"sla_reponse_heures"`
+	SLAResolutionHeures *int                  `json:"sla_resolution_heures"`
+	Statut              *domain.StatutContrat `json:"statut"`
+	Description         *string               `json:"description"`
+	EquipementIDs       []int64               `json:"equipement_ids"`
+}
+
+func decodeContrat(r *http.Request, create bool) (domain.ContratInput, error) {
+	var req contratRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return domain.ContratInput{}, err
+	}
+	in := domain.ContratInput{
+		Numero: req.Numero, ClientID: req.ClientID, SLAReponseHeures: req.SLAReponseHeures,
+		SLAResolutionHeures: req.SLAResolutionHeures, Statut: req.Statut, Description: req.Description,
+		EquipementIDs: req.EquipementIDs,
+	}
+	var v domain.Validator
+	for _, d := range []struct {
+		field string
+		raw   *string
+		dst   **domain.Date
+	}{{"date_debut", req.DateDebut, &in.DateDebut}, {"date_fin", req.DateFin, &in.DateFin}} {
+		if d.raw == nil {
+			continue
+		}
+		day, err := domain.ParseDate(*d.raw)
+		if err != nil {
+			v.Add(d.field, "date attendue au format AAAA-MM-JJ")
+			continue
+		}
+		*d.dst = &day
+	}
+	if err := v.Err(); err != nil {
+		return in, err
+	}
+	in.Normalize()
+	return in, in.Validate(create)
+}
+
+func (s *Server) listContrats(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r)
+	f := domain.ContratFiltre{
+		ClientID:     q.id("client_id"),
+		Statut:       enum(q, "statut", domain.StatutsContrat),
+		EquipementID: q.id("equipement_id"),
+		EnVigueur:    q.boolean("en_vigueur"),
+	}
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.ListContrats(r.Context(), principalFrom(r.Context()), f, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}
+
+func (s *Server) getContrat(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, err := s.store.GetContrat(r.Context(), principalFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, k)
+}
+
+func (s *Server) createContrat(w http.ResponseWriter, r *http.Request) {
+	in, err := decodeContrat(r, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, err := s.store.CreateContrat(r.Context(), in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/contrats/"+strconv.FormatInt(k.ID, 10))
+	writeJSON(w, http.StatusCreated, k)
+}
+
+func (s *Server) updateContrat(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := decodeContrat(r, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, err := s.store.UpdateContrat(r.Context(), id, in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, k)
+}
+
+func (s *Server) deleteContrat(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.store.DeleteContrat(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listContratEquipements(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, err := s.store.ListContratEquipements(r.Context(), principalFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, len(items))
+}
+
+type contratEquipementRequest struct {
+	EquipementID int64 `json:"equipement_id"`
+}
+
+func (s *Server) addContratEquipement(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req contratEquipementRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.EquipementID <= 0 {
+		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "obligatoire (identifiant positif)"}}})
+		return
+	}
+	p := principalFrom(r.Context())
+	if err := s.store.AddContratEquipement(r.Context(), id, req.EquipementID, p.UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, err := s.store.ListContratEquipements(r.Context(), p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, len(items))
+}
+
+func (s *Server) removeContratEquipement(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	eid, err := pathID(r, "equipement_id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.store.RemoveContratEquipement(r.Context(), id, eid, principalFrom(r.Context()).UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

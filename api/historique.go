@@ -1,0 +1,33 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/mifmaroc/mif/storage"
+)
+
+func (s *Server) registerHistoriqueRoutes() {
+	s.handle(http.MethodGet, "/api/v1/historique", "historique:read", s.searchHistorique)
+}
+
+// searchHistorique is the audit trail for administrators: filter by entity, id, actor, period.
+func (s *Server) searchHistorique(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r)
+	f := storage.HistoriqueFiltre{
+		Entite:   q.text("entite", 50),
+		EntiteID: q.id("entite_id"),
+		ActeurID: q.id("acteur_id"),
+	}
+	f.Debut, f.Fin = q.period("date_debut", "date_fin")
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.SearchHistorique(r.Context(), f, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}

@@ -1,0 +1,222 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
+)
+
+func (s *Server) registerTechnicienRoutes() {
+	const base = "/api/v1/techniciens"
+	// The catalogue is declared before /{id} so that "competences" is not read as an id.
+	s.handle(http.MethodGet, base+"/competences", "techniciens:read", s.listCompetences)
+	s.handle(http.MethodPost, base+"/competences", "techniciens:create", s.createCompetence)
+	s.handle(http.MethodGet, base, "techniciens:read", s.listTechniciens)
+	s.handle(http.MethodPost, base, "techniciens:create", s.createTechnicien)
+	s.handle(http.MethodGet, base+"/{id}", "techniciens:read", s.getTechnicien)
+	s.handle(http.MethodPut, base+"/{id}", "techniciens:update", s.updateTechnicien)
+	s.handle(http.MethodDelete, base+"/{id}", "techniciens:delete", s.deleteTechnicien)
+	s.handle(http.MethodGet, base+"/{id}/competences", "techniciens:read", s.technicienCompetences)
+	s.handle(http.MethodPost, base+"/{id}/competences", "techniciens:update", s.setTechnicienCompetence)
+	s.handle(http.MethodDelete, base+"/{id}/competences/{competence_id}", "techniciens:update", s.removeTechnicienCompetence)
+}
+
+type technicienRequest struct {
+	UserID           *int64                   `json:"user_id"`
+	Specialite       *string                  `json:"specialite"`
+	NiveauExperience *domain.NiveauExperience `json:"niveau_experience"`
+	Disponibilite    *bool                    `json:"disponibilite"`
+	Telephone        *string                  `json:"telephone"`
+	LocalisationBase *string                  `json:"localisation_base"`
+	HeureDebut       *string                  `json:"heure_debut"`
+	HeureFin         *string                  `json:"heure_fin"`
+}
+
+func (s *Server) listTechniciens(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r)
+	f := domain.TechnicienFiltre{
+		Competence:    q.text("competence", 100),
+		NiveauMin:     q.intRange("niveau_min", 1, 5),
+		Disponibilite: q.boolean("disponibilite"),
+		Localisation:  q.text("localisation", domain.TechnicienTexteMaxLen),
+		Recherche:     q.text("q", maxSearchLen),
+	}
+	sort := q.sort(storage.TechnicienSortFields(), storage.Sort{Field: "id"})
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.ListTechniciens(r.Context(), principalFrom(r.Context()), f, sort, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}
+
+func (s *Server) getTechnicien(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.store.GetTechnicienFor(r.Context(), principalFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) decodeTechnicien(r *http.Request, create bool) (domain.TechnicienInput, error) {
+	var req technicienRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return domain.TechnicienInput{}, err
+	}
+	in := domain.TechnicienInput(req)
+	if !create && in.UserID != nil {
+		return in, &domain.ValidationError{Fields: []domain.FieldError{{Field: "user_id", Message: "ne se modifie pas"}}}
+	}
+	in.Normalize()
+	return in, in.Validate(create)
+}
+
+func (s *Server) createTechnicien(w http.ResponseWriter, r *http.Request) {
+	in, err := s.decodeTechnicien(r, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.store.CreateTechnicien(r.Context(), in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/techniciens/"+strconv.FormatInt(t.ID, 10))
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) updateTechnicien(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := s.decodeTechnicien(r, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.store.UpdateTechnicien(r.Context(), id, in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) deleteTechnicien(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.store.DeleteTechnicien(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listCompetences(w http.ResponseWriter, r *http.Request) {
+	items, err := s.store.ListCompetences(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, len(items))
+}
+
+func (s *Server) createCompetence(w http.ResponseWriter, r *http.Request) {
+	var in domain.CompetenceInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := in.Validate(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.store.CreateCompetence(r.Context(), in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) technicienCompetences(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.store.GetTechnicienFor(r.Context(), principalFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, t.Competences, len(t.Competences))
+}
+
+type competenceNiveauRequest struct {
+	CompetenceID int64 `json:"competence_id"`
+	Niveau       int   `json:"niveau"`
+}
+
+func (s *Server) setTechnicienCompetence(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req competenceNiveauRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v domain.Validator
+	v.Check(req.CompetenceID > 0, "competence_id", "obligatoire (identifiant positif)")
+	v.Check(req.Niveau >= 1 && req.Niveau <= 5, "niveau", "entier entre 1 et 5")
+	if err := v.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.store.SetTechnicienCompetence(r.Context(), id, req.CompetenceID, req.Niveau, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) removeTechnicienCompetence(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cid, err := pathID(r, "competence_id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.store.RemoveTechnicienCompetence(r.Context(), id, cid, principalFrom(r.Context()).UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
