@@ -2,13 +2,18 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/temporalerr"
 )
 
 // InterventionInput starts an InterventionWorkflow.
@@ -17,6 +22,11 @@ type InterventionInput struct {
 	// CreateOnStart makes the workflow insert its row without waiting for the create update
 	// (used when another workflow starts it as a child).
 	CreateOnStart bool
+	// AutoAssign makes the workflow look for a technicien right after creation (preventive
+	// occurrences); when nobody fits it stays ouverte and the responsables are told.
+	AutoAssign bool
+	// PlannedFor is the date to plan an automatic assignment at (default: now).
+	PlannedFor *time.Time
 }
 
 // InterventionResult is what the workflow returns when the intervention reaches a final status.
@@ -25,11 +35,64 @@ type InterventionResult struct {
 	Statut         domain.StatutIntervention
 }
 
+// Acteur is who asks for a transition (from the API's principal, or the system when zero).
+type Acteur struct {
+	UserID       int64       `json:"user_id"`
+	Role         domain.Role `json:"role"`
+	TechnicienID *int64      `json:"technicien_id,omitempty"`
+}
+
+// TransitionRequest is the argument of every lifecycle update; each update reads its own fields.
+type TransitionRequest struct {
+	Acteur Acteur
+	// To is the target of UpdateStatut (ignored by the other updates).
+	To domain.StatutIntervention
+	// Assignment.
+	TechnicienID  *int64
+	DatePlanifiee *time.Time
+	DureeEstimee  int
+	// Completion.
+	Rapport    *string
+	TempsPasse *int
+	Notes      string
+	// Cancellation or pause.
+	Motif *string
+}
+
+// Transition is one entry of the timeline a query shows.
+type Transition struct {
+	De       domain.StatutIntervention `json:"de"`
+	Vers     domain.StatutIntervention `json:"vers"`
+	Action   string                    `json:"action"`
+	Date     time.Time                 `json:"date"`
+	ActeurID *int64                    `json:"acteur_id"`
+}
+
+// PendingTimer is a durable timer the workflow is waiting on.
+type PendingTimer struct {
+	Nom      string    `json:"nom"`
+	Echeance time.Time `json:"echeance"`
+}
+
+// SLAState is the SLA clock.
+type SLAState struct {
+	Echeance        *time.Time `json:"echeance"`
+	Source          string     `json:"source"`
+	EnPause         bool       `json:"en_pause"`
+	RestantSecondes *int64     `json:"restant_secondes"`
+}
+
 // InterventionState is what QueryState returns.
 type InterventionState struct {
-	InterventionID int64                     `json:"intervention_id"`
-	Statut         domain.StatutIntervention `json:"statut"`
-	Created        bool                      `json:"created"`
+	InterventionID  int64                     `json:"intervention_id"`
+	Statut          domain.StatutIntervention `json:"statut"`
+	Created         bool                      `json:"created"`
+	EnRetard        bool                      `json:"en_retard"`
+	TechnicienID    *int64                    `json:"technicien_id"`
+	SLA             SLAState                  `json:"sla"`
+	NiveauEscalade  int                       `json:"niveau_escalade"`
+	TimersEnAttente []PendingTimer            `json:"timers_en_attente"`
+	Historique      []Transition              `json:"historique"`
 }
 
 // createWait bounds how long a workflow started without its create update waits before giving up
@@ -51,22 +114,55 @@ func dbWriteOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// notifyOptions are for notifications: a normal activity, retried for a day (a notification that
+// arrives late is still worth sending; dedup keys keep retries from doubling it).
+func notifyOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 5 * time.Minute},
+	})
+}
+
 // interventionWorkflow is the state of one run.
 type interventionWorkflow struct {
 	in        InterventionInput
 	row       domain.Intervention
+	policy    activities.InterventionPolicy
 	created   bool
 	creating  bool
 	createErr error
 	duplicate bool // the row was written by an earlier, finished run
+
+	busy     bool // a transition is being written; the next one waits
+	seq      int  // number of transitions written, for their event keys
+	version  int  // bumped on every change the main loop must see
+	checkSLA bool
+
+	deadline  *time.Time    // running SLA deadline (nil when none)
+	remaining time.Duration // time left when the clock is paused
+	paused    bool
+
+	escalation      workflow.ChildWorkflowFuture
+	escalationLevel int
+	timeline        []Transition
+	outbox          []activities.NotifyInterventionInput
+	mailQueue       []int64 // notifications created but not yet handed to e-mail
+	reportKey       string  // set when a completion awaits its PDF report
 }
 
-// InterventionWorkflow owns the lifecycle of one intervention.
+// followUpsPending reports whether the main loop has notifications, e-mails or a report to send.
+func (w *interventionWorkflow) followUpsPending() bool {
+	return len(w.outbox) > 0 || len(w.mailQueue) > 0 || w.reportKey != ""
+}
+
+// InterventionWorkflow owns the lifecycle of one intervention: its transitions (updates with
+// validators), its SLA clock, its escalation child and its notifications.
 func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (InterventionResult, error) {
 	w := &interventionWorkflow{in: in}
 	logger := workflow.GetLogger(ctx)
 
-	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryState, w.state(ctx)); err != nil {
 		return InterventionResult{}, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCreate, w.create, workflow.UpdateHandlerOptions{
@@ -75,6 +171,11 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 		},
 	}); err != nil {
 		return InterventionResult{}, err
+	}
+	for _, name := range []string{UpdateAssign, UpdateStart, UpdatePause, UpdateResume, UpdateComplete, UpdateCancel, UpdateStatut} {
+		if err := w.registerTransition(ctx, name); err != nil {
+			return InterventionResult{}, err
+		}
 	}
 
 	if in.CreateOnStart {
@@ -99,13 +200,92 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 		return InterventionResult{InterventionID: w.row.ID, Statut: w.row.Statut}, nil
 	}
 	w.upsertSearchAttributes(ctx)
+	w.listenSignals(ctx)
+	w.startEscalation(ctx)
+	if in.AutoAssign && w.row.Statut == domain.StatutOuverte {
+		if _, err := w.transition(ctx, UpdateAssign, TransitionRequest{DatePlanifiee: in.PlannedFor}); err != nil {
+			logger.Info("Automatic assignment failed; the intervention stays open", "error", err)
+		}
+	}
 
-	// The lifecycle transitions arrive as updates (see the workflows issue); the run ends when the
-	// intervention reaches a final status.
-	if err := workflow.Await(ctx, func() bool { return w.row.Statut.Final() && workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := w.run(ctx); err != nil {
 		return InterventionResult{}, err
 	}
 	return InterventionResult{InterventionID: w.row.ID, Statut: w.row.Statut}, nil
+}
+
+// run is the main loop: it sends queued notifications and runs the SLA timer until the
+// intervention reaches a final status.
+func (w *interventionWorkflow) run(ctx workflow.Context) error {
+	var a *activities.Activities
+	for {
+		if len(w.outbox) > 0 {
+			n := w.outbox[0]
+			w.outbox = w.outbox[1:]
+			var res activities.NotifyResult
+			if err := workflow.ExecuteActivity(notifyOptions(ctx), a.NotifyIntervention, n).Get(ctx, &res); err != nil {
+				workflow.GetLogger(ctx).Error("Notification not sent", "event", n.Notification.Event, "error", err)
+			}
+			w.mailQueue = append(w.mailQueue, res.IDs()...)
+			continue
+		}
+		if len(w.mailQueue) > 0 {
+			ids := w.mailQueue
+			w.mailQueue = nil
+			sendEmails(ctx, ids)
+			continue
+		}
+		if w.reportKey != "" {
+			key := w.reportKey
+			w.reportKey = ""
+			generateReport(ctx, w.row.ID, key)
+			continue
+		}
+		if w.row.Statut.Final() {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.followUpsPending() }); err != nil {
+				return err
+			}
+			if !w.followUpsPending() {
+				break
+			}
+			continue
+		}
+		version := w.version
+		wake := func() bool { return w.version != version || w.followUpsPending() || w.checkSLA }
+		if w.slaRunning() {
+			left := w.deadline.Sub(workflow.Now(ctx))
+			if left <= 0 {
+				if err := w.markLate(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			woken, err := workflow.AwaitWithTimeout(ctx, left, wake)
+			if err != nil {
+				return err
+			}
+			w.checkSLA = false
+			if !woken && w.slaRunning() { // the deadline passed with nothing else happening
+				if err := w.markLate(ctx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := workflow.Await(ctx, wake); err != nil {
+			return err
+		}
+		w.checkSLA = false
+	}
+	if w.escalation != nil {
+		// The escalation has heard of the final status; wait for it so it never outlives us.
+		_ = w.escalation.Get(ctx, nil)
+	}
+	return nil
+}
+
+func (w *interventionWorkflow) slaRunning() bool {
+	return w.deadline != nil && !w.paused && !w.row.EnRetard && !w.row.Statut.Final()
 }
 
 // create runs the insert once, however many callers ask (retried API requests with the same
@@ -129,11 +309,382 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 		return domain.Intervention{}, w.createErr
 	}
 	w.row, w.created, w.duplicate = res.Intervention, true, !res.Created && res.Intervention.Statut.Final()
+	w.policy = res.Policy
+	w.deadline = res.Policy.Deadline
+	if w.row.Statut == domain.StatutEnAttente && w.deadline != nil { // a re-run over an existing row
+		w.paused, w.remaining = true, w.deadline.Sub(workflow.Now(ctx))
+	}
 	return w.row, nil
 }
 
-func (w *interventionWorkflow) state() (InterventionState, error) {
-	return InterventionState{InterventionID: w.row.ID, Statut: w.row.Statut, Created: w.created}, nil
+// registerTransition installs one lifecycle update with its validator: an invalid transition is
+// rejected before anything is written or recorded in the history.
+func (w *interventionWorkflow) registerTransition(ctx workflow.Context, name string) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, req TransitionRequest) (domain.Intervention, error) {
+			return w.transition(ctx, name, req)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req TransitionRequest) error {
+			_, err := w.check(name, req)
+			return err
+		}})
+}
+
+// target returns the status an update moves to.
+func target(name string, req TransitionRequest) domain.StatutIntervention {
+	switch name {
+	case UpdateAssign:
+		return domain.StatutPlanifiee
+	case UpdateStart, UpdateResume:
+		return domain.StatutEnCours
+	case UpdatePause:
+		return domain.StatutEnAttente
+	case UpdateComplete:
+		return domain.StatutTerminee
+	case UpdateCancel:
+		return domain.StatutAnnulee
+	}
+	return req.To
+}
+
+// actions name each transition in historique and in the timeline.
+func action(from, to domain.StatutIntervention) string {
+	switch {
+	case to == domain.StatutPlanifiee:
+		return "assignation"
+	case to == domain.StatutEnCours && from == domain.StatutEnAttente:
+		return "reprise"
+	case to == domain.StatutEnCours:
+		return "demarrage"
+	case to == domain.StatutEnAttente:
+		return "pause"
+	case to == domain.StatutTerminee:
+		return "cloture"
+	case to == domain.StatutAnnulee:
+		return "annulation"
+	}
+	return "statut"
+}
+
+// check validates a transition against the current state and the caller.
+func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain.StatutIntervention, error) {
+	if !w.created {
+		return "", temporalerr.Wrap(domain.Conflictf("l'intervention n'est pas encore créée"))
+	}
+	to := target(name, req)
+	if !to.Valid() {
+		return "", temporalerr.Wrap(&domain.ValidationError{Fields: []domain.FieldError{{Field: "statut", Message: "statut inconnu"}}})
+	}
+	from := w.row.Statut
+	switch {
+	case name == UpdateStart && from != domain.StatutPlanifiee,
+		name == UpdateResume && from != domain.StatutEnAttente:
+		return "", temporalerr.Wrap(&domain.ConflictError{Reason: "transition interdite: " + string(from) + " → " + string(to), Err: domain.ErrInvalidTransition})
+	}
+	if err := domain.CheckTransition(from, to); err != nil {
+		return "", temporalerr.Wrap(err)
+	}
+	// Assigning and cancelling are managers' decisions (the routes demand interventions:assign and
+	// interventions:cancel); PATCH statut must not open them to techniciens.
+	if (to == domain.StatutPlanifiee || to == domain.StatutAnnulee) && req.Acteur.Role == domain.RoleTechnicien {
+		return "", temporalerr.Wrap(domain.ErrForbidden)
+	}
+	// Only the assigned technicien works on an intervention; responsables and admins may too.
+	if req.Acteur.Role == domain.RoleTechnicien && to != domain.StatutPlanifiee {
+		t := req.Acteur.TechnicienID
+		if t == nil || w.row.TechnicienID == nil || *t != *w.row.TechnicienID {
+			return "", temporalerr.Wrap(domain.ErrForbidden)
+		}
+	}
+	if to == domain.StatutTerminee && req.Rapport == nil && w.row.TypeIntervention != domain.TypePreventive && name == UpdateComplete {
+		return "", temporalerr.Wrap(&domain.ValidationError{Fields: []domain.FieldError{{Field: "rapport", Message: "obligatoire pour clôturer"}}})
+	}
+	return to, nil
+}
+
+// transition writes one lifecycle change; concurrent requests run one after the other and each
+// is checked again against the state it finally meets.
+func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req TransitionRequest) (domain.Intervention, error) {
+	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
+		return domain.Intervention{}, err
+	}
+	w.busy = true
+	defer func() { w.busy = false }()
+	to, err := w.check(name, req)
+	if err != nil {
+		return domain.Intervention{}, err
+	}
+	from := w.row.Statut
+	now := workflow.Now(ctx)
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	var acteur *int64
+	if req.Acteur.UserID != 0 {
+		id := req.Acteur.UserID
+		acteur = &id
+	}
+	write := storage.TransitionWrite{
+		InterventionID: w.row.ID, From: from, To: to, Action: action(from, to), ActeurID: acteur, At: now,
+		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
+	}
+	if to == domain.StatutPlanifiee {
+		if err := w.prepareAssignment(ctx, req, &write); err != nil {
+			return domain.Intervention{}, err
+		}
+	}
+	w.seq++
+	write.EventKey = wfID + "/transition/" + strconv.Itoa(w.seq)
+	var a *activities.Activities
+	var res activities.TransitionResult
+	if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.ApplyTransition, activities.TransitionInput{TransitionWrite: write}).Get(ctx, &res); err != nil {
+		return domain.Intervention{}, unwrapActivityError(err)
+	}
+	w.row = res.Intervention
+	w.timeline = append(w.timeline, Transition{De: from, Vers: to, Action: write.Action, Date: now, ActeurID: acteur})
+	w.moveClock(ctx, from, to)
+	w.upsertSearchAttributes(ctx)
+	w.tellEscalation(ctx)
+	if to == domain.StatutTerminee {
+		w.reportKey = write.EventKey + "/rapport"
+	}
+	w.notifyNow(ctx, w.transitionNotice(write))
+	w.version++
+	return w.row, nil
+}
+
+// notifyNow sends a notification within the current workflow task, as a short local activity, so
+// that no other workflow task follows a transition (an update arriving meanwhile would wait for
+// it); when that fails, the notification goes to the outbox, sent by a normal, patient activity.
+func (w *interventionWorkflow) notifyNow(ctx workflow.Context, n activities.NotifyInterventionInput) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    5 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Second,
+	})
+	var a *activities.Activities
+	var res activities.NotifyResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.NotifyIntervention, n).Get(ctx, &res); err != nil {
+		workflow.GetLogger(ctx).Warn("Notification deferred", "event", n.Notification.Event, "error", err)
+		w.outbox = append(w.outbox, n)
+		return
+	}
+	w.mailQueue = append(w.mailQueue, res.IDs()...)
+}
+
+// prepareAssignment fills the technicien (chosen automatically when none is given), date and
+// duration of an assignment.
+func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req TransitionRequest, write *storage.TransitionWrite) error {
+	now := workflow.Now(ctx)
+	start := now.Truncate(15 * time.Minute).Add(15 * time.Minute)
+	if req.DatePlanifiee != nil {
+		start = *req.DatePlanifiee
+	}
+	duree := req.DureeEstimee
+	if duree <= 0 {
+		duree = w.policy.DefaultDuree
+	}
+	if duree <= 0 {
+		duree = 120
+	}
+	write.DatePlanifiee, write.DureeEstimee, write.TechnicienID = &start, duree, req.TechnicienID
+	if req.TechnicienID != nil {
+		return nil
+	}
+	var a *activities.Activities
+	var found activities.FindTechnicienResult
+	if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.FindTechnicien, activities.FindTechnicienInput{
+		InterventionID: w.row.ID, EquipementID: w.row.EquipementID, Start: start, Duree: duree,
+	}).Get(ctx, &found); err != nil {
+		return unwrapActivityError(err)
+	}
+	if found.Technicien == nil {
+		w.outbox = append(w.outbox, activities.NotifyInterventionInput{
+			InterventionID: w.row.ID, Roles: []domain.Role{domain.RoleResponsable},
+			Notification: domain.NewNotification{
+				Titre:    "Aucun technicien disponible",
+				Message:  fmt.Sprintf("L'intervention « %s » n'a pu être affectée automatiquement : aucun technicien compétent et disponible.", w.row.Titre),
+				Type:     domain.NotificationWarning,
+				Event:    "intervention.unassigned",
+				DedupKey: fmt.Sprintf("intervention/%d/sans-technicien/%d", w.row.ID, w.seq),
+			},
+		})
+		w.version++
+		return temporalerr.Wrap(domain.Conflictf("aucun technicien compétent et disponible pour ce créneau; l'intervention reste ouverte"))
+	}
+	id := found.Technicien.TechnicienID
+	write.TechnicienID = &id
+	write.Notes = "affectation automatique"
+	return nil
+}
+
+// moveClock stops the SLA clock while the intervention waits and restarts it on resumption.
+func (w *interventionWorkflow) moveClock(ctx workflow.Context, from, to domain.StatutIntervention) {
+	now := workflow.Now(ctx)
+	switch {
+	case to == domain.StatutEnAttente && w.deadline != nil && !w.paused:
+		w.paused, w.remaining = true, w.deadline.Sub(now)
+	case from == domain.StatutEnAttente && w.paused:
+		d := now.Add(w.remaining)
+		w.deadline, w.paused = &d, false
+	}
+}
+
+// transitionNotice is the in-app notification of a transition.
+func (w *interventionWorkflow) transitionNotice(write storage.TransitionWrite) activities.NotifyInterventionInput {
+	n := activities.NotifyInterventionInput{InterventionID: w.row.ID, Stakeholders: true}
+	n.Notification = domain.NewNotification{
+		Titre:    "Intervention " + string(write.To),
+		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", w.row.Titre, write.From, write.To),
+		Type:     domain.NotificationInfo,
+		Event:    "intervention." + write.Action,
+		Metadata: map[string]any{"statut": write.To},
+		DedupKey: write.EventKey,
+	}
+	switch write.To {
+	case domain.StatutPlanifiee:
+		n.Notification.Titre = "Intervention planifiée"
+		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le %s (%d min).", w.row.Titre,
+			write.DatePlanifiee.UTC().Format("2006-01-02 15:04 UTC"), write.DureeEstimee)
+	case domain.StatutTerminee:
+		n.Notification.Type = domain.NotificationSuccess
+		n.Roles = []domain.Role{domain.RoleResponsable}
+	case domain.StatutAnnulee:
+		n.Notification.Type = domain.NotificationWarning
+	}
+	return n
+}
+
+// markLate records that the SLA deadline passed, tells the stakeholders and the responsables,
+// and escalates (the escalation child, when there is one, jumps to its next levels).
+func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
+	var a *activities.Activities
+	var res activities.TransitionResult
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.MarkLate, activities.MarkLateInput{
+		InterventionID: w.row.ID, Deadline: *w.deadline, EventKey: wfID + "/retard",
+	}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	w.row.EnRetard = true
+	w.row.UpdatedAt = res.Intervention.UpdatedAt
+	w.timeline = append(w.timeline, Transition{De: w.row.Statut, Vers: w.row.Statut, Action: "retard", Date: workflow.Now(ctx)})
+	w.upsertSearchAttributes(ctx)
+	w.tellEscalation(ctx)
+	w.outbox = append(w.outbox, activities.NotifyInterventionInput{
+		InterventionID: w.row.ID, Stakeholders: true, Roles: []domain.Role{domain.RoleResponsable},
+		Notification: domain.NewNotification{
+			Titre:    "Intervention en retard",
+			Message:  fmt.Sprintf("L'intervention « %s » a dépassé son échéance (%s).", w.row.Titre, w.deadline.UTC().Format("2006-01-02 15:04 UTC")),
+			Type:     domain.NotificationError,
+			Event:    "intervention.en_retard",
+			DedupKey: wfID + "/retard",
+		},
+	})
+	w.version++
+	return nil
+}
+
+// listenSignals handles the signals: SLA re-check (overdue scan), assignments from the weekly
+// planning, and the level reached by the escalation child.
+func (w *interventionWorkflow) listenSignals(ctx workflow.Context) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalCheckSLA)
+		for ch.Receive(ctx, nil) {
+			w.checkSLA = true
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalEscalated)
+		var level int
+		for ch.Receive(ctx, &level) {
+			w.escalationLevel = max(w.escalationLevel, level)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalPlanned)
+		var req TransitionRequest
+		for ch.Receive(ctx, &req) {
+			if w.row.Statut != domain.StatutOuverte {
+				// Assigned by hand since the planning loaded it: the manager's choice stands.
+				workflow.GetLogger(ctx).Info("Planned assignment ignored", "statut", w.row.Statut)
+				continue
+			}
+			if _, err := w.transition(ctx, UpdateAssign, req); err != nil {
+				workflow.GetLogger(ctx).Info("Planned assignment refused", "error", err)
+			}
+		}
+	})
+}
+
+// startEscalation starts the escalation ladder of critical or urgent work.
+func (w *interventionWorkflow) startEscalation(ctx workflow.Context) {
+	if !w.policy.Escalate {
+		return
+	}
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        EscalationWorkflowID(wfID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+	})
+	w.escalation = workflow.ExecuteChildWorkflow(cctx, EscalationWorkflowName, EscalationInput{
+		InterventionID: w.row.ID, Titre: w.row.Titre, ParentWorkflowID: wfID, CreatedAt: w.row.DateCreation,
+		AssignAfter: w.policy.EscalateAssignAfter, StartAfter: w.policy.EscalateStartAfter,
+		Progress: EscalationProgress{Statut: w.row.Statut, EnRetard: w.row.EnRetard},
+	})
+	if err := w.escalation.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("Escalation not started", "error", err)
+		w.escalation = nil
+	}
+}
+
+// tellEscalation passes the new status to the escalation child, which stops once the
+// intervention has moved on.
+func (w *interventionWorkflow) tellEscalation(ctx workflow.Context) {
+	if w.escalation == nil || w.escalation.IsReady() {
+		return // none, or its ladder is over
+	}
+	// Not awaited here: waiting for the delivery would cost the transition two more workflow tasks.
+	f := w.escalation.SignalChildWorkflow(ctx, SignalProgress, EscalationProgress{Statut: w.row.Statut, EnRetard: w.row.EnRetard})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := f.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("Escalation not told", "error", err)
+		}
+	})
+}
+
+func (w *interventionWorkflow) state(ctx workflow.Context) func() (InterventionState, error) {
+	return func() (InterventionState, error) {
+		now := workflow.Now(ctx)
+		st := InterventionState{
+			InterventionID: w.row.ID, Statut: w.row.Statut, Created: w.created, EnRetard: w.row.EnRetard,
+			TechnicienID: w.row.TechnicienID, NiveauEscalade: w.escalationLevel,
+			TimersEnAttente: []PendingTimer{}, Historique: append([]Transition{}, w.timeline...),
+		}
+		st.SLA.Source, st.SLA.EnPause = w.policy.DeadlineSource, w.paused
+		switch {
+		case w.paused:
+			left := int64(w.remaining / time.Second)
+			st.SLA.RestantSecondes = &left
+		case w.deadline != nil && !w.row.Statut.Final():
+			d := *w.deadline
+			left := int64(d.Sub(now) / time.Second)
+			st.SLA.Echeance, st.SLA.RestantSecondes = &d, &left
+			if w.slaRunning() {
+				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "sla", Echeance: d})
+			}
+		case w.deadline != nil:
+			d := *w.deadline
+			st.SLA.Echeance = &d
+		}
+		if w.escalation != nil && !w.row.Statut.Final() {
+			if w.row.Statut == domain.StatutOuverte && w.escalationLevel < 1 {
+				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "escalade_niveau_1", Echeance: w.row.DateCreation.Add(w.policy.EscalateAssignAfter)})
+			}
+			if (w.row.Statut == domain.StatutOuverte || w.row.Statut == domain.StatutPlanifiee) && w.escalationLevel < 2 {
+				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "escalade_niveau_2", Echeance: w.row.DateCreation.Add(w.policy.EscalateStartAfter)})
+			}
+		}
+		return st, nil
+	}
 }
 
 func (w *interventionWorkflow) upsertSearchAttributes(ctx workflow.Context) {

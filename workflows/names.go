@@ -3,12 +3,19 @@
 package workflows
 
 import (
+	"strconv"
+	"time"
+
 	"go.temporal.io/sdk/temporal"
 )
 
 // Workflow type names, stable across refactorings (they are stored in histories).
 const (
-	InterventionWorkflowName = "InterventionWorkflow"
+	InterventionWorkflowName          = "InterventionWorkflow"
+	EscalationWorkflowName            = "EscalationWorkflow"
+	PreventiveMaintenanceWorkflowName = "PreventiveMaintenanceWorkflow"
+	WeeklyPlanningWorkflowName        = "WeeklyPlanningWorkflow"
+	HousekeepingWorkflowName          = "HousekeepingWorkflow"
 )
 
 // Update and query names of InterventionWorkflow.
@@ -17,11 +24,66 @@ const (
 	UpdateCreate = "create"
 	// QueryState returns the workflow's InterventionState.
 	QueryState = "state"
+
+	// Lifecycle transitions: each takes a TransitionRequest and returns the domain.Intervention.
+	UpdateAssign   = "assign"   // → planifiee (technicien chosen automatically when none is given)
+	UpdateStart    = "start"    // planifiee → en_cours
+	UpdatePause    = "pause"    // en_cours → en_attente (the SLA clock stops)
+	UpdateResume   = "resume"   // en_attente → en_cours (the SLA clock restarts)
+	UpdateComplete = "complete" // en_cours/en_attente → terminee
+	UpdateCancel   = "cancel"   // any non-final status → annulee
+	UpdateStatut   = "statut"   // to TransitionRequest.To, for clients that set the status directly
 )
+
+// Signals.
+const (
+	// SignalCheckSLA asks an InterventionWorkflow to re-check its deadline now (overdue scan).
+	SignalCheckSLA = "check_sla"
+	// SignalPlanned carries an assignment decided by the weekly planning (a TransitionRequest).
+	SignalPlanned = "planned"
+	// SignalEscalated tells an InterventionWorkflow the level its escalation reached (an int).
+	SignalEscalated = "escalated"
+	// SignalProgress tells an EscalationWorkflow the intervention's new status (EscalationProgress).
+	SignalProgress = "progress"
+
+	// Signals of PreventiveMaintenanceWorkflow.
+	SignalFrequencyChanged = "frequency_changed" // int days, 0 = no more preventive cycle
+	SignalRetired          = "retired"           // no payload
+	SignalMaintenanceDone  = "maintenance_done"  // MaintenanceDone
+)
+
+// QueryPreventiveState returns a PreventiveState.
+const QueryPreventiveState = "preventive_state"
 
 // InterventionWorkflowID derives the workflow ID from the intervention's stable key (a UUID chosen
 // by the API, derived from the Idempotency-Key when one is given).
 func InterventionWorkflowID(key string) string { return "intervention/" + key }
+
+// EscalationWorkflowID is the escalation child of an intervention's workflow.
+func EscalationWorkflowID(interventionWorkflowID string) string {
+	return "escalation/" + interventionWorkflowID
+}
+
+// PreventiveWorkflowID is the one preventive cycle of an equipment. Equipment ids come from one
+// database, so the ID is scoped by the task queue: two deployments (or test databases) sharing a
+// Temporal namespace never drive each other's cycles.
+func PreventiveWorkflowID(taskQueue string, equipementID int64) string {
+	return "preventive/" + taskQueue + "/" + strconv.FormatInt(equipementID, 10)
+}
+
+// PreventiveInterventionWorkflowID names the intervention of one occurrence of a preventive cycle:
+// the same occurrence always gets the same ID, so it is created exactly once.
+func PreventiveInterventionWorkflowID(taskQueue string, equipementID int64, due time.Time) string {
+	return InterventionWorkflowID("preventive-" + taskQueue + "-" + strconv.FormatInt(equipementID, 10) + "-" + due.UTC().Format("2006-01-02"))
+}
+
+// Schedule IDs, created at worker start-up.
+const (
+	ScheduleWeeklyPlanning = "mif-weekly-planning"
+	ScheduleMaintenanceDue = "mif-housekeeping-maintenance-due"
+	ScheduleOverdueScan    = "mif-housekeeping-overdue-scan"
+	SchedulePurgeTokens    = "mif-housekeeping-purge-tokens"
+)
 
 // Custom search attributes, so that managers can filter workflows in the Temporal Web UI.
 var (

@@ -1,0 +1,68 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/temporalerr"
+)
+
+// MaintenanceDueInput asks for the notices of equipment due before Now + the configured horizon.
+type MaintenanceDueInput struct {
+	Now time.Time
+}
+
+// MaintenanceDueResult counts the equipment due and the notifications created.
+type MaintenanceDueResult struct {
+	Due           int
+	Notifications int
+}
+
+// NotifyMaintenanceDue tells the responsables about each equipment due soon, once per due date.
+func (a *Activities) NotifyMaintenanceDue(ctx context.Context, in MaintenanceDueInput) (MaintenanceDueResult, error) {
+	_, wf := a.workflowsConfig()
+	due, err := a.Store.EquipementsDueBefore(ctx, in.Now.Add(wf.MaintenanceDueHorizon))
+	if err != nil {
+		return MaintenanceDueResult{}, temporalerr.Wrap(err)
+	}
+	res := MaintenanceDueResult{Due: len(due)}
+	for _, e := range due {
+		day := e.Prochaine.Format(time.DateOnly)
+		n, err := a.Notify(ctx, NotifyInput{Roles: []domain.Role{domain.RoleResponsable}, Notification: domain.NewNotification{
+			Titre:    "Maintenance préventive à prévoir",
+			Message:  fmt.Sprintf("%s : maintenance prévue le %s.", e.Nom, day),
+			Type:     domain.NotificationInfo,
+			Event:    "equipement.maintenance_due",
+			Metadata: map[string]any{"equipement_id": e.ID, "prochaine_maintenance": day},
+			DedupKey: fmt.Sprintf("maintenance-due/%d/%s", e.ID, day),
+		}})
+		if err != nil {
+			return res, err
+		}
+		res.Notifications += len(n.Created)
+	}
+	return res, nil
+}
+
+// OverdueInput asks for the unfinished interventions past their date_limite.
+type OverdueInput struct {
+	Now time.Time
+}
+
+// OverdueResult lists them.
+type OverdueResult struct {
+	Interventions []storage.InterventionWorkflowRef
+}
+
+// FindOverdue lists interventions whose deadline has passed but that are not marked late: the
+// workflows' SLA timers should have caught them; this is the safety net.
+func (a *Activities) FindOverdue(ctx context.Context, in OverdueInput) (OverdueResult, error) {
+	refs, err := a.Store.OverdueInterventions(ctx, in.Now, 500)
+	if err != nil {
+		return OverdueResult{}, temporalerr.Wrap(err)
+	}
+	return OverdueResult{Interventions: refs}, nil
+}

@@ -1,0 +1,173 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/temporalerr"
+)
+
+// Sources of an SLA deadline.
+const (
+	SLASourceDateLimite = "date_limite"
+	SLASourceContrat    = "contrat"
+	SLASourcePriorite   = "priorite"
+)
+
+// InterventionPolicy is what the workflow needs to time an intervention: its SLA deadline and,
+// for critical or urgent work, the escalation ladder.
+type InterventionPolicy struct {
+	Deadline            *time.Time
+	DeadlineSource      string
+	Escalate            bool
+	EscalateAssignAfter time.Duration
+	EscalateStartAfter  time.Duration
+	DefaultDuree        int // minutes, for an assignment that gives none
+}
+
+func (a *Activities) workflowsConfig() (config.SLA, config.Workflows) {
+	if a.Config == nil {
+		return config.DefaultSLA(), config.DefaultWorkflows()
+	}
+	return a.Config.SLA, a.Config.Workflows
+}
+
+// interventionPolicy computes the deadline: date_limite, else the shortest resolution SLA of the
+// active contracts covering the equipment, else the configured default of the priority.
+func (a *Activities) interventionPolicy(ctx context.Context, row domain.Intervention) (InterventionPolicy, error) {
+	sla, wf := a.workflowsConfig()
+	p := InterventionPolicy{
+		Escalate:            row.Priorite == domain.PrioriteCritique || row.Urgence,
+		EscalateAssignAfter: wf.EscalateAssignAfter,
+		EscalateStartAfter:  wf.EscalateStartAfter,
+		DefaultDuree:        wf.DefaultDuree,
+	}
+	if row.DateLimite != nil {
+		d := *row.DateLimite
+		p.Deadline, p.DeadlineSource = &d, SLASourceDateLimite
+		return p, nil
+	}
+	hours, err := a.Store.ContractSLA(ctx, row.EquipementID, row.DateCreation)
+	if err != nil {
+		return p, err
+	}
+	var d time.Time
+	if hours != nil {
+		d, p.DeadlineSource = row.DateCreation.Add(time.Duration(*hours)*time.Hour), SLASourceContrat
+	} else {
+		byPrio := map[domain.Priorite]time.Duration{
+			domain.PrioriteCritique: sla.Critique, domain.PrioriteHaute: sla.Haute,
+			domain.PrioriteNormale: sla.Normale, domain.PrioriteBasse: sla.Basse,
+		}
+		d, p.DeadlineSource = row.DateCreation.Add(byPrio[row.Priorite]), SLASourcePriorite
+	}
+	p.Deadline = &d
+	return p, nil
+}
+
+// TransitionInput is one lifecycle change decided by an InterventionWorkflow.
+type TransitionInput struct {
+	storage.TransitionWrite
+}
+
+// TransitionResult is the row after the change; Applied is false for a retried attempt.
+type TransitionResult struct {
+	Intervention domain.Intervention
+	Applied      bool
+}
+
+// ApplyTransition writes row, planning, equipment and historique in one transaction, once per
+// EventKey.
+func (a *Activities) ApplyTransition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
+	row, applied, err := a.Store.ApplyTransition(ctx, in.TransitionWrite)
+	if err != nil {
+		return TransitionResult{}, temporalerr.Wrap(err)
+	}
+	return TransitionResult{Intervention: row, Applied: applied}, nil
+}
+
+// FindTechnicienInput asks for the best technicien for an intervention at a given slot.
+type FindTechnicienInput struct {
+	InterventionID int64
+	EquipementID   int64
+	Start          time.Time
+	Duree          int
+}
+
+// FindTechnicienResult is the chosen technicien, or nil when nobody fits.
+type FindTechnicienResult struct {
+	Technicien *storage.TechnicienCandidate
+	Candidates int
+}
+
+// FindTechnicien picks the available technicien with a matching competence and the lowest load.
+func (a *Activities) FindTechnicien(ctx context.Context, in FindTechnicienInput) (FindTechnicienResult, error) {
+	cands, err := a.Store.CandidateTechniciens(ctx, in.EquipementID, in.Start, in.Duree)
+	if err != nil {
+		return FindTechnicienResult{}, temporalerr.Wrap(err)
+	}
+	if len(cands) == 0 {
+		return FindTechnicienResult{}, nil
+	}
+	return FindTechnicienResult{Technicien: &cands[0], Candidates: len(cands)}, nil
+}
+
+// MarkLateInput marks an intervention late once.
+type MarkLateInput struct {
+	InterventionID int64
+	Deadline       time.Time
+	EventKey       string
+}
+
+// MarkLate sets en_retard and records it in historique (once per EventKey).
+func (a *Activities) MarkLate(ctx context.Context, in MarkLateInput) (TransitionResult, error) {
+	row, applied, err := a.Store.MarkInterventionLate(ctx, in.InterventionID, in.Deadline, in.EventKey)
+	if err != nil {
+		return TransitionResult{}, temporalerr.Wrap(err)
+	}
+	return TransitionResult{Intervention: row, Applied: applied}, nil
+}
+
+// RecordEscalationInput is one escalation level reached.
+type RecordEscalationInput struct {
+	InterventionID int64
+	Level          int
+	Reason         string
+	EventKey       string
+}
+
+// RecordEscalation writes the level in historique, once per EventKey.
+func (a *Activities) RecordEscalation(ctx context.Context, in RecordEscalationInput) error {
+	return temporalerr.Wrap(a.Store.RecordEscalation(ctx, in.InterventionID, in.Level, in.Reason, in.EventKey))
+}
+
+// NotifyInterventionInput notifies about one intervention: its stakeholders (creator and
+// technicien) when Stakeholders is set, plus the given roles and users.
+type NotifyInterventionInput struct {
+	InterventionID int64
+	Stakeholders   bool
+	Roles          []domain.Role
+	UserIDs        []int64
+	Notification   domain.NewNotification
+}
+
+// NotifyIntervention resolves the recipients and goes through Notify (the single entry point of
+// notifications, deduplicated per user by DedupKey).
+func (a *Activities) NotifyIntervention(ctx context.Context, in NotifyInterventionInput) (NotifyResult, error) {
+	users := append([]int64(nil), in.UserIDs...)
+	if in.Stakeholders {
+		ids, err := a.Store.InterventionStakeholders(ctx, in.InterventionID)
+		if err != nil {
+			return NotifyResult{}, temporalerr.Wrap(err)
+		}
+		users = append(users, ids...)
+	}
+	if in.Notification.Metadata == nil {
+		in.Notification.Metadata = map[string]any{}
+	}
+	in.Notification.Metadata["intervention_id"] = in.InterventionID
+	return a.Notify(ctx, NotifyInput{UserIDs: users, Roles: in.Roles, Notification: in.Notification})
+}

@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/orchestration"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// TestE2EWorkerRestartLosesNothing drives create → assign → start → complete through HTTP against
+// the dev server, with the worker stopped between two steps: the request sent while no worker
+// runs waits, a new worker picks the workflow up, and every write happens exactly once.
+func TestE2EWorkerRestartLosesNothing(t *testing.T) {
+	env := apitest.New(t, apitest.WithoutWorker())
+	w1 := env.NewWorker(t)
+	marie := technicienID(t, env, apitest.Technicien)
+	in := createOpen(t, env, "Bout en bout", 1)
+	base := "/api/v1/interventions/" + apitest.ID(in.ID)
+	step(t, env, apitest.Responsable, "PUT", base+"/assign", map[string]any{"technicien_id": marie}, http.StatusOK)
+
+	w1.Stop() // the worker dies between two steps
+	started := make(chan *apitest.Response, 1)
+	go func() {
+		started <- env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
+			Header: map[string]string{"Idempotency-Key": "start-1"}})
+	}()
+	time.Sleep(2 * time.Second) // the request is waiting for a worker
+	select {
+	case r := <-started:
+		t.Fatalf("answered without a worker: %d %s", r.Status, r.Body)
+	default:
+	}
+	w2 := env.NewWorker(t)
+	defer w2.Stop()
+	var r *apitest.Response
+	select {
+	case r = <-started:
+	case <-time.After(60 * time.Second):
+		t.Fatal("start never answered after the new worker came up")
+	}
+	if r.Status != http.StatusOK {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	// The client retries its request (same Idempotency-Key): the transition is not applied twice.
+	retry := env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
+		Header: map[string]string{"Idempotency-Key": "start-1"}})
+	if retry.Status != http.StatusOK {
+		t.Fatalf("retried start: %d %s", retry.Status, retry.Body)
+	}
+	d := step(t, env, apitest.Technicien, "POST", base+"/complete", map[string]any{"rapport": "Réparé après redémarrage"}, http.StatusOK)
+	if d.Statut != domain.StatutTerminee {
+		t.Fatalf("statut %s", d.Statut)
+	}
+
+	ctx := context.Background()
+	var res workflows.InterventionResult
+	if err := env.Temporal.GetWorkflow(ctx, in.WorkflowID, "").Get(ctx, &res); err != nil || res.Statut != domain.StatutTerminee {
+		t.Fatalf("workflow result %+v %v", res, err)
+	}
+	for action, want := range map[string]int{"creation": 1, "assignation": 1, "demarrage": 1, "cloture": 1} {
+		if n := countRows(t, env, `SELECT count(*) FROM historique WHERE entite = 'intervention' AND entite_id = $1 AND action = $2`, in.ID, action); n != want {
+			t.Errorf("historique %s: %d rows, want %d", action, n, want)
+		}
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM plannings WHERE intervention_id = $1`, in.ID); n != 1 {
+		t.Errorf("%d plannings", n)
+	}
+	marieUser := env.User(apitest.Technicien).ID
+	waitFor(t, func() bool {
+		return countRows(t, env, `SELECT count(*) FROM notifications WHERE destinataire_id = $1 AND metadata->>'intervention_id' = $2`, marieUser, apitest.ID(in.ID)) == 3
+	}, "one notification per transition")
+	time.Sleep(500 * time.Millisecond)
+	if n := countRows(t, env, `SELECT count(*) FROM notifications WHERE destinataire_id = $1 AND metadata->>'intervention_id' = $2`, marieUser, apitest.ID(in.ID)); n != 3 {
+		t.Fatalf("%d notifications for the technicien, want 3", n)
+	}
+	// Search attributes follow the transitions.
+	desc, err := describe(ctx, env, in.WorkflowID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("status %v", desc.WorkflowExecutionInfo.Status)
+	}
+	sa := desc.WorkflowExecutionInfo.SearchAttributes.GetIndexedFields()
+	if string(sa["MifStatut"].GetData()) != `"terminee"` || string(sa["MifTechnicienId"].GetData()) != apitest.ID(marie) {
+		t.Fatalf("search attributes: statut=%s technicien=%s", sa["MifStatut"].GetData(), sa["MifTechnicienId"].GetData())
+	}
+}
+
+// TestE2ESchedulesAreIdempotent creates the Schedules twice (two worker start-ups) and finds each
+// in place, with the weekly planning on Monday 06:00 Africa/Casablanca.
+func TestE2ESchedulesAreIdempotent(t *testing.T) {
+	env := apitest.New(t, apitest.WithoutWorker())
+	ctx := context.Background()
+	cfg := config.DefaultWorkflows()
+	for range 2 {
+		if err := orchestration.EnsureSchedules(ctx, env.Temporal, env.Config.Temporal.TaskQueue, cfg, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, id := range []string{workflows.ScheduleWeeklyPlanning, workflows.ScheduleMaintenanceDue, workflows.ScheduleOverdueScan, workflows.SchedulePurgeTokens} {
+			_ = env.Temporal.ScheduleClient().GetHandle(ctx, id).Delete(ctx)
+		}
+	})
+	desc, err := env.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleWeeklyPlanning).Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := desc.Schedule.Spec
+	if spec.TimeZoneName != "Africa/Casablanca" || len(spec.Calendars)+len(spec.CronExpressions) == 0 {
+		t.Fatalf("spec %+v", spec)
+	}
+	next := desc.Info.NextActionTimes
+	loc, _ := time.LoadLocation("Africa/Casablanca")
+	if len(next) == 0 || next[0].In(loc).Weekday() != time.Monday || next[0].In(loc).Hour() != 6 {
+		t.Fatalf("next runs %v", next)
+	}
+	for _, id := range []string{workflows.ScheduleMaintenanceDue, workflows.ScheduleOverdueScan, workflows.SchedulePurgeTokens} {
+		d, err := env.Temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
+		if err != nil || d.Schedule.Spec.TimeZoneName != "Africa/Casablanca" {
+			t.Fatalf("schedule %s: %v", id, err)
+		}
+	}
+}
+
+// TestE2EPreventiveCyclesAtStartUp starts the cycles of the seeded equipment (which never went
+// through the API) twice, as two replicas would: each equipment gets one cycle, and, being due in
+// five days with a seven-day lead time, exactly one preventive intervention each.
+func TestE2EPreventiveCyclesAtStartUp(t *testing.T) {
+	env := apitest.New(t)
+	ctx := context.Background()
+	ids, err := env.Store.PreventiveEquipementIDs(ctx)
+	if err != nil || len(ids) != 5 {
+		t.Fatalf("equipment with a cycle: %v %v", ids, err)
+	}
+	for range 2 {
+		if n, err := orchestration.EnsurePreventiveCycles(ctx, env.Temporal, env.Config.Temporal.TaskQueue, ids); err != nil || n != 5 {
+			t.Fatalf("ensure: %d %v", n, err)
+		}
+	}
+	// All five are due at the same time: the automatic assignment gives Marie (hydraulique,
+	// pneumatique, soudure) only one of her three, never two overlapping slots.
+	waitFor(t, func() bool {
+		return countRows(t, env, `SELECT count(DISTINCT equipement_id) FROM interventions WHERE type_intervention = 'preventive'`) == 5
+	}, "one preventive intervention per equipment")
+	waitFor(t, func() bool {
+		return countRows(t, env, `SELECT count(*) FROM interventions WHERE type_intervention = 'preventive' AND statut = 'planifiee'`) == 3
+	}, "three automatic assignments")
+	time.Sleep(time.Second)
+	if n := countRows(t, env, `SELECT count(*) FROM interventions WHERE type_intervention = 'preventive'`); n != 5 {
+		t.Fatalf("%d preventive interventions, want 5", n)
+	}
+	for _, id := range ids {
+		v, err := env.Temporal.QueryWorkflow(ctx, workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, id), "", workflows.QueryPreventiveState)
+		var st workflows.PreventiveState
+		if err != nil || v.Get(&st) != nil || st.Etape != "intervention" {
+			t.Fatalf("equipment %d: %+v %v", id, st, err)
+		}
+	}
+}

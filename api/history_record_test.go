@@ -1,0 +1,197 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/mifmaroc/mif/activities"
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// describe is DescribeWorkflow's raw answer (the execution info, search attributes, status).
+func describe(ctx context.Context, env *apitest.Env, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	d, err := env.Temporal.DescribeWorkflow(ctx, workflowID, runID)
+	if err != nil {
+		return nil, err
+	}
+	return d.RawResponse, nil
+}
+
+// history fetches the event history of one run.
+func history(t *testing.T, c client.Client, workflowID, runID string) *historypb.History {
+	t.Helper()
+	ctx := context.Background()
+	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, 0)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return h
+}
+
+func replayer() worker.WorkflowReplayer {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.EscalationWorkflow, workflow.RegisterOptions{Name: workflows.EscalationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.PreventiveMaintenanceWorkflow, workflow.RegisterOptions{Name: workflows.PreventiveMaintenanceWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.WeeklyPlanningWorkflow, workflow.RegisterOptions{Name: workflows.WeeklyPlanningWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.HousekeepingWorkflow, workflow.RegisterOptions{Name: workflows.HousekeepingWorkflowName})
+	return r
+}
+
+// TestRecordWorkflowHistories runs every workflow type for real on the dev server (timers,
+// children, signals, continue-as-new), then replays each history with the current code. With
+// MIF_RECORD_HISTORIES=1 it also writes them to workflows/testdata, where the replay test of the
+// workflows package keeps checking them after every change.
+func TestRecordWorkflowHistories(t *testing.T) {
+	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
+		v, ok := map[string]string{
+			"MIF_ESCALATION_ASSIGN_AFTER": "1s", "MIF_ESCALATION_START_AFTER": "2s", "MIF_PREVENTIVE_LEAD_TIME": "9000h",
+		}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := apitest.New(t, apitest.WithActivities(func(a *activities.Activities) { a.Config = cfg }))
+	ctx := context.Background()
+	marie := technicienID(t, env, apitest.Technicien)
+	runs := map[string][2]string{} // file name → workflow ID, run ID
+
+	// InterventionWorkflow with its EscalationWorkflow: both levels fire, then the whole lifecycle.
+	crit := createOpen(t, env, "Arrêt complet de la presse", 1, func(b map[string]any) { b["priorite"] = "critique" })
+	waitFor(t, func() bool {
+		return countRows(t, env, `SELECT count(*) FROM historique WHERE entite_id = $1 AND action = 'escalade'`, crit.ID) == 2
+	}, "both escalation levels")
+	base := "/api/v1/interventions/" + apitest.ID(crit.ID)
+	step(t, env, apitest.Responsable, "PUT", base+"/assign", map[string]any{"technicien_id": marie}, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", base+"/start", nil, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", base+"/pause", nil, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", base+"/resume", nil, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", base+"/complete", map[string]any{"rapport": "Remise en service"}, http.StatusOK)
+	if st := workflowState(t, env, apitest.Responsable, crit.ID); st.NiveauEscalade != 2 {
+		t.Fatalf("escalation level %d", st.NiveauEscalade)
+	}
+	if err := env.Temporal.GetWorkflow(ctx, crit.WorkflowID, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs["intervention.json"] = [2]string{crit.WorkflowID, ""}
+	runs["escalation.json"] = [2]string{workflows.EscalationWorkflowID(crit.WorkflowID), ""}
+
+	// PreventiveMaintenanceWorkflow: the lead time is longer than the cycle, so the occurrence
+	// opens at once (child workflow, automatic assignment); completing it continues as new.
+	res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements", Token: env.Token(apitest.Responsable), Body: map[string]any{
+		"nom": "Presse PH-900", "type": "Presse", "numero_serie": "PH900-2026-001", "localisation": "Atelier D", "frequence_entretien": 30,
+	}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create equipment: %d %s", res.Status, res.Body)
+	}
+	var eq domain.Equipement
+	res.JSON(t, &eq)
+	prevID := workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, eq.ID)
+	var child domain.Intervention
+	waitFor(t, func() bool {
+		err := env.Store.DB().GetContext(ctx, &child, `SELECT id, workflow_id, statut FROM interventions WHERE equipement_id = $1 AND type_intervention = 'preventive'`, eq.ID)
+		return err == nil && child.Statut == domain.StatutPlanifiee
+	}, "the preventive intervention, assigned")
+	desc, err := describe(ctx, env, prevID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRun := desc.WorkflowExecutionInfo.Execution.RunId
+	cbase := "/api/v1/interventions/" + apitest.ID(child.ID)
+	step(t, env, apitest.Technicien, "POST", cbase+"/start", nil, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", cbase+"/complete", map[string]any{"rapport": "Graissage et contrôle"}, http.StatusOK)
+	waitFor(t, func() bool {
+		d, err := describe(ctx, env, prevID, firstRun)
+		return err == nil && d.WorkflowExecutionInfo.Status.String() == "ContinuedAsNew"
+	}, "the cycle to continue as new")
+	runs["preventive.json"] = [2]string{prevID, firstRun}
+	runs["intervention_preventive.json"] = [2]string{child.WorkflowID, ""}
+	if r := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements/" + apitest.ID(eq.ID) + "/retirer", Token: env.Token(apitest.Responsable)}); r.Status != http.StatusOK {
+		t.Fatalf("retire: %d", r.Status)
+	}
+
+	// WeeklyPlanningWorkflow, on demand.
+	createOpen(t, env, "À planifier", 1, noDeadline)
+	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/planning/generate", Token: env.Token(apitest.Responsable),
+		Body: map[string]any{"semaine": time.Now().AddDate(0, 0, 7).Format(time.DateOnly)}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("generate: %d %s", res.Status, res.Body)
+	}
+	var gen struct {
+		WorkflowID string `json:"workflow_id"`
+	}
+	res.JSON(t, &gen)
+	runs["planning.json"] = [2]string{gen.WorkflowID, ""}
+
+	// HousekeepingWorkflow: maintenance-due notices.
+	run, err := env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "housekeeping-record/" + env.Config.Temporal.TaskQueue, TaskQueue: env.Config.Temporal.TaskQueue},
+		workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskMaintenanceDue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hk workflows.HousekeepingResult
+	if err := run.Get(ctx, &hk); err != nil || hk.Count == 0 {
+		t.Fatalf("housekeeping %+v %v", hk, err)
+	}
+	runs["housekeeping.json"] = [2]string{"housekeeping-record/" + env.Config.Temporal.TaskQueue, ""}
+
+	record := os.Getenv("MIF_RECORD_HISTORIES") != ""
+	// Recording updates the index: histories of older workflow versions (kept to prove that
+	// versioned changes still replay) stay listed.
+	index := map[string]string{}
+	if raw, err := os.ReadFile(filepath.Join("..", "workflows", "testdata", "index.json")); err == nil {
+		if err := json.Unmarshal(raw, &index); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, ref := range runs {
+		h := history(t, env.Temporal, ref[0], ref[1])
+		index[name] = ref[0]
+		// The original workflow ID matters: child IDs are derived from it.
+		opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: ref[0], RunID: ref[1]}}
+		if err := replayer().ReplayWorkflowHistoryWithOptions(nil, h, opts); err != nil {
+			t.Errorf("%s does not replay with the current code: %v", name, err)
+		}
+		if record {
+			raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("..", "workflows", "testdata", name)
+			if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("recorded %s (%d events)", path, len(h.Events))
+		}
+	}
+	if record {
+		raw, err := json.MarshalIndent(index, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", "index.json"), append(raw, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

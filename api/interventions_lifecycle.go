@@ -1,0 +1,367 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/orchestration"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// registerWorkflowRoutes declares the routes served through workflows.
+func (s *Server) registerWorkflowRoutes() {
+	s.registerLifecycleRoutes()
+	s.registerPlanningWorkflowRoutes()
+}
+
+// registerLifecycleRoutes declares the intervention lifecycle: every transition is an update of
+// the intervention's workflow, which validates it (409 before anything is written) and writes it.
+func (s *Server) registerLifecycleRoutes() {
+	const base = "/api/v1/interventions/{id:[0-9]+}"
+	s.handle(http.MethodPut, base+"/assign", "interventions:assign", s.assignIntervention)
+	s.handle(http.MethodPost, base+"/start", "interventions:update_status", s.transitionHandler(workflows.UpdateStart))
+	s.handle(http.MethodPost, base+"/pause", "interventions:update_status", s.transitionHandler(workflows.UpdatePause))
+	s.handle(http.MethodPost, base+"/resume", "interventions:update_status", s.transitionHandler(workflows.UpdateResume))
+	s.handle(http.MethodPost, base+"/complete", "interventions:update_status", s.completeIntervention)
+	s.handle(http.MethodPost, base+"/cancel", "interventions:cancel", s.cancelIntervention)
+	s.handle(http.MethodPatch, base+"/statut", "interventions:update_status", s.patchInterventionStatut)
+	// interventions:rate (clients); the handler keeps rating to clients (their own) and admins.
+	s.handle(http.MethodPost, base+"/evaluation", "interventions:rate", s.evaluateIntervention)
+	s.handle(http.MethodGet, base+"/workflow", "interventions:read", s.interventionWorkflow)
+}
+
+// lifecycleTarget is the status an update moves to (for the answer when the workflow has ended).
+func lifecycleTarget(name string, req workflows.TransitionRequest) domain.StatutIntervention {
+	switch name {
+	case workflows.UpdateAssign:
+		return domain.StatutPlanifiee
+	case workflows.UpdateStart, workflows.UpdateResume:
+		return domain.StatutEnCours
+	case workflows.UpdatePause:
+		return domain.StatutEnAttente
+	case workflows.UpdateComplete:
+		return domain.StatutTerminee
+	case workflows.UpdateCancel:
+		return domain.StatutAnnulee
+	}
+	return req.To
+}
+
+// decodeOptional decodes a body when there is one: transitions without data accept an empty body.
+func decodeOptional(r *http.Request, dst any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(r, dst)
+}
+
+// optText trims an optional text and checks its length.
+func optText(v *domain.Validator, field string, s *string, maxLen int) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	v.Check(utf8.RuneCountInString(t) <= maxLen, field, "%d caractères au maximum", maxLen)
+	if t == "" {
+		return nil
+	}
+	return &t
+}
+
+// runTransition sends one lifecycle update to the intervention's workflow and answers with the
+// intervention as stored.
+func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name string, req workflows.TransitionRequest) {
+	ctx := r.Context()
+	p := principalFrom(ctx)
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cur, err := s.store.GetInterventionDetail(ctx, p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.Acteur = workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID}
+	updateID := uuid.NewString()
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		if len(k) > 255 {
+			s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "255 caractères au maximum"}}})
+			return
+		}
+		updateID = uuid.NewSHA1(idempotencyNamespace, []byte(name+":"+strconv.FormatInt(p.UserID, 10)+":"+k)).String()
+	}
+	_, err = orchestration.UpdateIntervention(ctx, s.temporal, cur.WorkflowID, name, updateID, req)
+	if errors.Is(err, orchestration.ErrWorkflowClosed) {
+		if err = domain.CheckTransition(cur.Statut, lifecycleTarget(name, req)); err == nil {
+			err = domain.Conflictf("l'intervention n'est plus modifiable (statut %s)", cur.Statut)
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.store.GetInterventionDetail(ctx, p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// lcNotesRequest is the optional body of start, pause and resume.
+type lcNotesRequest struct {
+	Notes *string `json:"notes"`
+	Motif *string `json:"motif"`
+}
+
+func (s *Server) transitionHandler(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body lcNotesRequest
+		if err := decodeOptional(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var v domain.Validator
+		notes := optText(&v, "notes", body.Notes, 2000)
+		motif := optText(&v, "motif", body.Motif, domain.MotifAnnulationMaxLn)
+		if err := v.Err(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		req := workflows.TransitionRequest{Motif: motif}
+		if notes != nil {
+			req.Notes = *notes
+		}
+		s.runTransition(w, r, name, req)
+	}
+}
+
+// lcAssignRequest is the seed's assign payload; without technicien_id the workflow chooses.
+type lcAssignRequest struct {
+	TechnicienID  *int64     `json:"technicien_id"`
+	DatePlanifiee *time.Time `json:"date_planifiee"`
+	DureeEstimee  *int       `json:"duree_estimee"`
+	Notes         *string    `json:"notes"`
+}
+
+func (s *Server) assignIntervention(w http.ResponseWriter, r *http.Request) {
+	var body lcAssignRequest
+	if err := decodeOptional(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v domain.Validator
+	if body.TechnicienID != nil {
+		v.Check(*body.TechnicienID > 0, "technicien_id", "identifiant positif attendu")
+	}
+	duree := 0
+	if body.DureeEstimee != nil {
+		duree = *body.DureeEstimee
+		v.Check(duree >= 1 && duree <= 10080, "duree_estimee", "entre 1 et 10080 minutes")
+	}
+	if body.DatePlanifiee != nil {
+		v.Check(body.DatePlanifiee.After(time.Now().Add(-24*time.Hour)), "date_planifiee", "ne peut être dans le passé")
+	}
+	notes := optText(&v, "notes", body.Notes, 2000)
+	if err := v.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if body.TechnicienID != nil {
+		if err := s.technicienExists(r, *body.TechnicienID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	req := workflows.TransitionRequest{TechnicienID: body.TechnicienID, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree}
+	if notes != nil {
+		req.Notes = *notes
+	}
+	s.runTransition(w, r, workflows.UpdateAssign, req)
+}
+
+// technicienExists turns an unknown technicien into a 422 before the workflow is asked.
+func (s *Server) technicienExists(r *http.Request, id int64) error {
+	ids, err := s.store.TechnicienUserIDs(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "technicien_id", Message: "technicien introuvable"}}}
+	}
+	return nil
+}
+
+// lcPiece is a spare part used during the work.
+type lcPiece struct {
+	Nom      string `json:"nom"`
+	Quantite int    `json:"quantite"`
+}
+
+// lcCompleteRequest closes the work with its report.
+type lcCompleteRequest struct {
+	Rapport         *string   `json:"rapport"`
+	TempsPasse      *int      `json:"temps_passe"`
+	PiecesUtilisees []lcPiece `json:"pieces_utilisees"`
+	Notes           *string   `json:"notes"`
+}
+
+func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
+	var body lcCompleteRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v domain.Validator
+	rapport := optText(&v, "rapport", body.Rapport, domain.RapportMaxLen)
+	v.Check(rapport != nil, "rapport", "obligatoire")
+	if body.TempsPasse != nil {
+		v.Check(*body.TempsPasse >= 0 && *body.TempsPasse <= 100000, "temps_passe", "minutes, entre 0 et 100000")
+	}
+	v.Check(len(body.PiecesUtilisees) <= 100, "pieces_utilisees", "100 pièces au maximum")
+	var notes []string
+	for i, p := range body.PiecesUtilisees {
+		nom := strings.TrimSpace(p.Nom)
+		field := "pieces_utilisees[" + strconv.Itoa(i) + "]"
+		v.Check(nom != "" && utf8.RuneCountInString(nom) <= 200, field+".nom", "entre 1 et 200 caractères")
+		v.Check(p.Quantite >= 1 && p.Quantite <= 10000, field+".quantite", "entre 1 et 10000")
+		notes = append(notes, strconv.Itoa(p.Quantite)+" × "+nom)
+	}
+	if n := optText(&v, "notes", body.Notes, 2000); n != nil {
+		notes = append(notes, *n)
+	}
+	if err := v.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.runTransition(w, r, workflows.UpdateComplete, workflows.TransitionRequest{
+		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "),
+	})
+}
+
+type lcCancelRequest struct {
+	Motif *string `json:"motif"`
+}
+
+func (s *Server) cancelIntervention(w http.ResponseWriter, r *http.Request) {
+	var body lcCancelRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v domain.Validator
+	motif := optText(&v, "motif", body.Motif, domain.MotifAnnulationMaxLn)
+	v.Check(motif != nil, "motif", "obligatoire")
+	if err := v.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.runTransition(w, r, workflows.UpdateCancel, workflows.TransitionRequest{Motif: motif})
+}
+
+type lcStatutRequest struct {
+	Statut     domain.StatutIntervention `json:"statut"`
+	Motif      *string                   `json:"motif"`
+	Rapport    *string                   `json:"rapport"`
+	TempsPasse *int                      `json:"temps_passe"`
+}
+
+func (s *Server) patchInterventionStatut(w http.ResponseWriter, r *http.Request) {
+	var body lcStatutRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v domain.Validator
+	v.Check(body.Statut.Valid(), "statut", "valeur attendue: ouverte, planifiee, en_cours, en_attente, terminee ou annulee")
+	motif := optText(&v, "motif", body.Motif, domain.MotifAnnulationMaxLn)
+	rapport := optText(&v, "rapport", body.Rapport, domain.RapportMaxLen)
+	if body.TempsPasse != nil {
+		v.Check(*body.TempsPasse >= 0 && *body.TempsPasse <= 100000, "temps_passe", "minutes, entre 0 et 100000")
+	}
+	if err := v.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.runTransition(w, r, workflows.UpdateStatut, workflows.TransitionRequest{To: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
+}
+
+type lcEvaluationRequest struct {
+	Note        int     `json:"note"`
+	Commentaire *string `json:"commentaire"`
+}
+
+// evaluateIntervention stores the client's rating of its own finished intervention. It is not a
+// lifecycle transition (the workflow has ended with the intervention), so it is a plain write.
+func (s *Server) evaluateIntervention(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.Role != domain.RoleClient && p.Role != domain.RoleAdmin {
+		s.fail(w, r, domain.ErrForbidden)
+		return
+	}
+	var body lcEvaluationRequest
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v domain.Validator
+	v.Check(body.Note >= 1 && body.Note <= 5, "note", "entier entre 1 et 5")
+	com := optText(&v, "commentaire", body.Commentaire, 2000)
+	if err := v.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := ""
+	if com != nil {
+		c = *com
+	}
+	if _, err := s.store.RateIntervention(r.Context(), p, id, body.Note, c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.store.GetInterventionDetail(r.Context(), p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// interventionWorkflow answers from the workflow's query: status, SLA clock, escalation level,
+// pending timers and the transition timeline.
+func (s *Server) interventionWorkflow(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cur, err := s.store.GetInterventionDetail(r.Context(), p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := orchestration.QueryIntervention(r.Context(), s.temporal, cur.WorkflowID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		WorkflowID string `json:"workflow_id"`
+		workflows.InterventionState
+	}{cur.WorkflowID, st})
+}

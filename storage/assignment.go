@@ -1,0 +1,61 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// activeStatuts are the intervention statuses that occupy a technicien.
+const activeStatuts = `('planifiee', 'en_cours', 'en_attente')`
+
+// neededCompetences is a CTE body giving the lower-cased competence names that the equipment
+// $1's type calls for (table equipement_type_competences); empty means "any technicien".
+const neededCompetences = `SELECT lower(etc.competence_nom) AS nom FROM equipement_type_competences etc
+	JOIN equipements e ON lower(e.type) = lower(etc.type_equipement) WHERE e.id = $1`
+
+// TechnicienCandidate is a technicien who may take an intervention, with its current load.
+type TechnicienCandidate struct {
+	TechnicienID int64  `db:"technicien_id"`
+	UserID       int64  `db:"user_id"`
+	Nom          string `db:"nom"`
+	Prenom       string `db:"prenom"`
+	// Actives counts its planned or running interventions; Charge sums their planned minutes.
+	Actives int `db:"actives"`
+	Charge  int `db:"charge"`
+}
+
+// CandidateTechniciens lists, best first, the active and available techniciens whose competences
+// match the equipment's type and who have no planned work overlapping [start, start+duree):
+// the lowest load (active interventions, then planned minutes) first, then the most experienced.
+func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, start time.Time, duree int) ([]TechnicienCandidate, error) {
+	out := []TechnicienCandidate{}
+	err := s.q.SelectContext(ctx, &out, `
+		WITH need AS (`+neededCompetences+`)
+		SELECT t.id AS technicien_id, t.user_id, u.nom, u.prenom,
+			(SELECT count(*) FROM interventions i WHERE i.technicien_id = t.id AND i.statut IN `+activeStatuts+`) AS actives,
+			COALESCE((SELECT sum(p.duree_estimee) FROM plannings p JOIN interventions i ON i.id = p.intervention_id
+				WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+`), 0) AS charge
+		FROM techniciens t JOIN users u ON u.id = t.user_id
+		WHERE t.disponibilite AND u.is_active
+		  AND (NOT EXISTS (SELECT 1 FROM need) OR EXISTS (
+			SELECT 1 FROM technicien_competences tc JOIN competences c ON c.id = tc.competence_id
+			WHERE tc.technicien_id = t.id AND lower(c.nom) IN (SELECT nom FROM need)))
+		  AND NOT EXISTS (
+			SELECT 1 FROM plannings p JOIN interventions i ON i.id = p.intervention_id
+			WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+`
+			  AND tstzrange(p.date_planifiee, p.date_planifiee + make_interval(mins => p.duree_estimee))
+			   && tstzrange($2::timestamptz, $2::timestamptz + make_interval(mins => $3::int)))
+		ORDER BY actives, charge,
+			array_position(ARRAY['expert', 'senior', 'confirme', 'junior'], t.niveau_experience), t.id`,
+		equipementID, start, duree)
+	return out, wrap("candidate techniciens", err)
+}
+
+// TechnicienUserIDs maps techniciens to their user accounts (for notifications).
+func (s *Store) TechnicienUserIDs(ctx context.Context, ids ...int64) ([]int64, error) {
+	out := []int64{}
+	err := s.q.SelectContext(ctx, &out, `SELECT user_id FROM techniciens WHERE id = ANY($1) ORDER BY user_id`, pq.Array(ids))
+	return out, wrap("technicien users", err)
+}

@@ -1,0 +1,323 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mifmaroc/mif/domain"
+)
+
+// TransitionWrite is one lifecycle change of an intervention, decided by its workflow.
+type TransitionWrite struct {
+	InterventionID int64
+	// EventKey identifies the transition (workflow ID + sequence number): a retried activity
+	// finds it in historique and writes nothing more.
+	EventKey string
+	From, To domain.StatutIntervention
+	Action   string // historique action: assignation, demarrage, pause, reprise, cloture, annulation
+	ActeurID *int64
+	At       time.Time
+
+	TechnicienID  *int64     // assignation
+	DatePlanifiee *time.Time // assignation
+	DureeEstimee  int        // assignation, minutes
+	Rapport       *string    // cloture
+	TempsPasse    *int       // cloture, minutes
+	Notes         string     // free text kept on the planning and in historique
+	Motif         *string    // annulation, pause
+}
+
+// eventRecorded reports whether historique already holds key (the write was done by an earlier
+// attempt of the same activity).
+func (s *Store) eventRecorded(ctx context.Context, key string) (bool, error) {
+	var n int
+	err := s.q.GetContext(ctx, &n, `SELECT count(*) FROM historique WHERE event_key = $1`, key)
+	return n > 0, wrap("event recorded", err)
+}
+
+// ApplyTransition writes the intervention row, its planning, the equipment (on start and
+// completion) and historique in one transaction. The update is conditional on the current status
+// (From), so it never overwrites a status it did not expect; a retry of an applied transition
+// (same EventKey) returns the row unchanged with applied=false.
+func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row domain.Intervention, applied bool, err error) {
+	if w.EventKey == "" {
+		return row, false, errors.New("storage: apply transition: event key required")
+	}
+	err = s.InTx(ctx, func(tx *Store) error {
+		done, err := tx.eventRecorded(ctx, w.EventKey)
+		if err != nil {
+			return err
+		}
+		if done {
+			row, err = tx.GetInterventionByID(ctx, w.InterventionID)
+			return err
+		}
+		var rows []domain.Intervention
+		err = tx.q.SelectContext(ctx, &rows, `
+			UPDATE interventions AS i SET
+				statut = $3,
+				technicien_id = COALESCE($4, i.technicien_id),
+				date_debut = CASE WHEN $3 = 'en_cours' AND i.date_debut IS NULL THEN $5 ELSE i.date_debut END,
+				date_fin = CASE WHEN $3 = 'terminee' THEN GREATEST($5, COALESCE(i.date_debut, $5)) ELSE i.date_fin END,
+				rapport = COALESCE($6, i.rapport),
+				temps_passe = COALESCE($7, i.temps_passe),
+				motif_annulation = CASE WHEN $3 = 'annulee' THEN $8 ELSE i.motif_annulation END,
+				updated_at = $5
+			WHERE i.id = $1 AND i.statut = $2
+			RETURNING `+interventionColumns,
+			w.InterventionID, w.From, w.To, w.TechnicienID, w.At, w.Rapport, w.TempsPasse, w.Motif)
+		if err != nil {
+			return wrap("apply transition", err)
+		}
+		if len(rows) == 0 {
+			cur, err := tx.GetInterventionByID(ctx, w.InterventionID)
+			if err != nil {
+				return err
+			}
+			if err := domain.CheckTransition(cur.Statut, w.To); err != nil {
+				return err
+			}
+			return &domain.ConflictError{Reason: "l'intervention est en statut " + string(cur.Statut) + ", pas " + string(w.From), Err: domain.ErrInvalidTransition}
+		}
+		row, applied = rows[0], true
+		if err := tx.writePlanning(ctx, w, row); err != nil {
+			return err
+		}
+		if err := tx.touchEquipement(ctx, w, row); err != nil {
+			return err
+		}
+		changes := map[string]any{"statut": map[string]any{"ancien": w.From, "nouveau": w.To}}
+		if w.TechnicienID != nil {
+			changes["technicien_id"] = *w.TechnicienID
+		}
+		if w.DatePlanifiee != nil {
+			changes["date_planifiee"] = *w.DatePlanifiee
+			changes["duree_estimee"] = w.DureeEstimee
+		}
+		if w.TempsPasse != nil {
+			changes["temps_passe"] = *w.TempsPasse
+		}
+		if w.Motif != nil {
+			changes["motif"] = *w.Motif
+		}
+		if w.Notes != "" {
+			changes["notes"] = w.Notes
+		}
+		return tx.RecordHistorique(ctx, HistoriqueEntry{
+			Entite: "intervention", EntiteID: row.ID, Action: w.Action, ActeurID: w.ActeurID,
+			Changements: changes, EventKey: w.EventKey,
+		})
+	})
+	return row, applied, err
+}
+
+// writePlanning keeps the intervention's one planning row in step with its status.
+func (s *Store) writePlanning(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
+	var err error
+	switch w.To {
+	case domain.StatutPlanifiee:
+		if w.TechnicienID == nil || w.DatePlanifiee == nil {
+			return errors.New("storage: assignation without technicien or date")
+		}
+		_, err = s.q.ExecContext(ctx, `
+			INSERT INTO plannings (intervention_id, technicien_id, date_planifiee, duree_estimee, statut, notes)
+			VALUES ($1, $2, $3, $4, 'planifiee', $5)
+			ON CONFLICT (intervention_id) DO UPDATE SET technicien_id = EXCLUDED.technicien_id,
+				date_planifiee = EXCLUDED.date_planifiee, duree_estimee = EXCLUDED.duree_estimee,
+				statut = 'planifiee', notes = EXCLUDED.notes, updated_at = now()`,
+			row.ID, *w.TechnicienID, *w.DatePlanifiee, w.DureeEstimee, w.Notes)
+	case domain.StatutEnCours, domain.StatutEnAttente, domain.StatutTerminee, domain.StatutAnnulee:
+		statut := map[domain.StatutIntervention]domain.StatutPlanning{
+			domain.StatutEnCours: domain.PlanningEnCours, domain.StatutEnAttente: domain.PlanningEnCours,
+			domain.StatutTerminee: domain.PlanningTerminee, domain.StatutAnnulee: domain.PlanningAnnulee,
+		}[w.To]
+		_, err = s.q.ExecContext(ctx, `UPDATE plannings SET statut = $2, updated_at = now() WHERE intervention_id = $1`, row.ID, statut)
+	}
+	return wrap("write planning", err)
+}
+
+// touchEquipement puts the equipment in maintenance when work starts, and back in operation with
+// its derniere_maintenance when preventive or corrective work is completed.
+func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
+	var res []struct {
+		Statut string `db:"statut"`
+	}
+	var err error
+	switch {
+	case w.To == domain.StatutEnCours && w.From == domain.StatutPlanifiee:
+		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET statut = 'en_maintenance', updated_at = now()
+			WHERE id = $1 AND statut IN ('operationnel', 'en_panne') RETURNING statut`, row.EquipementID)
+	case w.To == domain.StatutTerminee && (row.TypeIntervention == domain.TypePreventive || row.TypeIntervention == domain.TypeCorrective):
+		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET derniere_maintenance = $2,
+				statut = CASE WHEN statut IN ('en_maintenance', 'en_panne') THEN 'operationnel' ELSE statut END, updated_at = now()
+			WHERE id = $1 RETURNING statut`, row.EquipementID, *row.DateFin)
+	default:
+		return nil
+	}
+	if err != nil {
+		return wrap("update equipement", err)
+	}
+	if len(res) == 0 {
+		return nil
+	}
+	changes := map[string]any{"statut": res[0].Statut, "intervention_id": row.ID}
+	if w.To == domain.StatutTerminee {
+		changes["derniere_maintenance"] = *row.DateFin
+	}
+	return s.RecordHistorique(ctx, HistoriqueEntry{
+		Entite: "equipement", EntiteID: row.EquipementID, Action: "maintenance_" + string(w.To), ActeurID: w.ActeurID,
+		Changements: changes, EventKey: w.EventKey + "/equipement",
+	})
+}
+
+// GetInterventionByID returns one intervention row, without visibility rules (for workflows).
+func (s *Store) GetInterventionByID(ctx context.Context, id int64) (domain.Intervention, error) {
+	var in domain.Intervention
+	err := s.q.GetContext(ctx, &in, `SELECT `+interventionColumns+` FROM interventions i WHERE i.id = $1`, id)
+	return in, wrap("get intervention", err)
+}
+
+// MarkInterventionLate sets en_retard on an unfinished intervention, once (eventKey).
+func (s *Store) MarkInterventionLate(ctx context.Context, id int64, deadline time.Time, eventKey string) (domain.Intervention, bool, error) {
+	var row domain.Intervention
+	var applied bool
+	err := s.InTx(ctx, func(tx *Store) error {
+		var rows []domain.Intervention
+		err := tx.q.SelectContext(ctx, &rows, `UPDATE interventions AS i SET en_retard = TRUE, updated_at = now()
+			WHERE i.id = $1 AND NOT i.en_retard AND i.statut NOT IN ('terminee', 'annulee') RETURNING `+interventionColumns, id)
+		if err != nil {
+			return wrap("mark late", err)
+		}
+		if len(rows) == 0 {
+			row, err = tx.GetInterventionByID(ctx, id)
+			return err
+		}
+		row, applied = rows[0], true
+		return tx.RecordHistorique(ctx, HistoriqueEntry{
+			Entite: "intervention", EntiteID: id, Action: "retard",
+			Changements: map[string]any{"en_retard": true, "echeance": deadline}, EventKey: eventKey,
+		})
+	})
+	return row, applied, err
+}
+
+// RecordEscalation writes one escalation level in historique, once (eventKey).
+func (s *Store) RecordEscalation(ctx context.Context, id int64, level int, reason, eventKey string) error {
+	return s.RecordHistorique(ctx, HistoriqueEntry{
+		Entite: "intervention", EntiteID: id, Action: "escalade",
+		Changements: map[string]any{"niveau": level, "motif": reason}, EventKey: eventKey,
+	})
+}
+
+// ContractSLA returns the shortest resolution SLA (hours) of the active contracts covering the
+// equipment, or nil when none gives one.
+func (s *Store) ContractSLA(ctx context.Context, equipementID int64, at time.Time) (*int, error) {
+	var h *int
+	err := s.q.GetContext(ctx, &h, `SELECT min(c.sla_resolution_heures) FROM contrat_equipements ce
+		JOIN contrats c ON c.id = ce.contrat_id
+		WHERE ce.equipement_id = $1 AND c.statut = 'actif' AND $2::date BETWEEN c.date_debut AND c.date_fin`, equipementID, at)
+	return h, wrap("contract sla", err)
+}
+
+// InterventionStakeholders lists the users to tell about an intervention: its creator and the
+// account of its technicien.
+func (s *Store) InterventionStakeholders(ctx context.Context, id int64) ([]int64, error) {
+	ids := []int64{}
+	err := s.q.SelectContext(ctx, &ids, `
+		SELECT DISTINCT u FROM (
+			SELECT i.createur_id AS u FROM interventions i WHERE i.id = $1
+			UNION SELECT t.user_id FROM interventions i JOIN techniciens t ON t.id = i.technicien_id WHERE i.id = $1
+		) x WHERE u IS NOT NULL ORDER BY u`, id)
+	return ids, wrap("stakeholders", err)
+}
+
+// RateIntervention stores the client's rating (1–5) of a finished intervention it may see.
+func (s *Store) RateIntervention(ctx context.Context, p domain.Principal, id int64, note int, commentaire string) (domain.Intervention, error) {
+	var row domain.Intervention
+	err := s.InTx(ctx, func(tx *Store) error {
+		cond, args := interventionVisibility(p, 2)
+		var cur domain.Intervention
+		err := tx.q.GetContext(ctx, &cur, `SELECT `+interventionColumns+` FROM interventions i WHERE i.id = $1 AND `+cond+` FOR UPDATE`,
+			append([]any{id}, args...)...)
+		if err != nil {
+			return wrap("rate intervention", err)
+		}
+		if cur.Statut != domain.StatutTerminee {
+			return domain.Conflictf("seule une intervention terminée peut être évaluée (statut actuel: %s)", cur.Statut)
+		}
+		if err := tx.q.GetContext(ctx, &row, `UPDATE interventions AS i SET satisfaction_client = $2, updated_at = now()
+			WHERE i.id = $1 RETURNING `+interventionColumns, id, note); err != nil {
+			return wrap("rate intervention", err)
+		}
+		changes := map[string]any{"satisfaction_client": note}
+		if commentaire != "" {
+			changes["commentaire"] = commentaire
+		}
+		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "intervention", EntiteID: id, Action: "evaluation",
+			ActeurID: &p.UserID, Changements: changes})
+	})
+	return row, err
+}
+
+// InterventionWorkflowRef is what the API needs to reach an intervention's workflow.
+type InterventionWorkflowRef struct {
+	ID           int64                     `db:"id"`
+	WorkflowID   string                    `db:"workflow_id"`
+	Statut       domain.StatutIntervention `db:"statut"`
+	TechnicienID *int64                    `db:"technicien_id"`
+}
+
+// OverdueInterventions lists unfinished interventions whose date_limite has passed and that are
+// not marked late yet (the safety net of the SLA timers).
+func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int) ([]InterventionWorkflowRef, error) {
+	out := []InterventionWorkflowRef{}
+	err := s.q.SelectContext(ctx, &out, `SELECT i.id, i.workflow_id, i.statut, i.technicien_id FROM interventions i
+		WHERE i.statut NOT IN ('terminee', 'annulee') AND NOT i.en_retard AND i.date_limite < $1
+		ORDER BY i.date_limite LIMIT $2`, now, limit)
+	return out, wrap("overdue interventions", err)
+}
+
+// RecordOutOfPlanMaintenance moves derniere_maintenance forward to at (never backwards) and records
+// it once (eventKey).
+func (s *Store) RecordOutOfPlanMaintenance(ctx context.Context, equipementID int64, at time.Time, acteurID *int64, eventKey string) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		done, err := tx.eventRecorded(ctx, eventKey)
+		if err != nil || done {
+			return err
+		}
+		if _, err := tx.q.ExecContext(ctx, `UPDATE equipements SET derniere_maintenance = $2, updated_at = now()
+			WHERE id = $1 AND (derniere_maintenance IS NULL OR derniere_maintenance < $2)`, equipementID, at); err != nil {
+			return wrap("record maintenance", err)
+		}
+		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "equipement", EntiteID: equipementID, Action: "maintenance_hors_plan",
+			ActeurID: acteurID, Changements: map[string]any{"derniere_maintenance": at}, EventKey: eventKey})
+	})
+}
+
+// EquipementDue is an equipment whose next preventive maintenance is near.
+type EquipementDue struct {
+	ID        int64     `db:"id"`
+	Nom       string    `db:"nom"`
+	Prochaine time.Time `db:"prochaine"`
+}
+
+// EquipementsDueBefore lists in-service equipment with a preventive cycle due before limit
+// (derniere_maintenance, else installation, else creation, plus the frequency).
+func (s *Store) EquipementsDueBefore(ctx context.Context, limit time.Time) ([]EquipementDue, error) {
+	out := []EquipementDue{}
+	err := s.q.SelectContext(ctx, &out, `SELECT id, nom, prochaine FROM (
+			SELECT e.id, e.nom, COALESCE(e.derniere_maintenance, e.date_installation, e.date_creation)
+				+ make_interval(days => e.frequence_entretien) AS prochaine
+			FROM equipements e WHERE e.frequence_entretien IS NOT NULL AND e.statut <> 'retire') x
+		WHERE prochaine < $1 ORDER BY prochaine, id`, limit)
+	return out, wrap("equipements due", err)
+}
+
+// PreventiveEquipementIDs lists the in-service equipment that has a preventive cycle.
+func (s *Store) PreventiveEquipementIDs(ctx context.Context) ([]int64, error) {
+	ids := []int64{}
+	err := s.q.SelectContext(ctx, &ids, `SELECT id FROM equipements
+		WHERE frequence_entretien IS NOT NULL AND statut <> 'retire' ORDER BY id`)
+	return ids, wrap("preventive equipements", err)
+}

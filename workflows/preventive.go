@@ -1,0 +1,185 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/mifmaroc/mif/activities"
+	"github.com/mifmaroc/mif/domain"
+)
+
+// PreventiveInput starts (or continues) the preventive cycle of one equipment.
+type PreventiveInput struct {
+	EquipementID int64
+	// NotBefore is the due date of the last occurrence handled: the next one must come after it
+	// (so that a cancelled occurrence is not re-created at once).
+	NotBefore *time.Time
+	// Cycles counts the occurrences handled by earlier runs.
+	Cycles int
+}
+
+// MaintenanceDone is a maintenance done outside the plan (SignalMaintenanceDone).
+type MaintenanceDone struct {
+	Date     time.Time
+	ActeurID *int64
+}
+
+// PreventiveResult says why the cycle ended.
+type PreventiveResult struct {
+	Raison string
+	Cycles int
+}
+
+// PreventiveState is what QueryPreventiveState returns.
+type PreventiveState struct {
+	EquipementID           int64      `json:"equipement_id"`
+	Frequence              int        `json:"frequence"`
+	Prochaine              *time.Time `json:"prochaine_maintenance"`
+	Ouverture              *time.Time `json:"ouverture"`
+	InterventionWorkflowID string     `json:"intervention_workflow_id,omitempty"`
+	Cycles                 int        `json:"cycles"`
+	Etape                  string     `json:"etape"`
+}
+
+// Why a cycle ends.
+const (
+	PreventiveEndRetired  = "equipement retiré"
+	PreventiveEndInactive = "plus de cycle préventif"
+)
+
+// PreventiveMaintenanceWorkflow sleeps until the next due date minus the lead time, opens the
+// preventive intervention of that occurrence (a child InterventionWorkflow whose ID is derived from
+// the equipment and the due date, so it exists once whatever happens), waits for it, then
+// continues as new for the next cycle. A due date already past (the platform was down) gives one
+// intervention at once: the next due date is computed from the last maintenance, so missed
+// occurrences are not replayed one by one.
+func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (PreventiveResult, error) {
+	st := PreventiveState{EquipementID: in.EquipementID, Cycles: in.Cycles, Etape: "chargement"}
+	if err := workflow.SetQueryHandler(ctx, QueryPreventiveState, func() (PreventiveState, error) { return st, nil }); err != nil {
+		return PreventiveResult{}, err
+	}
+	freqCh := workflow.GetSignalChannel(ctx, SignalFrequencyChanged)
+	retiredCh := workflow.GetSignalChannel(ctx, SignalRetired)
+	doneCh := workflow.GetSignalChannel(ctx, SignalMaintenanceDone)
+	var a *activities.Activities
+	end := func(reason string) (PreventiveResult, error) {
+		return PreventiveResult{Raison: reason, Cycles: st.Cycles}, nil
+	}
+
+	for {
+		var plan activities.PreventivePlan
+		if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.LoadPreventivePlan, activities.PreventivePlanInput{EquipementID: in.EquipementID}).Get(ctx, &plan); err != nil {
+			return PreventiveResult{}, err
+		}
+		if !plan.Active {
+			return end(PreventiveEndInactive)
+		}
+		due := *plan.Prochaine
+		if in.NotBefore != nil && !due.After(*in.NotBefore) {
+			due = in.NotBefore.AddDate(0, 0, plan.Frequence)
+		}
+		open := due.Add(-plan.LeadTime)
+		st.Frequence, st.Prochaine, st.Ouverture, st.Etape = plan.Frequence, &due, &open, "attente"
+
+		replan, retired := false, false
+		if wait := open.Sub(workflow.Now(ctx)); wait > 0 {
+			tctx, cancel := workflow.WithCancel(ctx)
+			sel := workflow.NewSelector(ctx)
+			sel.AddFuture(workflow.NewTimer(tctx, wait), func(workflow.Future) {})
+			sel.AddReceive(freqCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
+			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
+			var done MaintenanceDone
+			gotDone := false
+			sel.AddReceive(doneCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &done); gotDone = true })
+			sel.Select(ctx)
+			cancel()
+			if gotDone {
+				key := fmt.Sprintf("%s/hors-plan/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, done.Date.UTC().Format(time.RFC3339))
+				if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.RecordMaintenance, activities.RecordMaintenanceInput{
+					EquipementID: in.EquipementID, Date: done.Date, ActeurID: done.ActeurID, EventKey: key,
+				}).Get(ctx, nil); err != nil {
+					return PreventiveResult{}, err
+				}
+				replan = true
+			}
+		}
+		if retired {
+			return end(PreventiveEndRetired)
+		}
+		if replan {
+			continue
+		}
+
+		// Open the occurrence's intervention.
+		now := workflow.Now(ctx)
+		limite := due
+		if !limite.After(now.Add(24 * time.Hour)) { // caught up late: give a day to do it
+			limite = now.Add(24 * time.Hour)
+		}
+		planned := due
+		if planned.Before(now) {
+			planned = now
+		}
+		childID := PreventiveInterventionWorkflowID(workflow.GetInfo(ctx).TaskQueueName, in.EquipementID, due)
+		st.InterventionWorkflowID, st.Etape = childID, "intervention"
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            childID,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		})
+		child := workflow.ExecuteChildWorkflow(cctx, InterventionWorkflowName, InterventionInput{
+			Intervention: domain.NewIntervention{
+				Titre:            "Maintenance préventive — " + plan.Nom,
+				Description:      fmt.Sprintf("Maintenance préventive planifiée (tous les %d jours), échéance le %s.", plan.Frequence, due.UTC().Format("2006-01-02")),
+				TypeIntervention: domain.TypePreventive,
+				Priorite:         domain.PrioriteNormale,
+				DateLimite:       &limite,
+				EquipementID:     in.EquipementID,
+			},
+			CreateOnStart: true,
+			AutoAssign:    true,
+			PlannedFor:    &planned,
+		})
+		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+				return PreventiveResult{}, err
+			}
+			// The occurrence exists already (an earlier run opened it): never open it twice.
+			workflow.GetLogger(ctx).Info("Occurrence already opened", "workflow_id", childID)
+		} else {
+			sel := workflow.NewSelector(ctx)
+			finished := false
+			sel.AddFuture(child, func(workflow.Future) { finished = true })
+			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
+			for !finished && !retired {
+				sel.Select(ctx)
+			}
+			if retired {
+				return end(PreventiveEndRetired)
+			}
+			var res InterventionResult
+			if err := child.Get(ctx, &res); err != nil {
+				workflow.GetLogger(ctx).Error("Preventive intervention failed", "error", err)
+			}
+		}
+		st.Cycles++
+		// Signals that arrived meanwhile: a retirement ends; the rest is re-read at the next run.
+		if retiredCh.ReceiveAsync(nil) {
+			return end(PreventiveEndRetired)
+		}
+		for freqCh.ReceiveAsync(nil) {
+		}
+		var done MaintenanceDone
+		for doneCh.ReceiveAsync(&done) {
+		}
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return PreventiveResult{}, err
+		}
+		return PreventiveResult{}, workflow.NewContinueAsNewError(ctx, PreventiveMaintenanceWorkflowName,
+			PreventiveInput{EquipementID: in.EquipementID, NotBefore: &due, Cycles: st.Cycles})
+	}
+}
