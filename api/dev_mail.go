@@ -1,0 +1,45 @@
+package api
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+)
+
+// registerDevMailRoutes exposes the dev SMTP sink's inbox at GET /dev/mail, only when the server
+// was given one (mif dev). It is a developer tool, not part of the API: it is registered on the
+// router directly, outside the route list and the OpenAPI contract, and never exists in
+// production.
+func (s *Server) registerDevMailRoutes() {
+	if s.dl.devMail == nil {
+		return
+	}
+	s.router.HandleFunc("/dev/mail", s.devMail).Methods(http.MethodGet)
+}
+
+var devMailPage = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Courrier reçu (dev)</title></head>
+<body style="font-family: sans-serif; max-width: 900px; margin: 2em auto;">
+<h1>Courrier reçu par le serveur SMTP de développement</h1>
+<p>{{len .}} message(s), le plus récent en premier. JSON : <code>Accept: application/json</code>.</p>
+{{range .}}<article style="border: 1px solid #ccc; border-radius: 4px; padding: 1em; margin: 1em 0;">
+<p><strong>{{.Subject}}</strong><br>De {{.From}} à {{range $i, $a := .To}}{{if $i}}, {{end}}{{$a}}{{end}} — {{.ReceivedAt.Format "02/01/2006 15:04:05"}}</p>
+<pre style="white-space: pre-wrap;">{{.Text}}</pre>
+</article>{{end}}
+</body></html>`))
+
+// devMail lists the received messages, newest first: an HTML page, or JSON when asked.
+func (s *Server) devMail(w http.ResponseWriter, r *http.Request) {
+	msgs := s.dl.devMail.Messages()
+	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, http.StatusOK, msgs)
+		return
+	}
+	// The page is ours and has no script: a CSP that allows its inline styles only.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = devMailPage.Execute(w, msgs)
+}

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mifmaroc/mif/domain"
+)
+
+// Real-time notifications use Server-Sent Events rather than WebSocket: the traffic is one way
+// (server to browser); SSE is plain HTTP, so it passes proxies, load balancers, CORS and our
+// middleware unchanged; browsers reconnect by themselves and send Last-Event-ID, which is exactly
+// the replay we need; and it needs no extra dependency. Browsers' EventSource cannot set an
+// Authorization header, so this route also takes the access token as ?access_token= (short-lived,
+// 15 min; our access log records the path without the query string).
+
+const (
+	streamHeartbeat = 20 * time.Second
+	// streamReplayMax bounds what one reconnection replays; older notifications stay in the list
+	// endpoint.
+	streamReplayMax = 500
+)
+
+func (s *Server) registerNotificationStreamRoutes() {
+	const path = "/api/v1/notifications/stream"
+	const perm = "notifications:read"
+	s.register(Route{Method: http.MethodGet, Path: path, Perm: perm},
+		tokenFromQuery(s.authenticate(s.authorize(perm, http.HandlerFunc(s.notificationStream)))), nil)
+}
+
+// tokenFromQuery lets a request without an Authorization header authenticate with
+// ?access_token= (EventSource). The parameter is removed so that nothing downstream sees it.
+func tokenFromQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if tok := q.Get("access_token"); tok != "" && r.Header.Get("Authorization") == "" {
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+tok)
+			q.Del("access_token")
+			r.URL.RawQuery = q.Encode()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// notificationStream pushes the caller's new notifications as SSE events (event "notification",
+// id = notification id, data = the notification JSON). With Last-Event-ID (header, or
+// ?last_event_id=) it first replays what was created after that id, so a reconnecting client
+// misses nothing. Every replica LISTENs on PostgreSQL, so a notification created anywhere reaches
+// the stream wherever it is connected.
+func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := principalFrom(ctx)
+	lastID, replay, err := lastEventID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		problem(w, r, http.StatusInternalServerError, "flux non pris en charge par ce serveur")
+		return
+	}
+	// Subscribe before replaying: a notification committed in between is then both replayed and
+	// announced, and the set of sent ids drops the duplicate.
+	sub, err := s.dl.hub.Subscribe(ctx, p.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer sub.Close()
+	if !replay {
+		// Without Last-Event-ID the stream starts now: from the newest notification, read after
+		// subscribing and before answering, so that nothing created once the client sees the
+		// answer can fall in between.
+		if lastID, err = s.store.LatestNotificationID(ctx, p.UserID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	// The server's read and write timeouts would cut a long-lived stream (the connection's
+	// background read fails at the read deadline and cancels the request): lift them here.
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 3000\n\n")
+	flusher.Flush()
+
+	sent := map[int64]bool{}
+	send := func(n domain.Notification) bool {
+		if sent[n.ID] {
+			return true
+		}
+		raw, err := json.Marshal(n)
+		if err != nil {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: notification\ndata: %s\n\n", n.ID, raw); err != nil {
+			return false
+		}
+		sent[n.ID] = true
+		if n.ID > lastID {
+			lastID = n.ID
+		}
+		return true
+	}
+	catchUp := func() bool {
+		items, err := s.store.NotificationsAfter(ctx, p.UserID, lastID, streamReplayMax)
+		if err != nil {
+			s.log.Warn("notification stream replay", zap.Int64("user_id", p.UserID), zap.Error(err))
+			return ctx.Err() == nil
+		}
+		for _, n := range items {
+			if !send(n) {
+				return false
+			}
+		}
+		flusher.Flush()
+		return true
+	}
+	if replay && !catchUp() {
+		return
+	}
+	tick := time.NewTicker(streamHeartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+		case id := <-sub.C:
+			if id == 0 { // announcements may have been lost: re-read
+				if !catchUp() {
+					return
+				}
+				continue
+			}
+			if sent[id] {
+				continue
+			}
+			n, err := s.store.GetNotificationFor(ctx, p.UserID, id)
+			if err != nil {
+				continue // deleted meanwhile, or not this user's
+			}
+			if !send(n) {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+// lastEventID reads Last-Event-ID (or ?last_event_id=, for clients that reconnect by hand).
+func lastEventID(r *http.Request) (int64, bool, error) {
+	v := strings.TrimSpace(r.Header.Get("Last-Event-ID"))
+	if v == "" {
+		v = strings.TrimSpace(r.URL.Query().Get("last_event_id"))
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Last-Event-ID", Message: "identifiant de notification attendu"}}}
+	}
+	return n, true, nil
+}
