@@ -8,6 +8,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
@@ -18,6 +20,14 @@ import (
 type Activities struct {
 	Store *storage.Store
 	Log   *zap.Logger
+	// Config gives SLA defaults and workflow delays; nil means the defaults (config.DefaultSLA,
+	// config.DefaultWorkflows).
+	Config *config.Config
+	// Documents stores files and reports (documents.go); nil makes report generation fail
+	// without retry.
+	Documents *documents.Vault
+	// Mail sends notification e-mails (email.go); nil leaves notifications in-app only.
+	Mail *Mailer
 }
 
 // CreateInterventionInput opens an intervention owned by WorkflowID.
@@ -30,6 +40,8 @@ type CreateInterventionInput struct {
 type CreateInterventionResult struct {
 	Intervention domain.Intervention
 	Created      bool
+	// Policy is the SLA deadline and escalation ladder that apply to it (see lifecycle.go).
+	Policy InterventionPolicy
 }
 
 // CreateIntervention inserts the intervention row and its historique entry. Retrying it returns
@@ -39,5 +51,9 @@ func (a *Activities) CreateIntervention(ctx context.Context, in CreateInterventi
 	if err != nil {
 		return CreateInterventionResult{}, temporalerr.Wrap(err)
 	}
-	return CreateInterventionResult{Intervention: row, Created: created}, nil
+	policy, err := a.interventionPolicy(ctx, row)
+	if err != nil {
+		return CreateInterventionResult{}, temporalerr.Wrap(err)
+	}
+	return CreateInterventionResult{Intervention: row, Created: created, Policy: policy}, nil
 }

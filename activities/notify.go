@@ -46,3 +46,12 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (NotifyResult, 
 	a.Log.Debug("notifications created", zap.String("event", in.Notification.Event), zap.Int("count", len(created)))
 	return NotifyResult{Created: created}, nil
 }
+
+// IDs lists the ids of the created notifications.
+func (r NotifyResult) IDs() []int64 {
+	ids := make([]int64, len(r.Created))
+	for i, n := range r.Created {
+		ids[i] = n.ID
+	}
+	return ids
+}

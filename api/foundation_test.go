@@ -75,14 +75,15 @@ func TestFoundationCreateAndGetIntervention(t *testing.T) {
 
 	// The workflow runs, is searchable by our attributes, and its query agrees with the row.
 	ctx := context.Background()
-	desc, err := env.Temporal.DescribeWorkflowExecution(ctx, created.WorkflowID, "")
+	desc, err := env.Temporal.DescribeWorkflow(ctx, created.WorkflowID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := desc.WorkflowExecutionInfo.Status.String(); st != "Running" {
+	info := desc.RawResponse.WorkflowExecutionInfo
+	if st := info.Status.String(); st != "Running" {
 		t.Fatalf("workflow status %s", st)
 	}
-	sa := desc.WorkflowExecutionInfo.SearchAttributes.GetIndexedFields()["MifStatut"]
+	sa := info.SearchAttributes.GetIndexedFields()["MifStatut"]
 	var statut string
 	if err := converter.GetDefaultDataConverter().FromPayload(sa, &statut); err != nil || statut != "ouverte" {
 		t.Fatalf("MifStatut search attribute = %q (%v)", statut, err)
@@ -267,14 +268,17 @@ func TestFoundationAuthentication(t *testing.T) {
 		return c
 	}
 	cases := map[string]string{
-		"missing":         "",
-		"garbage":         "not-a-jwt",
-		"forged":          sign("another-secret-another-secret-another-1", valid),
-		"expired":         sign(secret, with("exp", now.Add(-time.Hour).Unix())),
-		"wrong audience":  sign(secret, with("aud", "someone-else")),
-		"wrong issuer":    sign(secret, with("iss", "evil")),
-		"unknown user":    sign(secret, with("user_id", 99999)),
-		"alg none":        func() string { s, _ := jwt.NewWithClaims(jwt.SigningMethodNone, valid).SignedString(jwt.UnsafeAllowNoneSignatureType); return s }(),
+		"missing":        "",
+		"garbage":        "not-a-jwt",
+		"forged":         sign("another-secret-another-secret-another-1", valid),
+		"expired":        sign(secret, with("exp", now.Add(-time.Hour).Unix())),
+		"wrong audience": sign(secret, with("aud", "someone-else")),
+		"wrong issuer":   sign(secret, with("iss", "evil")),
+		"unknown user":   sign(secret, with("user_id", 99999)),
+		"alg none": func() string {
+			s, _ := jwt.NewWithClaims(jwt.SigningMethodNone, valid).SignedString(jwt.UnsafeAllowNoneSignatureType)
+			return s
+		}(),
 		"before password": sign(secret, with("iat", now.Add(-24*time.Hour).Unix())),
 	}
 	// The password changed an hour ago: tokens issued before that are refused.

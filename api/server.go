@@ -12,6 +12,9 @@ import (
 	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/authz"
 	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/documents"
+	"github.com/mifmaroc/mif/mail"
+	"github.com/mifmaroc/mif/notify"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -23,6 +26,11 @@ type Deps struct {
 	Tokens   *authn.Tokens
 	Authz    *authz.Authorizer
 	Log      *zap.Logger
+	// Documents, Notifications and DevMail are optional: nil Documents and Notifications are built
+	// from Config; DevMail set (dev mode) exposes GET /dev/mail (documents.go).
+	Documents     *documents.Vault
+	Notifications *notify.Hub
+	DevMail       *mail.Sink
 }
 
 // Server holds the handlers' dependencies.
@@ -33,6 +41,8 @@ type Server struct {
 	tokens   *authn.Tokens
 	authz    *authz.Authorizer
 	log      *zap.Logger
+	ident    *identity // authentication endpoints' state (auth.go)
+	dl       delivery  // documents, real-time notifications, dev mail (documents.go)
 
 	router *mux.Router
 	routes []Route
@@ -53,6 +63,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, tokens: d.Tokens, authz: d.Authz, log: d.Log}
+	if err := s.initDelivery(d); err != nil {
+		return nil, err
+	}
 	s.router = mux.NewRouter()
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "aucune route pour "+r.URL.Path)
@@ -84,6 +97,9 @@ type routeOption func(*routeConfig)
 
 type routeConfig struct{ maxBody int64 }
 
+// withMaxBody raises (or lowers) the request body limit of one route, e.g. uploads.
+func withMaxBody(n int64) routeOption { return func(c *routeConfig) { c.maxBody = n } }
+
 // handle registers a route behind authentication and the permission check.
 func (s *Server) handle(method, path string, perm authz.Permission, h http.HandlerFunc, opts ...routeOption) {
 	if perm == "" {
@@ -114,7 +130,11 @@ func (s *Server) registerRoutes() {
 	s.public(http.MethodGet, v1+"/health/ready", s.healthReady)
 	s.public(http.MethodGet, "/.well-known/jwks.json", s.jwks)
 
-	s.public(http.MethodPost, v1+"/auth/login", s.login)
+	s.registerAuthRoutes()
+	s.registerDocumentRoutes() // documents, rapport.pdf, admin key rotation, notification stream, /dev/mail
+	s.registerUserRoutes()
+	s.registerWorkflowRoutes() // lifecycle transitions and planning generation (issue 5)
+	s.registerResourceRoutes() // before /interventions/{id}: /interventions/overdue and /mine are literal paths
 
 	s.handle(http.MethodPost, v1+"/interventions", "interventions:create", s.createIntervention)
 	s.handle(http.MethodGet, v1+"/interventions/{id}", "interventions:read", s.getIntervention)

@@ -27,13 +27,16 @@ type Config struct {
 	LogLevel        string
 	LogFormat       string // json or console
 
-	Temporal Temporal
-	JWT      JWT
-	SMTP     SMTP
-	SLA      SLA
+	Temporal  Temporal
+	JWT       JWT
+	SMTP      SMTP
+	SLA       SLA
+	Workflows Workflows
+	Identity  Identity
 
 	FernetKeys []string
 	DataDir    string
+	Documents  Documents
 
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -149,6 +152,9 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		Normale:  r.duration("MIF_SLA_NORMALE", 72*time.Hour),
 		Basse:    r.duration("MIF_SLA_BASSE", 7*24*time.Hour),
 	}
+	c.Identity = r.identity(mode)
+	c.Workflows = r.workflows()
+	c.Documents = r.documents(c)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 

@@ -49,6 +49,9 @@ type Registry interface {
 // Register registers every workflow and activity on r.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
+	registerLifecycle(r)
+	r.RegisterWorkflowWithOptions(workflows.KeyRotationWorkflow, workflow.RegisterOptions{Name: workflows.KeyRotationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.NotificationDigestWorkflow, workflow.RegisterOptions{Name: workflows.NotificationDigestWorkflowName})
 	r.RegisterActivity(acts)
 }
 

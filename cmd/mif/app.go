@@ -13,14 +13,15 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/authz"
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/demo"
+	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/logging"
+	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/migrations"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
@@ -33,6 +34,8 @@ type app struct {
 	log      *zap.Logger
 	store    *storage.Store
 	temporal client.Client
+	docs     *documents.Vault // documents.go
+	devMail  *mail.Sink       // dev mode's SMTP sink (documents.go)
 }
 
 // newApp loads the configuration, opens the database, migrates it (under goose's lock, so that
@@ -115,8 +118,9 @@ func (a *app) dialTemporal(ctx context.Context) error {
 	return nil
 }
 
-// apiServer builds the HTTP server with bounded timeouts.
-func (a *app) apiServer() (*http.Server, error) {
+// apiServer builds the HTTP server with bounded timeouts. The Casbin policy is watched for changes
+// until ctx ends.
+func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 	keyPath := ""
 	if a.mode == config.ModeDev {
 		keyPath = filepath.Join(a.cfg.DataDir, "jwt-private.pem")
@@ -125,11 +129,18 @@ func (a *app) apiServer() (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	az, err := authz.NewDefault()
+	files := authz.ResolveFiles(a.cfg.Identity.Casbin)
+	az, err := authz.Load(files)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Temporal: a.temporal, Tokens: tokens, Authz: az, Log: a.log})
+	go az.Watch(ctx, files, a.cfg.Identity.Casbin.ReloadInterval, a.log.Named("authz"))
+	vault, err := a.vault()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Temporal: a.temporal, Tokens: tokens, Authz: az, Log: a.log,
+		Documents: vault, DevMail: a.devMail})
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +177,7 @@ func (a *app) serveHTTP(ctx context.Context, srv *http.Server) error {
 func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if withAPI {
-		srv, err := a.apiServer()
+		srv, err := a.apiServer(ctx)
 		if err != nil {
 			return err
 		}
@@ -174,8 +185,24 @@ func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error
 		a.log.Info("API listening", zap.String("addr", a.cfg.HTTPAddr))
 	}
 	if withWorker {
-		w := orchestration.NewWorker(a.temporal, a.cfg.Temporal.TaskQueue, &activities.Activities{Store: a.store, Log: a.log})
+		acts, err := a.workerActivities(ctx)
+		if err != nil {
+			return err
+		}
+		w := orchestration.NewWorker(a.temporal, a.cfg.Temporal.TaskQueue, acts)
 		g.Go(func() error { return orchestration.RunWorker(ctx, w) })
+		// Schedules and preventive cycles are put in place while the worker already runs; a stop
+		// during that set-up is a stop, not a failure.
+		g.Go(func() error {
+			err := orchestration.EnsureSchedules(ctx, a.temporal, a.cfg.Temporal.TaskQueue, a.cfg.Workflows, a.log)
+			if err == nil {
+				err = a.ensurePreventiveCycles(ctx)
+			}
+			if err != nil && ctx.Err() != nil {
+				return nil
+			}
+			return err
+		})
 		a.log.Info("worker started", zap.String("task_queue", a.cfg.Temporal.TaskQueue))
 	}
 	return g.Wait()
@@ -239,5 +266,19 @@ func runSeed(ctx context.Context, out io.Writer) error {
 	for _, acc := range demo.Accounts() {
 		fmt.Fprintf(out, "  %-28s %s\n", acc.Email, acc.Role)
 	}
+	return nil
+}
+
+// ensurePreventiveCycles starts the preventive workflows of equipment that has none yet.
+func (a *app) ensurePreventiveCycles(ctx context.Context) error {
+	ids, err := a.store.PreventiveEquipementIDs(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := orchestration.EnsurePreventiveCycles(ctx, a.temporal, a.cfg.Temporal.TaskQueue, ids)
+	if err != nil {
+		return err
+	}
+	a.log.Info("preventive cycles in place", zap.Int("equipements", n))
 	return nil
 }

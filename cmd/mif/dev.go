@@ -12,6 +12,7 @@ import (
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/devenv"
+	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -64,7 +65,12 @@ func runDev(ctx context.Context, out io.Writer) error {
 	if err := a.dialTemporal(ctx); err != nil {
 		return err
 	}
-	printBanner(out, a.cfg, uiURL)
+	stopMail, err := a.startDevMail()
+	if err != nil {
+		return err
+	}
+	defer stopMail()
+	printBanner(out, a.cfg, uiURL, a.devMail)
 	err = a.runComponents(ctx, true, true)
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
@@ -72,7 +78,7 @@ func runDev(ctx context.Context, out io.Writer) error {
 	return err
 }
 
-func printBanner(out io.Writer, cfg *config.Config, uiURL string) {
+func printBanner(out io.Writer, cfg *config.Config, uiURL string, devMail *mail.Sink) {
 	host, port, _ := net.SplitHostPort(cfg.HTTPAddr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
@@ -85,6 +91,9 @@ func printBanner(out io.Writer, cfg *config.Config, uiURL string) {
 		fmt.Fprintf(out, "  Temporal UI    %s\n", uiURL)
 	} else {
 		fmt.Fprintf(out, "  Temporal       %s (namespace %s)\n", cfg.Temporal.Address, cfg.Temporal.Namespace)
+	}
+	if devMail != nil {
+		fmt.Fprintf(out, "  Mail (dev)     %s/dev/mail  (SMTP sink on %s)\n", base, devMail.Addr())
 	}
 	fmt.Fprintf(out, "\nDemo accounts (password %s):\n", demo.Password)
 	for _, acc := range demo.Accounts() {

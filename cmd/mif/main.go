@@ -6,6 +6,7 @@
 //	mif worker                Temporal worker only
 //	mif migrate up|down|status|reset
 //	mif seed                  load the demo data set (idempotent)
+//	mif documents rotate-keys re-encrypt documents with the first FERNET_KEYS key
 //
 // Configuration comes from environment variables (see the README).
 package main
@@ -30,6 +31,9 @@ commands:
   migrate up|down|status|reset
                       apply, roll back one, list, or roll back every migration
   seed                load the demo data set (idempotent)
+  documents rotate-keys [batch] | generate-key
+                      re-encrypt every document with the first FERNET_KEYS key (Temporal
+                      workflow, progress printed), or print a new Fernet key
 `
 
 func main() {
@@ -59,6 +63,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runServe(ctx, false, true)
 	case "migrate":
 		return runMigrate(ctx, args[1:], out)
+	case "documents":
+		return runDocuments(ctx, args[1:], out)
 	case "seed":
 		return runSeed(ctx, out)
 	case "help", "-h", "--help":

@@ -37,8 +37,10 @@ import (
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/devenv"
+	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
@@ -53,6 +55,8 @@ type Env struct {
 	Server   *api.Server
 	Tokens   *authn.Tokens
 	Log      *zap.Logger
+	// Mail is a real SMTP server in-process: the worker's notification e-mails arrive here.
+	Mail *mail.Sink
 
 	t      testing.TB
 	router routers.Router
@@ -82,13 +86,26 @@ func WithActivities(f func(*activities.Activities)) Option {
 // New starts a platform for t; everything is stopped and dropped when t ends.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
+	dataDir := t.TempDir() // nothing a test writes lands in the source tree
 	o := envOptions{env: map[string]string{
 		"MIF_JWT_ALGORITHM": "HS256",
 		"MIF_JWT_SECRET":    "test-secret-test-secret-test-secret-0123",
 		"MIF_LOG_LEVEL":     "warn",
+		"MIF_DATA_DIR":      dataDir,
+		"MIF_DOCUMENTS_DIR": filepath.Join(dataDir, "documents"),
+		"FERNET_KEYS":       testFernetKey(t),
 	}}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	sink, err := mail.StartSink("127.0.0.1:0", mail.SinkOptions{})
+	if err != nil {
+		t.Fatalf("apitest: SMTP sink: %v", err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	if _, set := o.env["MIF_SMTP_ADDR"]; !set {
+		o.env["MIF_SMTP_ADDR"] = sink.Addr()
+		o.env["MIF_SMTP_STARTTLS"] = "false"
 	}
 	dbURL := testdb.NewURL(t)
 	o.env["DATABASE_URL"] = dbURL
@@ -120,7 +137,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	t.Cleanup(tc.Close)
 	if !o.noWorker {
-		acts := &activities.Activities{Store: store, Log: log}
+		acts, err := workerActivities(cfg, store, log)
+		if err != nil {
+			t.Fatalf("apitest: %v", err)
+		}
 		if o.activities != nil {
 			o.activities(acts)
 		}
@@ -155,18 +175,42 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: openapi router: %v", err)
 	}
-	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log,
+	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log, Mail: sink,
 		t: t, router: router, users: map[string]domain.User{}}
 	return e
 }
 
 // NewWorker starts another worker on the Env's task queue (e.g. after a simulated crash).
 func (e *Env) NewWorker(t testing.TB) worker.Worker {
-	w := orchestration.NewWorker(e.Temporal, e.Config.Temporal.TaskQueue, &activities.Activities{Store: e.Store, Log: e.Log})
+	acts, err := workerActivities(e.Config, e.Store, e.Log)
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	w := orchestration.NewWorker(e.Temporal, e.Config.Temporal.TaskQueue, acts)
 	if err := w.Start(); err != nil {
 		t.Fatalf("apitest: worker: %v", err)
 	}
 	return w
+}
+
+// workerActivities builds the activities as `mif` does: document vault and SMTP mailer from the
+// configuration.
+func workerActivities(cfg *config.Config, store *storage.Store, log *zap.Logger) (*activities.Activities, error) {
+	vault, err := documents.Open(cfg.Documents.Dir, cfg.FernetKeys)
+	if err != nil {
+		return nil, err
+	}
+	acts := &activities.Activities{Store: store, Log: log, Config: cfg, Documents: vault}
+	if cfg.SMTP.Addr != "" {
+		sender, err := mail.NewSender(cfg.SMTP)
+		if err != nil {
+			return nil, err
+		}
+		if acts.Mail, err = activities.NewMailer(sender, cfg.PublicURL, cfg.Documents.DigestWindow); err != nil {
+			return nil, err
+		}
+	}
+	return acts, nil
 }
 
 // User returns a demo account by e-mail.
@@ -329,6 +373,17 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
+
+// testFernetKey is one Fernet key per test binary, for the document vaults of every Env.
+func testFernetKey(t testing.TB) string {
+	k, err := fernetKey()
+	if err != nil {
+		t.Fatalf("apitest: fernet key: %v", err)
+	}
+	return k
+}
+
+var fernetKey = sync.OnceValues(documents.GenerateKey)
 
 // demoPasswordHash is computed once per test binary: bcrypt at cost 12 takes seconds under the
 // race detector.

@@ -3,6 +3,9 @@ package testdb_test
 import (
 	"context"
 	"database/sql"
+	"io/fs"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,17 +41,28 @@ func TestNewIsIsolatedAndMigrated(t *testing.T) {
 		}
 	}
 
+	// The clone is at the newest migration: the version prefix of the last embedded file.
+	files, err := fs.Glob(migrations.FS(), "*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("embedded migrations: %v", err)
+	}
+	sort.Strings(files)
+	prefix, _, _ := strings.Cut(files[len(files)-1], "_")
+	latest, err := strconv.ParseInt(prefix, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, db := range []*sqlx.DB{a, b} {
 		var version int64
 		if err := db.Get(&version, "SELECT max(version_id) FROM goose_db_version"); err != nil {
 			t.Fatalf("goose version: %v", err)
 		}
-		if version != 5 {
-			t.Errorf("version %d, want 5", version)
+		if version != latest {
+			t.Errorf("version %d, want %d", version, latest)
 		}
 	}
-	if v, err := migrations.Version(context.Background(), a.DB); err != nil || v != 5 {
-		t.Errorf("migrations.Version = %d, %v; want 5", v, err)
+	if v, err := migrations.Version(context.Background(), a.DB); err != nil || v != latest {
+		t.Errorf("migrations.Version = %d, %v; want %d", v, err, latest)
 	}
 
 	if _, err := a.Exec(`INSERT INTO clients (nom) VALUES ('Isolation SA')`); err != nil {
