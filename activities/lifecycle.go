@@ -50,7 +50,8 @@ func (a *Activities) interventionPolicy(ctx context.Context, row domain.Interven
 		p.Deadline, p.DeadlineSource = &d, SLASourceDateLimite
 		return p, nil
 	}
-	hours, err := a.Store.ContractSLA(ctx, row.EquipementID, row.DateCreation)
+	contract, err := a.Store.SLAForEquipement(ctx, row.EquipementID, row.DateCreation)
+	hours := contract.ResolutionHeures
 	if err != nil {
 		return p, err
 	}

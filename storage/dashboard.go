@@ -62,8 +62,11 @@ func (s *Store) DashboardStats(ctx context.Context, p domain.Principal, now time
 			count(*) FILTER (WHERE i.priorite = 'critique' AND i.statut NOT IN ('terminee', 'annulee')) AS critiques,
 			avg(extract(epoch FROM i.date_fin - i.date_creation) / 3600)
 				FILTER (WHERE i.statut = 'terminee' AND i.date_fin IS NOT NULL) AS resolution_h,
-			100.0 * count(*) FILTER (WHERE i.statut = 'terminee' AND i.date_limite IS NOT NULL AND i.date_fin <= i.date_limite)
-				/ NULLIF(count(*) FILTER (WHERE i.statut = 'terminee' AND i.date_limite IS NOT NULL AND i.date_fin IS NOT NULL), 0) AS taux,
+			-- On time: finished without the SLA clock having marked it late (the clock knows the
+			-- contract SLA, the priority default and the pauses), and within date_limite if any.
+			100.0 * count(*) FILTER (WHERE i.statut = 'terminee' AND NOT i.en_retard
+					AND (i.date_limite IS NULL OR i.date_fin <= i.date_limite))
+				/ NULLIF(count(*) FILTER (WHERE i.statut = 'terminee' AND i.date_fin IS NOT NULL), 0) AS taux,
 			avg(i.satisfaction_client) AS satisfaction
 		FROM interventions i WHERE %s`, since, wi.sql()), append(wi.args, now.Add(-7*24*time.Hour))...)
 	if err != nil {

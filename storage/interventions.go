@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/mifmaroc/mif/domain"
 )
@@ -73,47 +72,11 @@ func interventionVisibility(p domain.Principal, arg int) (string, []any) {
 // see it.
 func (s *Store) GetInterventionDetail(ctx context.Context, p domain.Principal, id int64) (domain.InterventionDetail, error) {
 	cond, args := interventionVisibility(p, 2)
-	var row struct {
-		domain.Intervention
-		EqNom          string     `db:"eq_nom"`
-		EqType         string     `db:"eq_type"`
-		EqLocalisation string     `db:"eq_localisation"`
-		TechNom        *string    `db:"tech_nom"`
-		TechPrenom     *string    `db:"tech_prenom"`
-		TechSpecialite *string    `db:"tech_specialite"`
-		PlanID         *int64     `db:"plan_id"`
-		PlanDate       *time.Time `db:"plan_date"`
-		PlanDuree      *int       `db:"plan_duree"`
-		PlanStatut     *string    `db:"plan_statut"`
-		DocumentsCount int        `db:"documents_count"`
-	}
-	err := s.q.GetContext(ctx, &row, `
-		SELECT `+interventionColumns+`,
-			e.nom AS eq_nom, e.type AS eq_type, e.localisation AS eq_localisation,
-			tu.nom AS tech_nom, tu.prenom AS tech_prenom, t.specialite AS tech_specialite,
-			p.id AS plan_id, p.date_planifiee AS plan_date, p.duree_estimee AS plan_duree, p.statut AS plan_statut,
-			(SELECT count(*) FROM documents d WHERE d.intervention_id = i.id AND d.deleted_at IS NULL) AS documents_count
-		FROM interventions i
-		JOIN equipements e ON e.id = i.equipement_id
-		LEFT JOIN techniciens t ON t.id = i.technicien_id
-		LEFT JOIN users tu ON tu.id = t.user_id
-		LEFT JOIN plannings p ON p.intervention_id = i.id
-		WHERE i.id = $1 AND `+cond, append([]any{id}, args...)...)
-	if err != nil {
+	var row interventionDetailRow
+	if err := s.q.GetContext(ctx, &row, interventionDetailSelect+` WHERE i.id = $1 AND `+cond, append([]any{id}, args...)...); err != nil {
 		return domain.InterventionDetail{}, wrap("get intervention", err)
 	}
-	d := domain.InterventionDetail{
-		Intervention:   row.Intervention,
-		Equipement:     domain.EquipementResume{ID: row.EquipementID, Nom: row.EqNom, Type: row.EqType, Localisation: row.EqLocalisation},
-		DocumentsCount: row.DocumentsCount,
-	}
-	if row.TechnicienID != nil && row.TechNom != nil {
-		d.Technicien = &domain.TechnicienResume{ID: *row.TechnicienID, Nom: *row.TechNom, Prenom: deref(row.TechPrenom), Specialite: deref(row.TechSpecialite)}
-	}
-	if row.PlanID != nil {
-		d.Planning = &domain.PlanningResume{ID: *row.PlanID, DatePlanifiee: *row.PlanDate, DureeEstimee: *row.PlanDuree, Statut: domain.StatutPlanning(deref(row.PlanStatut))}
-	}
-	return d, nil
+	return row.detail(), nil
 }
 
 func deref[T any](p *T) T {

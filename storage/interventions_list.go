@@ -10,7 +10,7 @@ import (
 )
 
 // interventionDetailSelect loads interventions with their equipment, technicien, planning and
-// document count in one statement (the same shape as GetInterventionDetail).
+// document count in one statement: the detail of one intervention and the rows of lists.
 const interventionDetailSelect = `SELECT ` + interventionColumns + `,
 	e.nom AS eq_nom, e.type AS eq_type, e.localisation AS eq_localisation,
 	tu.nom AS tech_nom, tu.prenom AS tech_prenom, t.specialite AS tech_specialite,

@@ -210,16 +210,6 @@ func (s *Store) RecordEscalation(ctx context.Context, id int64, level int, reaso
 	})
 }
 
-// ContractSLA returns the shortest resolution SLA (hours) of the active contracts covering the
-// equipment, or nil when none gives one.
-func (s *Store) ContractSLA(ctx context.Context, equipementID int64, at time.Time) (*int, error) {
-	var h *int
-	err := s.q.GetContext(ctx, &h, `SELECT min(c.sla_resolution_heures) FROM contrat_equipements ce
-		JOIN contrats c ON c.id = ce.contrat_id
-		WHERE ce.equipement_id = $1 AND c.statut = 'actif' AND $2::date BETWEEN c.date_debut AND c.date_fin`, equipementID, at)
-	return h, wrap("contract sla", err)
-}
-
 // InterventionStakeholders lists the users to tell about an intervention: its creator and the
 // account of its technicien.
 func (s *Store) InterventionStakeholders(ctx context.Context, id int64) ([]int64, error) {

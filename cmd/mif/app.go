@@ -262,10 +262,8 @@ func runSeed(ctx context.Context, out io.Writer) error {
 	if err := demo.Seed(ctx, a.store); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "demo data loaded; accounts (password "+demo.Password+"):")
-	for _, acc := range demo.Accounts() {
-		fmt.Fprintf(out, "  %-28s %s\n", acc.Email, acc.Role)
-	}
+	fmt.Fprintln(out, "demo data loaded")
+	printAccounts(out)
 	return nil
 }
 

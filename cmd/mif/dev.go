@@ -95,9 +95,15 @@ func printBanner(out io.Writer, cfg *config.Config, uiURL string, devMail *mail.
 	if devMail != nil {
 		fmt.Fprintf(out, "  Mail (dev)     %s/dev/mail  (SMTP sink on %s)\n", base, devMail.Addr())
 	}
-	fmt.Fprintf(out, "\nDemo accounts (password %s):\n", demo.Password)
+	fmt.Fprintln(out)
+	printAccounts(out)
+	fmt.Fprintln(out, "\nCtrl-C stops everything.")
+}
+
+// printAccounts lists the demo logins.
+func printAccounts(out io.Writer) {
+	fmt.Fprintf(out, "Demo accounts (password %s):\n", demo.Password)
 	for _, acc := range demo.Accounts() {
 		fmt.Fprintf(out, "  %-28s %s\n", acc.Email, acc.Role)
 	}
-	fmt.Fprintln(out, "\nCtrl-C stops everything.")
 }
