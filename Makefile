@@ -27,7 +27,7 @@ TEST_FLAGS  ?= -race -count=1 -timeout 20m -p 2
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -timeout 60m
 ARGS        ?= up
 
-.PHONY: help tools build run test bench lint fmt-check vet staticcheck workflowcheck migrate clean clean-tools
+.PHONY: help pdftoppm tools build run test bench lint fmt-check vet staticcheck workflowcheck migrate clean clean-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
@@ -50,7 +50,11 @@ build: ## build bin/mif
 run: $(TEMPORAL) build ## run `bin/mif dev` (Temporal dev server supervised by mif); honours the environment
 	$(BIN)/mif dev
 
-test: $(TEMPORAL) ## all tests, race detector on (TEST_FLAGS, PKGS to override)
+# The PDF report tests render pages with pdftoppm (Debian's poppler-utils), installed when missing.
+pdftoppm:
+	@command -v pdftoppm >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+
+test: $(TEMPORAL) pdftoppm ## all tests, race detector on (TEST_FLAGS, PKGS to override)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 bench: $(TEMPORAL) ## benchmarks (BENCH_FLAGS, PKGS to override)
