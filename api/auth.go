@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -132,14 +131,13 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
-// clientIP is the address brute-force limits count against. X-Forwarded-For is not trusted: any
-// client could set it and reset its own counter.
+// clientIP is the address brute-force limits and sessions count against, as resolved by the
+// clientAddress middleware.
 func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if ip, ok := r.Context().Value(clientIPKey).(string); ok {
+		return ip
 	}
-	return host
+	return peerIP(r.RemoteAddr)
 }
 
 type loginRequest struct {

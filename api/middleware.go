@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,6 +22,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	principalKey
+	clientIPKey
 )
 
 func requestIDFrom(ctx context.Context) string {
@@ -47,6 +50,63 @@ func withRequestID(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-ID", id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
 	})
+}
+
+// clientAddress resolves the caller's address once per request. X-Forwarded-For is believed only
+// when the peer is a trusted proxy (MIF_TRUSTED_PROXIES), and then read from the right: the first
+// address that is not itself a trusted proxy is the client. Anything else would let a client
+// choose its own address and reset its brute-force counter.
+func (s *Server) clientAddress(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := resolveClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, ip)))
+	})
+}
+
+func resolveClientIP(remoteAddr string, forwarded []string, trusted []netip.Prefix) string {
+	peer := peerIP(remoteAddr)
+	if !isTrusted(peer, trusted) {
+		return peer
+	}
+	var hops []string
+	for _, h := range forwarded {
+		for _, part := range strings.Split(h, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				hops = append(hops, part)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			return peer // a malformed chain: fall back to what we know
+		}
+		if !isTrusted(a.Unmap().String(), trusted) {
+			return a.Unmap().String()
+		}
+	}
+	return peer
+}
+
+func isTrusted(ip string, trusted []netip.Prefix) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range trusted {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+func peerIP(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
 }
 
 // statusRecorder remembers what a handler answered, for the access log.
@@ -105,7 +165,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 				zap.Int("status", rec.status),
 				zap.Int("bytes", rec.bytes),
 				zap.Duration("duration", time.Since(start)),
-				zap.String("remote", r.RemoteAddr),
+				zap.String("client_ip", clientIP(r)),
 			}
 			if p := principalFrom(r.Context()); p.UserID != 0 {
 				fields = append(fields, zap.Int64("user_id", p.UserID))

@@ -85,6 +85,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.cors(h)
 	h = s.securityHeaders(h)
 	h = s.accessLog(h)
+	h = s.clientAddress(h)
 	h = withRequestID(h)
 	return h
 }

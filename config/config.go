@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -17,11 +18,14 @@ import (
 
 // Config is the whole configuration. It is built once in cmd/mif and passed down.
 type Config struct {
-	DatabaseURL     string
-	DBMaxOpenConns  int
-	HTTPAddr        string
-	PublicURL       string
-	CORSOrigins     []string
+	DatabaseURL    string
+	DBMaxOpenConns int
+	HTTPAddr       string
+	PublicURL      string
+	CORSOrigins    []string
+	// TrustedProxies are the load balancers whose X-Forwarded-For is believed when finding the
+	// client's address (brute-force limits, audit); empty trusts nobody.
+	TrustedProxies  []netip.Prefix
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	LogLevel        string
@@ -106,6 +110,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		HTTPAddr:        r.str("MIF_HTTP_ADDR", ":8000"),
 		PublicURL:       r.str("MIF_PUBLIC_URL", "http://localhost:8000"),
 		CORSOrigins:     r.list("MIF_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
+		TrustedProxies:  r.prefixes("MIF_TRUSTED_PROXIES"),
 		MaxBodyBytes:    int64(r.intRange("MIF_MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 		ShutdownTimeout: r.duration("MIF_SHUTDOWN_TIMEOUT", 15*time.Second),
 		LogLevel:        r.oneOf("MIF_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
@@ -268,6 +273,24 @@ func (r *reader) list(name, def string) []string {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// prefixes reads a comma-separated list of CIDR prefixes or single addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range r.list(name, "") {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			r.fail(name, fmt.Sprintf("%q is neither an IP address nor a CIDR prefix", item))
+			continue
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out
 }

@@ -74,3 +74,16 @@ func TestSecretFromFile(t *testing.T) {
 		t.Logf("message: %v", err)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(ModeDev, env(map[string]string{"MIF_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.0.0.0/8" || c.TrustedProxies[1].String() != "192.168.1.7/32" {
+		t.Fatalf("trusted proxies = %v", c.TrustedProxies)
+	}
+	if _, err := Load(ModeDev, env(map[string]string{"MIF_TRUSTED_PROXIES": "lb.internal"})); err == nil || !strings.Contains(err.Error(), "MIF_TRUSTED_PROXIES") {
+		t.Fatalf("want an error naming MIF_TRUSTED_PROXIES, got %v", err)
+	}
+}

@@ -6,6 +6,7 @@
 //	mif worker                Temporal worker only
 //	mif migrate up|down|status|reset
 //	mif seed                  load the demo data set (idempotent)
+//	mif admin create-user     create an account from the command line
 //	mif documents rotate-keys re-encrypt documents with the first FERNET_KEYS key
 //
 // Configuration comes from environment variables (see the README).
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runDocuments(ctx, args[1:], out)
 	case "seed":
 		return runSeed(ctx, out)
+	case "admin":
+		return runAdmin(ctx, args[1:], os.Stdin, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/internal/testdb"
 )
@@ -248,5 +249,52 @@ func TestBootstrapAdminPasswordPolicy(t *testing.T) {
 	err := run(context.Background(), []string{"serve"}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "MIF_BOOTSTRAP_ADMIN_PASSWORD") || !strings.Contains(err.Error(), "majuscule") {
 		t.Fatalf("weak bootstrap password accepted or badly reported: %v", err)
+	}
+}
+
+func TestAdminCreateUser(t *testing.T) {
+	url := testdb.NewURL(t)
+	t.Setenv("DATABASE_URL", url)
+	ctx := context.Background()
+	var out bytes.Buffer
+	err := runAdmin(ctx, []string{"create-user", "-email", "chef@mif.ma", "-role", "responsable", "-password-stdin"}, strings.NewReader("faible\n"), &out)
+	if err == nil || !strings.Contains(err.Error(), "majuscule") || !strings.Contains(err.Error(), "caractères") {
+		t.Fatalf("weak password: %v", err)
+	}
+	if err := runAdmin(ctx, []string{"create-user", "-email", "c@mif.ma", "-role", "client"}, strings.NewReader(""), &out); err == nil {
+		t.Fatal("client account without -client-id accepted")
+	}
+	if err := runAdmin(ctx, []string{"create-user", "-email", "x@mif.ma", "-role", "boss"}, strings.NewReader(""), &out); err == nil {
+		t.Fatal("unknown role accepted")
+	}
+	out.Reset()
+	if err := runAdmin(ctx, []string{"create-user", "-email", "Chef@MIF.ma", "-role", "technicien", "-nom", "Naciri"}, strings.NewReader(""), &out); err != nil {
+		t.Fatal(err)
+	}
+	_, generated, ok := strings.Cut(out.String(), "password (shown once): ")
+	if !ok {
+		t.Fatalf("no generated password in %q", out.String())
+	}
+	generated = strings.TrimSpace(generated)
+	if err := authn.ValidatePassword(generated, "chef@mif.ma"); err != nil {
+		t.Fatalf("generated password breaks the policy: %v", err)
+	}
+	conn, err := openDB(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var hash string
+	var techniciens int
+	if err := conn.QueryRow(`SELECT u.password_hash, count(t.id) FROM users u LEFT JOIN techniciens t ON t.user_id = u.id
+		WHERE u.email = 'chef@mif.ma' GROUP BY u.password_hash`).Scan(&hash, &techniciens); err != nil {
+		t.Fatal(err)
+	}
+	if !authn.CheckPassword(&hash, generated) || techniciens != 1 {
+		t.Fatalf("stored account: password ok=%v, technicien profiles=%d", authn.CheckPassword(&hash, generated), techniciens)
+	}
+	err = runAdmin(ctx, []string{"create-user", "-email", "chef@mif.ma", "-role", "admin"}, strings.NewReader(""), &out)
+	if err == nil || !strings.Contains(err.Error(), "existe déjà") {
+		t.Fatalf("duplicate e-mail: %v", err)
 	}
 }
