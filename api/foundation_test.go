@@ -367,3 +367,28 @@ func TestFoundationHTTPHygiene(t *testing.T) {
 		t.Fatalf("unknown route: %d", unknown.Status)
 	}
 }
+
+func TestFoundationMetrics(t *testing.T) {
+	env := apitest.New(t)
+	tok := env.Token(apitest.Responsable)
+	env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions/424242", Token: tok})
+	env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/health"})
+	res := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/health/metrics"})
+	if res.Status != http.StatusOK {
+		t.Fatalf("metrics: %d", res.Status)
+	}
+	body := string(res.Body)
+	for _, want := range []string{
+		`mif_http_requests_total{method="GET",route="/api/v1/interventions/{id}",status="404"} 1`,
+		`mif_http_requests_total{method="GET",route="/api/v1/health",status="200"} 1`,
+		`mif_http_request_duration_seconds_bucket{method="GET",route="/api/v1/health"`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, "424242") {
+		t.Error("raw paths leak into metric labels")
+	}
+}

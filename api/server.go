@@ -44,8 +44,9 @@ type Server struct {
 	ident    *identity // authentication endpoints' state (auth.go)
 	dl       delivery  // documents, real-time notifications, dev mail (documents.go)
 
-	router *mux.Router
-	routes []Route
+	router  *mux.Router
+	routes  []Route
+	metrics *metrics
 }
 
 // Route is one registered endpoint and the permission it demands. Public routes need no token.
@@ -67,6 +68,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.router = mux.NewRouter()
+	s.metrics = newMetrics()
+	s.router.Use(s.metrics.instrument)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "aucune route pour "+r.URL.Path)
 	})
@@ -129,6 +132,7 @@ func (s *Server) registerRoutes() {
 	s.public(http.MethodGet, v1+"/health", s.health)
 	s.public(http.MethodGet, v1+"/health/db", s.healthDB)
 	s.public(http.MethodGet, v1+"/health/ready", s.healthReady)
+	s.registerMetricsRoute()
 	s.public(http.MethodGet, "/.well-known/jwks.json", s.jwks)
 
 	s.registerAuthRoutes()
