@@ -10,6 +10,7 @@ func (s *Server) registerNotificationRoutes() {
 	const base = "/api/v1/notifications"
 	s.handle(http.MethodGet, base, "notifications:read", s.listNotifications)
 	s.handle(http.MethodGet, base+"/unread-count", "notifications:read", s.unreadNotifications)
+	s.handle(http.MethodGet, base+"/groupes", "notifications:read", s.listNotificationGroups)
 	s.handle(http.MethodPut, base+"/read-all", "notifications:update", s.markAllNotificationsRead)
 	s.handle(http.MethodPut, base+"/{id}/read", "notifications:update", s.markNotificationRead)
 	s.handle(http.MethodDelete, base+"/{id}", "notifications:delete", s.deleteNotification)

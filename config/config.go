@@ -40,7 +40,10 @@ type Config struct {
 
 	FernetKeys []string
 	DataDir    string
-	Documents  Documents
+	// NotificationGroupWindow: notifications of one event that arrive within this time of each
+	// other read as one digest in the inbox (GET /notifications/groupes).
+	NotificationGroupWindow time.Duration
+	Documents               Documents
 
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -116,6 +119,8 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		LogLevel:        r.oneOf("MIF_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		FernetKeys:      r.list("FERNET_KEYS", ""),
 		DataDir:         r.str("MIF_DATA_DIR", ".data"),
+
+		NotificationGroupWindow: r.duration("MIF_NOTIFICATION_GROUP_WINDOW", 10*time.Minute),
 	}
 	defaultFormat := "json"
 	if mode == ModeDev {

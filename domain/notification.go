@@ -30,3 +30,16 @@ type NewNotification struct {
 	// however often an activity is retried.
 	DedupKey string
 }
+
+// NotificationGroupe is a digest of an inbox: notifications of the same event that arrived close
+// together (each within the grouping window of the previous one) and share their read state.
+type NotificationGroupe struct {
+	Evenement       string       `json:"evenement"`
+	Titre           string       `json:"titre"`
+	Nombre          int          `json:"nombre"`
+	Lue             bool         `json:"lue"`
+	DateDebut       time.Time    `json:"date_debut"`
+	DateFin         time.Time    `json:"date_fin"`
+	NotificationIDs []int64      `json:"notification_ids"`
+	Derniere        Notification `json:"derniere"`
+}
