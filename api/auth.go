@@ -170,7 +170,8 @@ func isForm(r *http.Request) bool {
 
 // login accepts JSON {email, password} and the OAuth2 password form (username + password, where
 // username may be a username or an e-mail). Unknown and known accounts take the same path: the
-// throttle is keyed on the login as typed, and a bcrypt comparison runs either way.
+// throttle is keyed on the account (or the name typed, when none), and a bcrypt comparison runs
+// either way.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if isForm(r) {
@@ -197,31 +198,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	key, ip, now := strings.ToLower(login), clientIP(r), s.ident.now()
-	var wait time.Duration
-	attempt, err := s.store.ReserveLoginAttempt(ctx, key, ip, now.Add(-s.ident.throttle.Config().Window), now,
-		func(acc, byIP storage.LoginFailures) bool {
-			wait = s.ident.throttle.Wait(failures(acc), failures(byIP), now)
-			return wait <= 0
-		})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if attempt == 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		problem(w, r, http.StatusTooManyRequests, "trop de tentatives de connexion; réessayez dans "+strconv.Itoa(secs)+" s")
-		return
-	}
-
+	// One query whether or not the account exists, before the throttle: the account's counter is
+	// keyed on its e-mail, so that alternating the e-mail and the username does not double the
+	// attempts; an unknown name counts under itself.
 	u, err := s.store.GetUserByLogin(ctx, login)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		s.fail(w, r, err)
 		return
 	}
+	found := err == nil
+	key, now := strings.ToLower(login), s.ident.now()
+	if found {
+		key = u.Email
+	}
+	attempt, ok := s.reservePasswordAttempt(w, r, key)
+	if !ok {
+		return
+	}
+
 	var hash *string
-	if err == nil {
+	if found {
 		hash = u.PasswordHash
 	}
 	// The same bcrypt comparison runs whether or not the account exists.
@@ -243,6 +239,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, res)
+}
+
+// reservePasswordAttempt asks the brute-force throttle whether a password may be checked for the
+// account key from this address, and records the attempt as failed until MarkLoginSucceeded. When
+// the throttle refuses it answers 429 with Retry-After and returns false.
+func (s *Server) reservePasswordAttempt(w http.ResponseWriter, r *http.Request, key string) (int64, bool) {
+	now := s.ident.now()
+	var wait time.Duration
+	attempt, err := s.store.ReserveLoginAttempt(r.Context(), key, clientIP(r), now.Add(-s.ident.throttle.Config().Window), now,
+		func(acc, byIP storage.LoginFailures) bool {
+			wait = s.ident.throttle.Wait(failures(acc), failures(byIP), now)
+			return wait <= 0
+		})
+	if err != nil {
+		s.fail(w, r, err)
+		return 0, false
+	}
+	if attempt == 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		problem(w, r, http.StatusTooManyRequests, "trop de tentatives de connexion; réessayez dans "+strconv.Itoa(secs)+" s")
+		return 0, false
+	}
+	return attempt, true
 }
 
 func failures(f storage.LoginFailures) authn.Failures {
@@ -425,8 +445,18 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The old password is a password guess like a login's: the same throttle holds it back, or a
+	// stolen access token would allow unlimited guesses here.
+	attempt, ok := s.reservePasswordAttempt(w, r, u.Email)
+	if !ok {
+		return
+	}
 	if len(req.OldPassword) > 1024 || !authn.CheckPassword(u.PasswordHash, req.OldPassword) {
 		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "old_password", Message: "mot de passe actuel incorrect"}}})
+		return
+	}
+	if err := s.store.MarkLoginSucceeded(r.Context(), attempt); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if err := newPasswordError(req.NewPassword, u.Email, "new_password"); err != nil {
@@ -636,7 +666,18 @@ func (s *Server) oidcUser(ctx context.Context, id authn.Identity) (domain.User, 
 		u, err = s.store.GetUserByLogin(ctx, id.Email)
 		switch {
 		case err == nil && u.Email == id.Email:
-			if err := s.store.LinkOIDCSubject(ctx, u.ID, id.Subject); err != nil {
+			// A deactivated account is neither linked nor signed in.
+			if !u.IsActive {
+				return domain.User{}, domain.ErrUnauthenticated
+			}
+			err := s.store.LinkOIDCSubject(ctx, u.ID, id.Subject)
+			if errors.Is(err, domain.ErrConflict) {
+				// The account is bound to another identity of the provider: a second identity
+				// claiming the same e-mail must not take it over.
+				s.log.Warn("oidc login for an account linked to another subject", zap.Int64("user_id", u.ID),
+					zap.String("subject", id.Subject))
+				return domain.User{}, domain.ErrUnauthenticated
+			} else if err != nil {
 				return domain.User{}, err
 			}
 		case err == nil || errors.Is(err, domain.ErrNotFound):

@@ -196,6 +196,45 @@ func TestAuthBruteForceProtection(t *testing.T) {
 	retryAfter(t, authLogin(t, env, apitest.Technicien2, demo.Password))
 }
 
+// TestAuthBruteForceCountsPerAccount: the e-mail and the username of one account share one
+// counter, so alternating them does not double an attacker's guesses.
+func TestAuthBruteForceCountsPerAccount(t *testing.T) {
+	env := apitest.New(t,
+		apitest.WithEnv("MIF_LOGIN_WINDOW", "1h"), apitest.WithEnv("MIF_LOGIN_LOCK_DURATION", "30m"),
+		apitest.WithEnv("MIF_LOGIN_FREE_ATTEMPTS", "2"), apitest.WithEnv("MIF_LOGIN_LOCK_THRESHOLD", "5"),
+		apitest.WithEnv("MIF_LOGIN_BASE_DELAY", "10m"), apitest.WithEnv("MIF_LOGIN_MAX_DELAY", "20m"))
+	mustExec(t, env.Store.DB(), `UPDATE users SET username = 'm.dubois' WHERE email = '`+apitest.Technicien+`'`)
+	if res := authLogin(t, env, "  Technicien@MIF.ma ", "Wrong#Password1"); res.Status != http.StatusUnauthorized {
+		t.Fatalf("1st failure: %d", res.Status)
+	}
+	res := env.Do(t, authForm("/api/v1/auth/token", url.Values{"username": {"M.Dubois"}, "password": {"Wrong#Password1"}}))
+	if res.Status != http.StatusUnauthorized {
+		t.Fatalf("2nd failure: %d", res.Status)
+	}
+	// Third attempt, by username this time and with the right password: held back all the same.
+	res = env.Do(t, authForm("/api/v1/auth/token", url.Values{"username": {"m.dubois"}, "password": {demo.Password}}))
+	if n := retryAfter(t, res); n < 9*60 || n > 10*60 {
+		t.Fatalf("Retry-After %d", n)
+	}
+
+	// The old password of /auth/change-password is a guess too: a stolen access token does not
+	// buy unlimited guesses, and they count against the login as well.
+	tok := env.Token(apitest.Technicien2)
+	change := func(oldPw string) *apitest.Response {
+		return env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/change-password", Token: tok,
+			Body: map[string]string{"old_password": oldPw, "new_password": "Atlas#Presse2026"}})
+	}
+	for i := range 2 {
+		if res := change("Wrong#Password1"); res.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong old password %d: %d %s", i, res.Status, res.Body)
+		}
+	}
+	if n := retryAfter(t, change(demo.Password)); n < 9*60 || n > 10*60 {
+		t.Fatalf("change-password Retry-After %d", n)
+	}
+	retryAfter(t, authLogin(t, env, apitest.Technicien2, demo.Password))
+}
+
 func TestAuthRefreshRotationAndReuse(t *testing.T) {
 	env := apitest.New(t)
 	first := authPair(t, env, apitest.Responsable, demo.Password)
@@ -622,6 +661,28 @@ func TestAuthOIDC(t *testing.T) {
 			t.Fatalf("unverified e-mail matched an account: %d %s", res.Status, res.Body)
 		}
 	})
+	t.Run("account linked to another identity", func(t *testing.T) {
+		// A second identity of the provider with the same verified e-mail does not take over the
+		// account linked at the first login.
+		code, state, cookie := oidcStart(t, env, p, verified("sub-resp-bis", apitest.Responsable, nil))
+		if res := oidcCallback(t, env, code, state, cookie); res.Status != http.StatusUnauthorized {
+			t.Fatalf("second identity: %d %s", res.Status, res.Body)
+		}
+		if _, err := env.Store.GetUserByOIDCSubject(ctx, "sub-resp-bis"); err == nil {
+			t.Fatal("the second identity was linked")
+		}
+	})
+	t.Run("deactivated account", func(t *testing.T) {
+		mustExec(t, env.Store.DB(), `UPDATE users SET is_active = false WHERE email = '`+apitest.Technicien2+`'`)
+		defer mustExec(t, env.Store.DB(), `UPDATE users SET is_active = true WHERE email = '`+apitest.Technicien2+`'`)
+		code, state, cookie := oidcStart(t, env, p, verified("sub-tech2", apitest.Technicien2, nil))
+		if res := oidcCallback(t, env, code, state, cookie); res.Status != http.StatusUnauthorized {
+			t.Fatalf("deactivated account: %d %s", res.Status, res.Body)
+		}
+		if _, err := env.Store.GetUserByOIDCSubject(ctx, "sub-tech2"); err == nil {
+			t.Fatal("a deactivated account was linked")
+		}
+	})
 	t.Run("forged ID token", func(t *testing.T) {
 		rogue, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -715,6 +776,27 @@ func TestAuthOIDC(t *testing.T) {
 		}
 		if authMe(t, env, providerToken(verified("sub-stranger", "stranger@example.com", nil))) != http.StatusUnauthorized {
 			t.Fatal("provider token of an unknown subject accepted")
+		}
+		// An expired provider token of a linked account: refused.
+		p.FastForward(-time.Hour)
+		expired := providerToken(verified("sub-resp", apitest.Responsable, nil))
+		p.FastForward(time.Hour)
+		if authMe(t, env, expired) != http.StatusUnauthorized {
+			t.Fatal("expired provider token accepted")
+		}
+		// A forged one (signed with another key, the provider's kid): refused.
+		rogue, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forgedTok := jwt.NewWithClaims(jwt.SigningMethodRS256, claimsOf(t, linked))
+		forgedTok.Header["kid"], _ = p.Keypair.KeyID()
+		forged, err := forgedTok.SignedString(rogue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if authMe(t, env, forged) != http.StatusUnauthorized {
+			t.Fatal("forged provider token accepted")
 		}
 		// Without the option, the same token is refused.
 		env2 := oidcEnv(t, p, apitest.WithEnv("MIF_OIDC_ACCEPT_PROVIDER_TOKENS", "false"))

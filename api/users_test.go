@@ -199,6 +199,11 @@ func TestUsersUpdateDeactivateActivate(t *testing.T) {
 		t.Fatalf("activate: %d %s", res.Status, res.Body)
 	}
 	authPair(t, env, "marie@mif.ma", demo.Password)
+	// Revoked means for good: the access token of before the deactivation, still within its
+	// 15 minutes, does not come back to life with the account.
+	if authMe(t, env, pair.AccessToken) != http.StatusUnauthorized {
+		t.Fatal("an access token issued before the deactivation works again after the reactivation")
+	}
 	h, _ = env.Store.ListHistorique(context.Background(), "user", tech.ID)
 	if len(h) < 3 || h[len(h)-2].Action != "desactivation" || h[len(h)-1].Action != "activation" {
 		t.Fatalf("historique %+v", h)

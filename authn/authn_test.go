@@ -1,8 +1,11 @@
 package authn
 
 import (
+	"context"
 	"errors"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,4 +196,43 @@ func TestRS256KeyGenerationAndJWKS(t *testing.T) {
 
 func configRS256() config.JWT {
 	return config.JWT{Algorithm: "RS256", Issuer: "mif", Audience: "mif-api", AccessTTL: 15 * time.Minute}
+}
+
+// TestProviderTokenCheckSkipsForeignTokens: with provider tokens accepted, a token that is not the
+// provider's (garbage, or one of ours that failed its own check) is refused without a call to the
+// provider — one that accepts connections but never answers would otherwise hold the request.
+func TestProviderTokenCheckSkipsForeignTokens(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var calls atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			calls.Add(1)
+			defer c.Close() // never answers
+		}
+	}()
+	o := NewOIDC(config.OIDC{Issuer: "http://" + ln.Addr().String(), ClientID: "mif", AcceptProviderTokens: true})
+	ours, err := NewTokens(config.JWT{Algorithm: "HS256", Secret: strings.Repeat("s", 32), Issuer: "mif", Audience: "mif-api", AccessTTL: time.Minute}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := ours.WithClock(func() time.Time { return time.Now().Add(-time.Hour) }).Issue(domain.User{ID: 1, Email: "a@b.ma", Role: domain.RoleClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"not-a-token", expired} {
+		if _, err := o.VerifyProviderToken(context.Background(), raw); !errors.Is(err, ErrOIDC) {
+			t.Fatalf("%.20s…: %v, want ErrOIDC", raw, err)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("%d calls to the provider for tokens that are not its own", n)
+	}
 }

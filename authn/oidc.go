@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 )
+
+// providerTimeout bounds each HTTP call to the provider (discovery, keys, token endpoint).
+const providerTimeout = 15 * time.Second
 
 // ErrOIDC is returned when the provider's answer must not be trusted (bad signature, audience,
 // issuer, nonce, expiry) or the exchange failed. The reason is logged, never shown.
@@ -66,8 +71,11 @@ func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
 	if o.provider != nil {
 		return o.provider, nil
 	}
-	// The provider keeps the context for fetching its signing keys later: not the request's.
-	p, err := oidc.NewProvider(context.WithoutCancel(ctx), o.cfg.Issuer)
+	// The provider keeps the context for fetching its signing keys later: not the request's. Its
+	// HTTP client has a timeout, so that a provider that accepts connections but never answers
+	// does not hold every login (and the lock above) forever.
+	pctx := oidc.ClientContext(context.WithoutCancel(ctx), &http.Client{Timeout: providerTimeout})
+	p, err := oidc.NewProvider(pctx, o.cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("authn: oidc discovery: %w", err)
 	}
@@ -109,6 +117,7 @@ func (o *OIDC) Exchange(ctx context.Context, code, verifier, nonce string) (Iden
 	if err != nil {
 		return Identity{}, err
 	}
+	ctx = oidc.ClientContext(ctx, &http.Client{Timeout: providerTimeout})
 	tok, err := o.oauth2(p).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	var refused *oauth2.RetrieveError
 	switch {
@@ -134,6 +143,13 @@ func (o *OIDC) Exchange(ctx context.Context, code, verifier, nonce string) (Iden
 // VerifyProviderToken checks a bearer token issued by the provider (a JWT signed with its keys,
 // for our client ID, not expired) and returns its subject.
 func (o *OIDC) VerifyProviderToken(ctx context.Context, raw string) (string, error) {
+	// Only a JWT that names our provider as its issuer is worth a trip to the provider: every
+	// expired token of ours, and any garbage, would otherwise cost a discovery (and a wait while
+	// the provider is down) before its 401.
+	var c jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil || c.Issuer != o.cfg.Issuer {
+		return "", fmt.Errorf("%w: not a token of the provider", ErrOIDC)
+	}
 	p, err := o.discover(ctx)
 	if err != nil {
 		return "", err

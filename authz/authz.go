@@ -105,6 +105,23 @@ func (a *Authorizer) Allowed(role domain.Role, perm Permission) bool {
 	return false
 }
 
+// OwnOnly reports whether role reaches perm only through "read_own": the route is open to it,
+// and the storage queries must narrow the rows to its own (tests probe exactly those routes).
+func (a *Authorizer) OwnOnly(role domain.Role, perm Permission) bool {
+	obj, act := perm.Split()
+	if act != "read" {
+		return false
+	}
+	a.mu.RLock()
+	e := a.enforcer
+	a.mu.RUnlock()
+	if ok, err := e.Enforce(string(role), obj, act); err != nil || ok {
+		return false
+	}
+	ok, err := e.Enforce(string(role), obj, "read_own")
+	return err == nil && ok
+}
+
 // Replace swaps the policy for a new one; on error the current policy stays in force.
 func (a *Authorizer) Replace(modelText, policyText string) error {
 	e, err := newEnforcer(modelText, policyText)

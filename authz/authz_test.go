@@ -32,6 +32,20 @@ func TestReadOwnGrantsReadButNothingElse(t *testing.T) {
 	if !a.Allowed(domain.RoleAdmin, "whatever:anything") {
 		t.Fatal("admin has *")
 	}
+	// OwnOnly names the routes whose rows SQL must narrow: read reached only through read_own.
+	for _, c := range []struct {
+		role domain.Role
+		perm Permission
+		want bool
+	}{
+		{domain.RoleClient, "interventions:read", true}, {domain.RoleTechnicien, "techniciens:read", true},
+		{domain.RoleTechnicien, "interventions:read", false}, {domain.RoleAdmin, "interventions:read", false},
+		{domain.RoleClient, "interventions:rate", false}, {domain.RoleClient, "users:read", false},
+	} {
+		if got := a.OwnOnly(c.role, c.perm); got != c.want {
+			t.Errorf("OwnOnly(%s, %s) = %v", c.role, c.perm, got)
+		}
+	}
 }
 
 func TestBrokenPoliciesAreRefused(t *testing.T) {

@@ -255,8 +255,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, c UserChanges, acteurI
 	return u, err
 }
 
-// SetUserActive activates or deactivates an account. Deactivation also revokes every refresh
-// token of the account (its access tokens are refused because the account is inactive).
+// SetUserActive activates or deactivates an account. Deactivation revokes every token of the
+// account for good: its refresh tokens are revoked, and password_changed_at (the epoch that
+// access tokens carry in their pwd_at claim) moves, so that an access token issued before the
+// deactivation stays refused after a reactivation within its 15 minutes.
 func (s *Store) SetUserActive(ctx context.Context, id int64, active bool, acteurID *int64) (domain.User, error) {
 	var u domain.User
 	err := s.InTx(ctx, func(tx *Store) error {
@@ -264,7 +266,9 @@ func (s *Store) SetUserActive(ctx context.Context, id int64, active bool, acteur
 		if err := tx.q.GetContext(ctx, &was, `SELECT is_active FROM users WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return wrap("lock user", err)
 		}
-		err := tx.q.GetContext(ctx, &u, `UPDATE users AS u SET is_active = $2, updated_at = now() WHERE u.id = $1 RETURNING `+userColumns, id, active)
+		err := tx.q.GetContext(ctx, &u, `UPDATE users AS u SET is_active = $2, updated_at = now(),
+			password_changed_at = CASE WHEN $2 THEN u.password_changed_at ELSE clock_timestamp() END
+			WHERE u.id = $1 RETURNING `+userColumns, id, active)
 		if err != nil {
 			return wrap("set user active", err)
 		}
