@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
 )
 
 func (s *Server) registerClientRoutes() {
@@ -247,12 +248,18 @@ func (s *Server) listContratEquipements(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	items, err := s.store.ListContratEquipements(r.Context(), principalFrom(r.Context()), id)
+	q := newQuery(r)
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.ListContratEquipements(r.Context(), principalFrom(r.Context()), id, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, items, len(items))
+	writeList(w, items, total)
 }
 
 type contratEquipementRequest struct {
@@ -279,12 +286,13 @@ func (s *Server) addContratEquipement(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	items, err := s.store.ListContratEquipements(r.Context(), p, id)
+	// The answer is the first page of the covered equipment, as GET …/equipements gives it.
+	items, total, err := s.store.ListContratEquipements(r.Context(), p, id, storage.Page{Limit: defaultLimit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, items, len(items))
+	writeList(w, items, total)
 }
 
 func (s *Server) removeContratEquipement(w http.ResponseWriter, r *http.Request) {

@@ -178,8 +178,11 @@ func TestEquipementsAPI(t *testing.T) {
 		res := f.want(t, http.StatusOK, apitest.Responsable, "POST", equipementsPath+"/"+apitest.ID(presseID)+"/retirer", nil)
 		var got domain.EquipementVue
 		res.JSON(t, &got)
-		if got.Statut != domain.EquipementRetire {
-			t.Fatalf("statut %s", got.Statut)
+		if got.Statut != domain.EquipementRetire || got.FrequenceEntretien == nil || got.ProchaineMaintenance != nil {
+			t.Fatalf("retired: statut %s, frequence %v, prochaine_maintenance %v", got.Statut, got.FrequenceEntretien, got.ProchaineMaintenance)
+		}
+		if n := total(t, f.want(t, http.StatusOK, apitest.Responsable, "GET", equipementsPath+"?maintenance_due=true&q="+presse, nil)); n != 0 {
+			t.Fatalf("a retired equipment is still due for maintenance")
 		}
 		f.want(t, http.StatusConflict, apitest.Responsable, "PATCH", equipementsPath+"/"+apitest.ID(presseID)+"/statut", map[string]any{"statut": "operationnel"})
 		var spare domain.EquipementVue

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -14,9 +15,11 @@ func (s *Server) registerHistoriqueRoutes() {
 func (s *Server) searchHistorique(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	f := storage.HistoriqueFiltre{
-		Entite:   q.text("entite", 50),
 		EntiteID: q.id("entite_id"),
 		ActeurID: q.id("acteur_id"),
+	}
+	if e := enum(q, "entite", domain.EntitesHistorique); e != nil {
+		f.Entite = *e
 	}
 	f.Debut, f.Fin = q.period("date_debut", "date_fin")
 	page := q.page()

@@ -99,10 +99,16 @@ func (s *Server) interventionHistorique(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	items, err := s.store.InterventionHistorique(r.Context(), principalFrom(r.Context()), id)
+	q := newQuery(r)
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.InterventionHistorique(r.Context(), principalFrom(r.Context()), id, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, items, len(items))
+	writeList(w, items, total)
 }

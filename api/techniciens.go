@@ -43,6 +43,10 @@ func (s *Server) listTechniciens(w http.ResponseWriter, r *http.Request) {
 		Localisation:  q.text("localisation", domain.TechnicienTexteMaxLen),
 		Recherche:     q.text("q", maxSearchLen),
 	}
+	if f.NiveauMin != nil && f.Competence == "" {
+		// Alone it would be silently ignored and answer every technicien.
+		q.v.Add("niveau_min", "s'utilise avec competence")
+	}
 	sort := q.sort(storage.TechnicienSortFields(), storage.Sort{Field: "id"})
 	page := q.page()
 	if err := q.err(); err != nil {
@@ -132,12 +136,18 @@ func (s *Server) deleteTechnicien(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listCompetences(w http.ResponseWriter, r *http.Request) {
-	items, err := s.store.ListCompetences(r.Context())
+	q := newQuery(r)
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.ListCompetences(r.Context(), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, items, len(items))
+	writeList(w, items, total)
 }
 
 func (s *Server) createCompetence(w http.ResponseWriter, r *http.Request) {
@@ -164,12 +174,23 @@ func (s *Server) technicienCompetences(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	q := newQuery(r)
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	t, err := s.store.GetTechnicienFor(r.Context(), principalFrom(r.Context()), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, t.Competences, len(t.Competences))
+	// A technicien holds a few skills of the catalogue: they are loaded with the profile and
+	// the page is cut here.
+	n := len(t.Competences)
+	start := min(page.Offset, n)
+	items := t.Competences[start : start+min(page.Limit, n-start)]
+	writeList(w, items, len(t.Competences))
 }
 
 type competenceNiveauRequest struct {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/mifmaroc/mif/domain"
@@ -48,7 +49,8 @@ func TestTechniciensAPI(t *testing.T) {
 		if got := ids(t, f.want(t, http.StatusOK, apitest.Responsable, "GET", techniciensPath+"?sort=nom", nil)); len(got) != 3 || got[0] != dubois || got[1] != elAmrani {
 			t.Errorf("by name: %v", got)
 		}
-		for q, field := range map[string]string{"?niveau_min=6": "niveau_min", "?disponibilite=oui": "disponibilite", "?sort=salaire": "sort"} {
+		for q, field := range map[string]string{"?competence=hydraulique&niveau_min=6": "niveau_min", "?niveau_min=3": "niveau_min",
+			"?disponibilite=oui": "disponibilite", "?sort=salaire": "sort", "?competence=" + strings.Repeat("x", 101): "competence"} {
 			f.want422(t, field, apitest.Responsable, "GET", techniciensPath+q, nil)
 		}
 	})

@@ -203,3 +203,42 @@ func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
 	return Date{t}, err
 }
+
+// ValidateUpdate checks a partial update against the contract it changes: the dates and the two
+// SLA delays must stay consistent when only one of a pair is given.
+func (in ContratInput) ValidateUpdate(old Contrat) error {
+	var v Validator
+	if in.DateDebut != nil || in.DateFin != nil {
+		debut, fin := old.DateDebut, old.DateFin
+		if in.DateDebut != nil {
+			debut = *in.DateDebut
+		}
+		if in.DateFin != nil {
+			fin = *in.DateFin
+		}
+		if fin.Before(debut.Time) {
+			if in.DateFin != nil {
+				v.Add("date_fin", "doit suivre date_debut (%s)", debut.Format(time.DateOnly))
+			} else {
+				v.Add("date_debut", "doit précéder date_fin (%s)", fin.Format(time.DateOnly))
+			}
+		}
+	}
+	if in.SLAReponseHeures != nil || in.SLAResolutionHeures != nil {
+		reponse, resolution := old.SLAReponseHeures, old.SLAResolutionHeures
+		if in.SLAReponseHeures != nil {
+			reponse = in.SLAReponseHeures
+		}
+		if in.SLAResolutionHeures != nil {
+			resolution = in.SLAResolutionHeures
+		}
+		if reponse != nil && resolution != nil && *resolution < *reponse {
+			if in.SLAResolutionHeures != nil {
+				v.Add("sla_resolution_heures", "ne peut pas être inférieur au délai de réponse (%d h)", *reponse)
+			} else {
+				v.Add("sla_reponse_heures", "ne peut pas dépasser le délai de résolution (%d h)", *resolution)
+			}
+		}
+	}
+	return v.Err()
+}

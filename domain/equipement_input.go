@@ -14,9 +14,14 @@ type EquipementVue struct {
 	InterventionsCount   int        `db:"interventions_count" json:"interventions_count"`
 }
 
-// NewEquipementVue completes e with its computed fields.
+// NewEquipementVue completes e with its computed fields. A retired equipment has no next
+// maintenance: its preventive cycle is over (the maintenance_due filter and the dashboard agree).
 func NewEquipementVue(e Equipement, interventions int) EquipementVue {
-	return EquipementVue{Equipement: e, ProchaineMaintenance: e.ProchaineMaintenance(), InterventionsCount: interventions}
+	v := EquipementVue{Equipement: e, InterventionsCount: interventions}
+	if e.Statut != EquipementRetire {
+		v.ProchaineMaintenance = e.ProchaineMaintenance()
+	}
+	return v
 }
 
 // EquipementInput is a create or a partial update of an equipment: nil fields are left alone on

@@ -15,3 +15,8 @@ type Historique struct {
 	Changements json.RawMessage `db:"changements" json:"changements"`
 	DateAction  time.Time       `db:"date_action" json:"date_action"`
 }
+
+// EntitesHistorique lists the kinds of entity the audit trail records, for the audit filter. A
+// new kind of entity written with storage.RecordHistorique must be added here (a test in api
+// checks the source for it).
+var EntitesHistorique = []string{"client", "competence", "contrat", "document", "equipement", "intervention", "technicien", "user"}

@@ -128,3 +128,30 @@ func (c *CompetenceInput) Validate() error {
 	v.Check(utf8.RuneCountInString(c.Description) <= 1000, "description", "1000 caractères au maximum")
 	return v.Err()
 }
+
+// ValidateUpdate checks a partial update against the profile it changes: a new heure_debut alone
+// must still precede the stored heure_fin (and the reverse), which Validate cannot see.
+func (in TechnicienInput) ValidateUpdate(old Technicien) error {
+	if in.HeureDebut == nil && in.HeureFin == nil {
+		return nil
+	}
+	debut, fin := old.HeureDebut, old.HeureFin
+	if in.HeureDebut != nil {
+		debut = *in.HeureDebut
+	}
+	if in.HeureFin != nil {
+		fin = *in.HeureFin
+	}
+	d, errD := time.Parse("15:04", debut)
+	f, errF := time.Parse("15:04", fin)
+	if errD != nil || errF != nil || f.After(d) {
+		return nil
+	}
+	var v Validator
+	if in.HeureFin != nil {
+		v.Add("heure_fin", "doit suivre heure_debut (%s)", debut)
+	} else {
+		v.Add("heure_debut", "doit précéder heure_fin (%s)", fin)
+	}
+	return v.Err()
+}

@@ -115,6 +115,9 @@ func (s *Store) UpdateContrat(ctx context.Context, id int64, in domain.ContratIn
 		if err != nil {
 			return err
 		}
+		if err := in.ValidateUpdate(old); err != nil {
+			return err
+		}
 		_, err = tx.q.ExecContext(ctx, `UPDATE contrats SET numero = COALESCE($2, numero), client_id = COALESCE($3, client_id),
 				date_debut = COALESCE($4, date_debut), date_fin = COALESCE($5, date_fin),
 				sla_reponse_heures = COALESCE($6, sla_reponse_heures), sla_resolution_heures = COALESCE($7, sla_resolution_heures),
@@ -150,22 +153,25 @@ func (s *Store) DeleteContrat(ctx context.Context, id int64, acteur int64) error
 	})
 }
 
-// ListContratEquipements returns the equipment a contract p may see covers.
-func (s *Store) ListContratEquipements(ctx context.Context, p domain.Principal, contratID int64) ([]domain.EquipementVue, error) {
-	if _, err := s.GetContrat(ctx, p, contratID); err != nil {
-		return nil, err
+// ListContratEquipements returns one page of the equipment a contract p may see covers, and
+// how many it covers.
+func (s *Store) ListContratEquipements(ctx context.Context, p domain.Principal, contratID int64, page Page) ([]domain.EquipementVue, int, error) {
+	k, err := s.GetContrat(ctx, p, contratID)
+	if err != nil {
+		return nil, 0, err
 	}
 	rows := []equipementRow{}
-	err := s.q.SelectContext(ctx, &rows, `SELECT `+equipementVueColumns+` FROM equipements e
-		JOIN contrat_equipements ce ON ce.equipement_id = e.id WHERE ce.contrat_id = $1 ORDER BY e.nom, e.id`, contratID)
+	err = s.q.SelectContext(ctx, &rows, `SELECT `+equipementVueColumns+` FROM equipements e
+		JOIN contrat_equipements ce ON ce.equipement_id = e.id WHERE ce.contrat_id = $1 ORDER BY e.nom, e.id`+
+		fmt.Sprintf(" LIMIT %d OFFSET %d", page.Limit, page.Offset), contratID)
 	if err != nil {
-		return nil, wrap("list contrat equipements", err)
+		return nil, 0, wrap("list contrat equipements", err)
 	}
 	out := make([]domain.EquipementVue, len(rows))
 	for i, r := range rows {
 		out[i] = r.vue()
 	}
-	return out, nil
+	return out, k.EquipementsCount, nil
 }
 
 // RemoveContratEquipement takes an equipment out of a contract.

@@ -143,18 +143,29 @@ func (s *Store) ListInterventions(ctx context.Context, p domain.Principal, f dom
 	return out, total, nil
 }
 
-// InterventionHistorique returns the audit trail of an intervention p may see.
-func (s *Store) InterventionHistorique(ctx context.Context, p domain.Principal, id int64) ([]domain.Historique, error) {
+// InterventionHistorique returns one page of the audit trail of an intervention p may see,
+// oldest first (historique_entite_idx), and the number of its events.
+func (s *Store) InterventionHistorique(ctx context.Context, p domain.Principal, id int64, page Page) ([]domain.Historique, int, error) {
 	cond, args := interventionVisibility(p, 2)
 	var ok bool
 	if err := s.q.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM interventions i WHERE i.id = $1 AND `+cond+`)`,
 		append([]any{id}, args...)...); err != nil {
-		return nil, wrap("intervention historique", err)
+		return nil, 0, wrap("intervention historique", err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("storage: intervention historique: %w", domain.ErrNotFound)
+		return nil, 0, fmt.Errorf("storage: intervention historique: %w", domain.ErrNotFound)
 	}
-	return s.ListHistorique(ctx, "intervention", id)
+	w := &where{}
+	w.add("h.entite = 'intervention' AND h.entite_id = ?", id)
+	total, err := s.count(ctx, "count intervention historique", "historique h", w)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []domain.Historique{}
+	err = s.q.SelectContext(ctx, &out, `SELECT h.id, h.entite, h.entite_id, h.action, h.acteur_id, h.changements, h.date_action
+		FROM historique h WHERE `+w.sql()+fmt.Sprintf(" ORDER BY h.date_action, h.id LIMIT %d OFFSET %d", page.Limit, page.Offset),
+		w.args...)
+	return out, total, wrap("intervention historique", err)
 }
 
 // ExplainInterventions returns PostgreSQL's plan (EXPLAIN, text format) of the page query that

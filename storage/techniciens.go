@@ -171,6 +171,11 @@ func (s *Store) UpdateTechnicien(ctx context.Context, id int64, in domain.Techni
 		if err != nil {
 			return err
 		}
+		// Checked here rather than left to the techniciens_heures constraint, whose violation
+		// could not name the field.
+		if err := in.ValidateUpdate(old); err != nil {
+			return err
+		}
 		res, err := tx.q.ExecContext(ctx, `UPDATE techniciens SET
 				specialite = COALESCE($2, specialite), niveau_experience = COALESCE($3, niveau_experience),
 				disponibilite = COALESCE($4, disponibilite), telephone = COALESCE($5, telephone),
@@ -198,6 +203,13 @@ func (s *Store) UpdateTechnicien(ctx context.Context, id int64, in domain.Techni
 // (its plannings and history must stay: make it unavailable instead).
 func (s *Store) DeleteTechnicien(ctx context.Context, id int64, acteur int64) error {
 	return s.InTx(ctx, func(tx *Store) error {
+		// The row lock comes first: an assignment in flight holds a key-share lock on the profile
+		// (its foreign key), so we wait for it and then see its row below. Checking first would let
+		// it slip in, and the delete would silently unassign it (ON DELETE SET NULL).
+		var locked int64
+		if err := tx.q.GetContext(ctx, &locked, `SELECT id FROM techniciens WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return wrap("delete technicien", err)
+		}
 		var used bool
 		err := tx.q.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM interventions WHERE technicien_id = $1)
 			OR EXISTS (SELECT 1 FROM plannings WHERE technicien_id = $1)`, id)
@@ -207,22 +219,23 @@ func (s *Store) DeleteTechnicien(ctx context.Context, id int64, acteur int64) er
 		if used {
 			return domain.Conflictf("ce technicien a des interventions ou des plannings: rendez-le indisponible au lieu de le supprimer")
 		}
-		res, err := tx.q.ExecContext(ctx, `DELETE FROM techniciens WHERE id = $1`, id)
-		if err != nil {
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM techniciens WHERE id = $1`, id); err != nil {
 			return wrap("delete technicien", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("storage: delete technicien: %w", domain.ErrNotFound)
 		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "technicien", EntiteID: id, Action: "suppression", ActeurID: &acteur})
 	})
 }
 
-// ListCompetences returns the skills catalogue.
-func (s *Store) ListCompetences(ctx context.Context) ([]domain.Competence, error) {
+// ListCompetences returns one page of the skills catalogue and its size.
+func (s *Store) ListCompetences(ctx context.Context, page Page) ([]domain.Competence, int, error) {
+	total, err := s.count(ctx, "count competences", "competences", &where{})
+	if err != nil {
+		return nil, 0, err
+	}
 	out := []domain.Competence{}
-	err := s.q.SelectContext(ctx, &out, `SELECT id, nom, categorie, description FROM competences ORDER BY categorie, nom`)
-	return out, wrap("list competences", err)
+	err = s.q.SelectContext(ctx, &out, `SELECT id, nom, categorie, description FROM competences ORDER BY categorie, nom, id`+
+		fmt.Sprintf(" LIMIT %d OFFSET %d", page.Limit, page.Offset))
+	return out, total, wrap("list competences", err)
 }
 
 // CreateCompetence adds a skill to the catalogue.
