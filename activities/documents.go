@@ -44,6 +44,11 @@ func (a *Activities) DocumentKeyRotationStatus(ctx context.Context, _ KeyRotatio
 type RotateDocumentKeysInput struct {
 	AfterID   int64
 	BatchSize int
+	// KeyID is the fingerprint of the key the rotation moves to (KeyRotationStatus.CurrentKeyID).
+	// A worker whose first key differs (not restarted yet with the new FERNET_KEYS) refuses the
+	// batch instead of sealing documents back with its own key; Temporal retries it, on a worker
+	// that has the right key. Empty: whatever this worker's first key is.
+	KeyID string
 }
 
 // RotateDocumentKeysResult reports one batch. LastID is the highest document id looked at (the
@@ -74,6 +79,11 @@ func (a *Activities) RotateDocumentKeys(ctx context.Context, in RotateDocumentKe
 		in.BatchSize = 100
 	}
 	keyID := a.Documents.CurrentKeyID()
+	if in.KeyID != "" && in.KeyID != keyID {
+		return RotateDocumentKeysResult{}, temporal.NewApplicationError(
+			"ce worker chiffre avec une autre clé que celle de la rotation (FERNET_KEYS différent): lot laissé à un autre worker",
+			"RotationKeyMismatch")
+	}
 	docs, err := a.Store.DocumentsToRotate(ctx, keyID, in.AfterID, in.BatchSize)
 	if err != nil {
 		return RotateDocumentKeysResult{}, temporalerr.Wrap(err)

@@ -123,14 +123,14 @@ func TestNotificationEmailsPreferencesAndDigest(t *testing.T) {
 	f := newMailFixture(t, 10*time.Minute)
 	ctx := context.Background()
 	tech, tech2, resp := f.user(t, "technicien@mif.ma"), f.user(t, "technicien2@mif.ma"), f.user(t, "responsable@mif.ma")
-	if _, err := f.store.Q().ExecContext(ctx, `UPDATE users SET email_preferences = '{"events": {"intervention.assigned": false}}' WHERE id = $1`, tech2.ID); err != nil {
+	if _, err := f.store.Q().ExecContext(ctx, `UPDATE users SET email_preferences = '{"events": {"intervention.assignation": false}}' WHERE id = $1`, tech2.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.store.Q().ExecContext(ctx, `UPDATE users SET email_preferences = '{"enabled": false}' WHERE id = $1`, resp.ID); err != nil {
 		t.Fatal(err)
 	}
 
-	ids := f.notify(t, []int64{tech.ID, tech2.ID, resp.ID}, "Intervention assignée", "intervention.assigned", "assign/42")
+	ids := f.notify(t, []int64{tech.ID, tech2.ID, resp.ID}, "Intervention assignée", "intervention.assignation", "assign/42")
 	if res := f.send(t, ids); res.Sent != 1 || res.Queued != 1 {
 		t.Fatalf("first send = %+v", res)
 	}
@@ -149,8 +149,8 @@ func TestNotificationEmailsPreferencesAndDigest(t *testing.T) {
 	}
 
 	// Two more events within the window: queued for the digest, not sent one by one.
-	more := append(f.notify(t, []int64{tech.ID}, "SLA dépassé", "intervention.sla_passed", "sla/42"),
-		f.notify(t, []int64{tech.ID}, "Intervention escaladée", "intervention.escalated", "esc/42")...)
+	more := append(f.notify(t, []int64{tech.ID}, "SLA dépassé", "intervention.en_retard", "sla/42"),
+		f.notify(t, []int64{tech.ID}, "Intervention escaladée", "intervention.escalade", "esc/42")...)
 	if res := f.send(t, more); res.Sent != 0 || res.Queued != 1 {
 		t.Fatalf("within the window = %+v", res)
 	}
@@ -196,7 +196,7 @@ func TestNotificationEmailFailureKeepsInApp(t *testing.T) {
 	}
 	working := f.acts.Mail.Sender
 	f.acts.Mail.Sender = down
-	ids := f.notify(t, []int64{tech.ID}, "Panne équipement", "equipement.panne", "panne/7")
+	ids := f.notify(t, []int64{tech.ID}, "Panne équipement", "equipement.en_panne", "panne/7")
 	if _, err := f.env.ExecuteActivity(f.acts.SendNotificationEmails, activities.SendNotificationEmailsInput{NotificationIDs: ids}); err == nil {
 		t.Fatal("want an error while the relay is down")
 	}
@@ -220,11 +220,11 @@ func TestDigestPicksUpForgottenNotifications(t *testing.T) {
 	f := newMailFixture(t, 5*time.Minute)
 	ctx := context.Background()
 	tech := f.user(t, "technicien@mif.ma")
-	old := f.notify(t, []int64{tech.ID}, "Ancienne notification", "intervention.assigned", "old/1")
+	old := f.notify(t, []int64{tech.ID}, "Ancienne notification", "intervention.assignation", "old/1")
 	if _, err := f.store.Q().ExecContext(ctx, `UPDATE notifications SET date_creation = now() - interval '3 days' WHERE id = $1`, old[0]); err != nil {
 		t.Fatal(err)
 	}
-	f.notify(t, []int64{tech.ID}, "Intervention terminée", "intervention.completed", "done/9")
+	f.notify(t, []int64{tech.ID}, "Intervention terminée", "intervention.cloture", "done/9")
 	if res := f.digest(t); res.Users != 1 || res.Notifications != 1 {
 		t.Fatalf("digest = %+v", res)
 	}

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -207,4 +209,78 @@ func recordRotationHistory(t *testing.T, e *docEnv, runID string) {
 	if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", "keyrotation.json"), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKeyRotationBatchRefusedByAWorkerWithOtherKeys: during a rolling restart a worker may still
+// have the old FERNET_KEYS; it must not take a batch and seal documents back with its own first
+// key. It refuses (Temporal retries the batch elsewhere) and touches nothing.
+func TestKeyRotationBatchRefusedByAWorkerWithOtherKeys(t *testing.T) {
+	e := newDocEnv(t, apitest.WithoutWorker())
+	ctx := context.Background()
+	iv := e.intervention(t, "Presse hydraulique PH-001", "")
+	r := e.upload(t, upload{file: pdfBytes("plan"), name: "plan.pdf", token: e.Token(apitest.Responsable),
+		fields: map[string]string{"intervention_id": apitest.ID(iv), "type_document": "plan", "sensitive": "true"}})
+	var d storage.Document
+	r.JSON(t, &d)
+	newKey := newFernetKey(t)
+	rotated, err := documents.Open(e.dir, []string{newKey, e.keys[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The activity heartbeats: run it in an activity environment, as a worker would.
+	rotate := func(acts *activities.Activities) (activities.RotateDocumentKeysResult, error) {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestActivityEnvironment()
+		env.RegisterActivity(acts)
+		var res activities.RotateDocumentKeysResult
+		v, err := env.ExecuteActivity(acts.RotateDocumentKeys, activities.RotateDocumentKeysInput{BatchSize: 10, KeyID: rotated.CurrentKeyID()})
+		if err == nil {
+			err = v.Get(&res)
+		}
+		return res, err
+	}
+	stale := &activities.Activities{Store: e.Store, Log: e.Log, Documents: e.vault} // old keys only
+	if res, err := rotate(stale); err == nil || !strings.Contains(err.Error(), "autre clé") {
+		t.Fatalf("stale worker: %+v %v", res, err)
+	}
+	var cle string
+	if err := e.Store.Q().GetContext(ctx, &cle, `SELECT cle_id FROM documents WHERE id = $1`, d.ID); err != nil || cle != e.vault.CurrentKeyID() {
+		t.Fatalf("cle_id = %q %v: the stale worker must not touch the document", cle, err)
+	}
+	// The worker with the new key does the batch.
+	fresh := &activities.Activities{Store: e.Store, Log: e.Log, Documents: rotated}
+	if res, err := rotate(fresh); err != nil || res.Rotated != 1 || res.Remaining != 0 {
+		t.Fatalf("fresh worker: %+v %v", res, err)
+	}
+}
+
+// TestKeyRotationProgressOfAFailedRun: a rotation that cannot run (this worker has no document
+// storage) fails; its progress says so rather than "en_cours" for ever.
+func TestKeyRotationProgressOfAFailedRun(t *testing.T) {
+	e := newDocEnv(t, apitest.WithActivities(func(a *activities.Activities) { a.Documents = nil }))
+	admin := e.Token(apitest.Admin)
+	r := e.Do(t, apitest.Request{Method: http.MethodPost, Path: "/api/v1/admin/documents/rotate-keys", Token: admin})
+	var started rotationAnswer
+	r.JSON(t, &started)
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := e.Temporal.GetWorkflow(ctx, started.WorkflowID, started.RunID).Get(ctx, nil); err == nil {
+		t.Fatal("want the rotation to fail without document storage")
+	}
+	var got rotationAnswer
+	pr := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/admin/documents/rotate-keys", Token: admin})
+	pr.JSON(t, &got)
+	if pr.Status != http.StatusOK || got.Progress.Status != "interrompue" {
+		t.Fatalf("progress of the failed run: %d %s", pr.Status, pr.Body)
+	}
+}
+
+// rotationAnswer decodes the answers of /admin/documents/rotate-keys.
+type rotationAnswer struct {
+	WorkflowID string                        `json:"workflow_id"`
+	RunID      string                        `json:"run_id"`
+	Progress   workflows.KeyRotationProgress `json:"progression"`
 }

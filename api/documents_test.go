@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"image/png"
 	"mime/multipart"
 	"net/http"
@@ -362,7 +363,21 @@ func TestDocumentsClientOwnership(t *testing.T) {
 	if len(list) != 2 {
 		t.Fatalf("owner list: %+v", list)
 	}
-	lr := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/documents", Token: other})
+	// By equipment: the notice attached to the press and the work order of its intervention.
+	lr := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/documents?equipement_id=" + apitest.ID(e.equipementOf(t, "Presse hydraulique PH-001")), Token: owner})
+	lr.JSON(t, &list)
+	if len(list) != 2 || lr.Header.Get("X-Total-Count") != "2" {
+		t.Fatalf("documents of the press: %s", lr.Body)
+	}
+	e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/documents?type_document=notice&equipement_id=" + apitest.ID(e.equipementOf(t, "Presse hydraulique PH-001")), Token: owner}).JSON(t, &list)
+	if len(list) != 1 || list[0].TypeDocument != "notice" {
+		t.Fatalf("notices of the press: %+v", list)
+	}
+	e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/documents?equipement_id=" + apitest.ID(e.equipementOf(t, "Tank à lait TL-12")), Token: e.Token(apitest.Responsable)}).JSON(t, &list)
+	if len(list) != 0 {
+		t.Fatalf("documents of another equipment: %+v", list)
+	}
+	lr = e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/documents", Token: other})
 	lr.JSON(t, &list)
 	if len(list) != 0 || lr.Header.Get("X-Total-Count") != "0" {
 		t.Fatalf("other client list: %s", lr.Body)
@@ -390,10 +405,14 @@ func renderPDF(t *testing.T, pdf []byte) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := png.Decode(f); err != nil {
+		img, err := png.Decode(f)
+		_ = f.Close()
+		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		_ = f.Close()
+		if !inked(img) {
+			t.Fatalf("%s: blank page", p)
+		}
 	}
 	return len(pages)
 }
@@ -405,6 +424,11 @@ func TestInterventionReport(t *testing.T) {
 	if _, err := e.Store.Q().ExecContext(ctx, `UPDATE interventions SET statut = 'terminee', rapport = 'Joint du vérin remplacé.', temps_passe = 95, date_debut = now() - interval '2 hours', date_fin = now() WHERE id = $1`, iv); err != nil {
 		t.Fatal(err)
 	}
+	tech := e.User(apitest.Technicien).ID
+	if err := e.Store.RecordHistorique(ctx, storage.HistoriqueEntry{Entite: "intervention", EntiteID: iv, Action: "cloture", ActeurID: &tech,
+		Changements: map[string]any{"statut": map[string]any{"ancien": "en_cours", "nouveau": "terminee"}, "temps_passe": 95, "technicien_id": 7}}); err != nil {
+		t.Fatal(err)
+	}
 	r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/interventions/" + apitest.ID(iv) + "/rapport.pdf", Token: e.Token(apitest.Client)})
 	if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("rapport.pdf: %d %s", r.Status, r.Header)
@@ -413,13 +437,36 @@ func TestInterventionReport(t *testing.T) {
 		t.Fatal("no page rendered")
 	}
 	txt := pdfText(t, r.Body)
-	for _, want := range []string{"Joint du vérin remplacé.", "Cimenterie Atlas", "Presse hydraulique PH-001", "Marie Dubois", "95 min", "Signatures"} {
+	for _, want := range []string{
+		"Joint du vérin remplacé.", "Cimenterie Atlas", "Presse hydraulique PH-001", "Marie Dubois", "95 min", "Signatures", "Le technicien", "Le client",
+		// The timeline comes from historique, in words: the creation by the responsable, the
+		// closure by the technicien with what changed.
+		"Chronologie", "Création — Salma Bennani", "priorite: haute", "Clôture — Marie Dubois", "statut: terminee (avant: en_cours)", "temps passe: 95",
+	} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	if strings.Contains(txt, `{"`) || strings.Contains(txt, "technicien id") {
+		t.Errorf("the timeline must not show raw JSON or row ids:\n%s", txt)
+	}
 	if r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/interventions/" + apitest.ID(iv) + "/rapport.pdf", Token: e.Token(apitest.Client2)}); r.Status != http.StatusNotFound {
 		t.Fatalf("other client: %d", r.Status)
+	}
+	// The press was once under a contract of the Laiterie, long expired: the report names the
+	// client whose contract was in force, and a client never reads another client's name.
+	if _, err := e.Store.Q().ExecContext(ctx, `WITH c AS (INSERT INTO contrats (numero, client_id, date_debut, date_fin)
+		SELECT 'ANCIEN-PH-001', id, current_date - 1000, current_date - 900 FROM clients WHERE nom = 'Laiterie du Souss' RETURNING id)
+		INSERT INTO contrat_equipements (contrat_id, equipement_id) SELECT c.id, $1 FROM c`, e.equipementOf(t, "Presse hydraulique PH-001")); err != nil {
+		t.Fatal(err)
+	}
+	for who, want := range map[string]string{apitest.Responsable: "Cimenterie Atlas", apitest.Client: "Cimenterie Atlas", apitest.Client2: "Laiterie du Souss"} {
+		r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/interventions/" + apitest.ID(iv) + "/rapport.pdf", Token: e.Token(who)})
+		txt := pdfText(t, r.Body)
+		other := map[bool]string{true: "Laiterie du Souss", false: "Cimenterie Atlas"}[want == "Cimenterie Atlas"]
+		if r.Status != http.StatusOK || !strings.Contains(txt, want) || strings.Contains(txt, other) {
+			t.Errorf("report for %s: %d, client line should name %q only", who, r.Status, want)
+		}
 	}
 
 	// The activity stores it encrypted, once per report key.
@@ -465,4 +512,18 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	return string(out)
+}
+
+// inked reports whether a rendered page has text on it (enough dark pixels).
+func inked(img image.Image) bool {
+	dark := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r+g+bl < 3*0x8000 {
+				dark++
+			}
+		}
+	}
+	return dark > 200
 }

@@ -36,7 +36,7 @@ func TestDigestScheduleMailsThroughTemporal(t *testing.T) {
 	acts := &activities.Activities{Store: e.Store, Log: e.Log}
 	for i, titre := range []string{"Intervention assignée", "SLA dépassé", "Intervention escaladée"} {
 		if _, err := acts.Notify(ctx, activities.NotifyInput{UserIDs: []int64{tech.ID}, Notification: domain.NewNotification{
-			Titre: titre, Message: "détail", Event: "intervention.assigned", DedupKey: "digest-e2e/" + string(rune('a'+i)),
+			Titre: titre, Message: "détail", Event: "intervention.assignation", DedupKey: "digest-e2e/" + string(rune('a'+i)),
 		}}); err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,8 @@ package api
 
 import (
 	"net/http"
-	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
@@ -12,15 +13,11 @@ import (
 type emailPreferences struct {
 	// Enabled false stops every notification e-mail (in-app notifications remain).
 	Enabled *bool `json:"enabled"`
-	// Events turns e-mail on or off per event name (intervention.assigned, ...); events not
-	// listed follow the default.
+	// Events turns e-mail on or off per event of the catalogue (storage.NotificationEvents); in a
+	// request, events not listed follow the default; an answer lists every event with its
+	// effective value.
 	Events map[string]bool `json:"events"`
 }
-
-var eventName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
-
-// maxEventPrefs bounds the preferences document a user can store.
-const maxEventPrefs = 100
 
 func (s *Server) registerNotificationPreferenceRoutes() {
 	const path = "/api/v1/notifications/preferences"
@@ -39,11 +36,7 @@ func (s *Server) getEmailPreferences(w http.ResponseWriter, r *http.Request) {
 
 func prefsAnswer(p storage.EmailPreferences) emailPreferences {
 	enabled := p.Enabled == nil || *p.Enabled
-	events := p.Events
-	if events == nil {
-		events = map[string]bool{}
-	}
-	return emailPreferences{Enabled: &enabled, Events: events}
+	return emailPreferences{Enabled: &enabled, Events: p.Effective()}
 }
 
 // putEmailPreferences replaces the caller's e-mail preferences.
@@ -54,12 +47,22 @@ func (s *Server) putEmailPreferences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v domain.Validator
-	v.Check(len(req.Events) <= maxEventPrefs, "events", "%d événements au maximum", maxEventPrefs)
+	var unknown []string
 	for name := range req.Events {
-		if !eventName.MatchString(name) || len(name) > 100 {
-			v.Add("events", "nom d'événement invalide: %q (ex. intervention.assigned)", name)
-			break
+		if !storage.KnownNotificationEvent(name) {
+			unknown = append(unknown, name)
 		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		known := make([]string, 0, len(storage.NotificationEvents()))
+		for _, e := range storage.NotificationEvents() {
+			known = append(known, e.Name)
+		}
+		if len(unknown) > 3 {
+			unknown = append(unknown[:3], "…")
+		}
+		v.Add("events", "événement inconnu: %s (événements possibles: %s)", strings.Join(unknown, ", "), strings.Join(known, ", "))
 	}
 	if err := v.Err(); err != nil {
 		s.fail(w, r, err)

@@ -18,7 +18,8 @@ import (
 // middleware unchanged; browsers reconnect by themselves and send Last-Event-ID, which is exactly
 // the replay we need; and it needs no extra dependency. Browsers' EventSource cannot set an
 // Authorization header, so this route also takes the access token as ?access_token= (short-lived,
-// 15 min; our access log records the path without the query string).
+// 15 min; our access log records the path without the query string). A stream lasts no longer
+// than the token that opened it: it then sends an "expiration" event and ends.
 
 const (
 	streamHeartbeat = 20 * time.Second
@@ -39,10 +40,13 @@ func (s *Server) registerNotificationStreamRoutes() {
 func tokenFromQuery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		if tok := q.Get("access_token"); tok != "" && r.Header.Get("Authorization") == "" {
+		if q.Has("access_token") {
+			tok := q.Get("access_token")
 			r = r.Clone(r.Context())
-			r.Header.Set("Authorization", "Bearer "+tok)
-			q.Del("access_token")
+			if tok != "" && r.Header.Get("Authorization") == "" {
+				r.Header.Set("Authorization", "Bearer "+tok)
+			}
+			q.Del("access_token") // even when the header wins: the token goes no further
 			r.URL.RawQuery = q.Encode()
 		}
 		next.ServeHTTP(w, r)
@@ -135,9 +139,18 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(streamHeartbeat)
 	defer tick.Stop()
+	expiry := time.NewTimer(time.Until(s.streamExpiry(r)))
+	defer expiry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-expiry.C:
+			// The token that opened the stream is no longer valid: a deactivated account or a
+			// revoked session must stop receiving. The client reconnects with a fresh token and
+			// Last-Event-ID, so nothing is missed.
+			fmt.Fprint(w, "event: expiration\ndata: {\"detail\":\"jeton d'accès expiré : reconnectez-vous avec un nouveau jeton\"}\n\n")
+			flusher.Flush()
 			return
 		case <-tick.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
@@ -164,6 +177,17 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 		}
 	}
+}
+
+// streamExpiry is when the stream must end: the expiry of our access token that opened it, or
+// one access-token lifetime from now for a token whose expiry we do not read (an OIDC provider's).
+func (s *Server) streamExpiry(r *http.Request) time.Time {
+	if raw, ok := bearer(r); ok {
+		if c, err := s.tokens.Verify(raw); err == nil && c.ExpiresAt != nil {
+			return c.ExpiresAt.Time
+		}
+	}
+	return time.Now().Add(s.cfg.JWT.AccessTTL)
 }
 
 // lastEventID reads Last-Event-ID (or ?last_event_id=, for clients that reconnect by hand).

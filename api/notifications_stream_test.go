@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/api"
@@ -107,7 +112,7 @@ func (s *sseStream) next(t *testing.T) domain.Notification {
 
 // replica starts a second API server on the same database (its own connection pool, its own
 // LISTEN connection), as another instance behind a load balancer would be.
-func replica(t *testing.T, e *apitest.Env) string {
+func replica(t *testing.T, e *apitest.Env, log *zap.Logger) string {
 	t.Helper()
 	db, err := storage.Open(context.Background(), e.Config.DatabaseURL, 5)
 	if err != nil {
@@ -118,7 +123,7 @@ func replica(t *testing.T, e *apitest.Env) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Deps{Config: e.Config, Store: storage.New(db), Temporal: e.Temporal, Tokens: e.Tokens, Authz: az, Log: e.Log})
+	srv, err := api.New(api.Deps{Config: e.Config, Store: storage.New(db), Temporal: e.Temporal, Tokens: e.Tokens, Authz: az, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +135,16 @@ func replica(t *testing.T, e *apitest.Env) string {
 func TestNotificationStreamAcrossReplicas(t *testing.T) {
 	e := apitest.New(t)
 	ctx := context.Background()
-	url2 := replica(t, e)
+	// Replica 2 logs at Info level into an observer, to check what its access log records.
+	observed, logs := observer.New(zapcore.InfoLevel)
+	url2 := replica(t, e, zap.New(zapcore.NewTee(observed, e.Log.Core())))
 	tech, resp := e.User(apitest.Technicien), e.User(apitest.Responsable)
 	notify := func(user int64, titre, key string) {
 		t.Helper()
 		// Through instance 1: the activity every workflow uses.
 		acts := &activities.Activities{Store: e.Store, Log: e.Log}
 		if _, err := acts.Notify(ctx, activities.NotifyInput{UserIDs: []int64{user}, Notification: domain.NewNotification{
-			Titre: titre, Message: titre + " — détail", Type: domain.NotificationInfo, Event: "intervention.assigned",
+			Titre: titre, Message: titre + " — détail", Type: domain.NotificationInfo, Event: "intervention.assignation",
 			Metadata: map[string]any{"intervention_id": 15}, DedupKey: key,
 		}}); err != nil {
 			t.Fatal(err)
@@ -146,7 +153,8 @@ func TestNotificationStreamAcrossReplicas(t *testing.T) {
 
 	// The technicien streams from replica 2 with ?access_token= (as EventSource must), the
 	// responsable from replica 1 with the header.
-	s2 := openStream(t, url2+"/api/v1/notifications/stream?access_token="+e.Token(apitest.Technicien), nil)
+	techToken := e.Token(apitest.Technicien)
+	s2 := openStream(t, url2+"/api/v1/notifications/stream?access_token="+techToken, nil)
 	s1 := openStream(t, e.URL+"/api/v1/notifications/stream", map[string]string{"Authorization": "Bearer " + e.Token(apitest.Responsable)})
 	if s2.status != http.StatusOK || s1.status != http.StatusOK || !strings.HasPrefix(s2.header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("streams: %d %d %v", s2.status, s1.status, s2.header)
@@ -165,12 +173,12 @@ func TestNotificationStreamAcrossReplicas(t *testing.T) {
 		t.Fatalf("responsable event = %+v", n)
 	}
 
-	// Disconnected while two notifications are created; reconnecting with Last-Event-ID replays
-	// them, in order, then goes on live.
+	// Disconnected while two notifications are created; reconnecting with Last-Event-ID, to the
+	// other replica (as a load balancer may send it), replays them, in order, then goes on live.
 	s2.close()
 	notify(tech.ID, "Intervention démarrée", "start/1")
 	notify(tech.ID, "Intervention terminée", "done/1")
-	s3 := openStream(t, url2+"/api/v1/notifications/stream", map[string]string{
+	s3 := openStream(t, e.URL+"/api/v1/notifications/stream", map[string]string{
 		"Authorization": "Bearer " + e.Token(apitest.Technicien), "Last-Event-ID": strconv.FormatInt(got.ID, 10)})
 	if a, b := s3.next(t), s3.next(t); a.Titre != "Intervention démarrée" || b.Titre != "Intervention terminée" || a.ID >= b.ID {
 		t.Fatalf("replay = %+v, %+v", a, b)
@@ -178,6 +186,31 @@ func TestNotificationStreamAcrossReplicas(t *testing.T) {
 	notify(tech.ID, "Rapport disponible", "report/1")
 	if n := s3.next(t); n.Titre != "Rapport disponible" {
 		t.Fatalf("live after replay = %+v", n)
+	}
+
+	// The token given as ?access_token= never reaches a log line of replica 2: neither the access
+	// log of the stream (written when it ends), nor the refusal of a forged one.
+	forged := techToken[:len(techToken)-4] + "AAAA"
+	if r, err := http.Get(url2 + "/api/v1/notifications/stream?access_token=" + forged); err != nil || r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged token: %v %v", r, err)
+	} else {
+		_ = r.Body.Close()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for logs.FilterMessage("http request").FilterField(zap.Int("status", http.StatusOK)).Len() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the closed stream was never access-logged")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, entry := range logs.All() {
+		line := entry.Message + fmt.Sprint(entry.ContextMap())
+		if strings.Contains(line, techToken[len(techToken)-20:]) || strings.Contains(line, forged[len(forged)-20:]) || strings.Contains(line, "access_token") {
+			t.Fatalf("a token reached the log: %s", line)
+		}
+	}
+	if logs.FilterMessage("http request").FilterField(zap.String("path", "/api/v1/notifications/stream")).Len() < 2 {
+		t.Fatalf("access log = %v", logs.All())
 	}
 }
 
@@ -203,37 +236,55 @@ func TestEmailPreferences(t *testing.T) {
 		Enabled bool            `json:"enabled"`
 		Events  map[string]bool `json:"events"`
 	}
+	// The answer lists every event the platform notifies, with its effective value: the start,
+	// pause and resume of an intervention stay in-app by default, the rest is e-mailed.
 	e.Do(t, apitest.Request{Method: http.MethodGet, Path: path, Token: tok}).JSON(t, &p)
-	if !p.Enabled || len(p.Events) != 0 {
+	if !p.Enabled || len(p.Events) != len(storage.NotificationEvents()) || !p.Events["intervention.assignation"] ||
+		p.Events["intervention.demarrage"] || !p.Events["intervention.en_retard"] || !p.Events["planning.hebdomadaire"] {
 		t.Fatalf("defaults = %+v", p)
 	}
 	for _, bad := range []any{
 		map[string]any{"events": map[string]bool{"pas un événement": true}},
+		// A name the platform never sends would silently change nothing: refused.
+		map[string]any{"events": map[string]bool{"intervention.assigned": false}},
 		map[string]any{"enabled": "oui"},
 		map[string]any{"frequence": "hebdo"},
 	} {
 		if r := e.Do(t, apitest.Request{Method: http.MethodPut, Path: path, Token: tok, Body: bad}); r.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("%v: %d %s", bad, r.Status, r.Body)
+		} else if pb := r.Problem(t); len(pb.Errors) != 1 || pb.Errors[0].Field != "events" && pb.Errors[0].Field != "enabled" && pb.Errors[0].Field != "frequence" {
+			t.Fatalf("%v: %+v", bad, pb)
 		}
 	}
+	if r := e.Do(t, apitest.Request{Method: http.MethodPut, Path: path, Token: tok, Body: map[string]any{"events": map[string]bool{"intervention.assigned": false}}}); !strings.Contains(fmt.Sprint(r.Problem(t).Errors), "intervention.assignation") {
+		t.Fatalf("the refusal must name the possible events: %s", r.Body)
+	}
 	r := e.Do(t, apitest.Request{Method: http.MethodPut, Path: path, Token: tok, Body: map[string]any{
-		"enabled": true, "events": map[string]bool{"intervention.assigned": false, "intervention.started": true}}})
+		"enabled": true, "events": map[string]bool{"intervention.assignation": false, "intervention.demarrage": true}}})
 	if r.Status != http.StatusOK {
 		t.Fatalf("put: %d %s", r.Status, r.Body)
 	}
 	e.Do(t, apitest.Request{Method: http.MethodGet, Path: path, Token: tok}).JSON(t, &p)
-	if !p.Enabled || p.Events["intervention.assigned"] || !p.Events["intervention.started"] {
+	if !p.Enabled || p.Events["intervention.assignation"] || !p.Events["intervention.demarrage"] || !p.Events["intervention.cloture"] {
 		t.Fatalf("stored = %+v", p)
 	}
-	// The preferences drive e-mail: an assignment is not queued for this user any more.
+	// The preferences drive e-mail, on the event names the workflows really use: an assignment
+	// is not queued for this user any more, a start now is.
 	ctx := context.Background()
-	tech := e.User(apitest.Technicien)
-	created, err := e.Store.CreateNotifications(ctx, []int64{tech.ID}, domain.NewNotification{Titre: "Assignée", Message: "x", Event: "intervention.assigned"})
+	tech, tech2 := e.User(apitest.Technicien), e.User(apitest.Technicien2)
+	assigned, err := e.Store.CreateNotifications(ctx, []int64{tech.ID}, domain.NewNotification{Titre: "Assignée", Message: "x", Event: "intervention.assignation"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if users, err := e.Store.QueueNotificationEmails(ctx, []int64{created[0].ID}); err != nil || len(users) != 0 {
+	if users, err := e.Store.QueueNotificationEmails(ctx, []int64{assigned[0].ID}); err != nil || len(users) != 0 {
 		t.Fatalf("queued for %v (%v); the user turned this event off", users, err)
+	}
+	started, err := e.Store.CreateNotifications(ctx, []int64{tech.ID, tech2.ID}, domain.NewNotification{Titre: "Démarrée", Message: "x", Event: "intervention.demarrage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users, err := e.Store.QueueNotificationEmails(ctx, []int64{started[0].ID, started[1].ID}); err != nil || len(users) != 1 || users[0] != tech.ID {
+		t.Fatalf("start queued for %v (%v); want only the user who asked for it (the default keeps it in-app)", users, err)
 	}
 	hist, err := e.Store.ListHistorique(ctx, "user", tech.ID)
 	if err != nil || len(hist) == 0 || hist[len(hist)-1].Action != "preferences_email" {
@@ -265,5 +316,57 @@ func TestNotificationStreamSurvivesALostListenConnection(t *testing.T) {
 	}
 	if n := s.next(t); n.Titre != "Après la coupure" {
 		t.Fatalf("event = %+v", n)
+	}
+}
+
+// TestNotificationStreamEndsWhenItsTokenExpires: a stream does not outlive the access token that
+// opened it (a deactivated account must stop receiving); it says why before it ends, and the
+// client resumes with a fresh token and Last-Event-ID without losing anything.
+func TestNotificationStreamEndsWhenItsTokenExpires(t *testing.T) {
+	e := apitest.New(t)
+	ctx := context.Background()
+	// A token issued long ago that expires in 3 s (the account's password predates it).
+	if _, err := e.Store.Q().ExecContext(ctx, `UPDATE users SET password_changed_at = now() - interval '1 day' WHERE email = $1`, apitest.Technicien); err != nil {
+		t.Fatal(err)
+	}
+	tech, err := e.Store.GetUserByLogin(ctx, apitest.Technicien)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := e.Tokens.TTL()
+	short, err := e.Tokens.WithClock(func() time.Time { return time.Now().Add(3*time.Second - ttl) }).Issue(tech)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStream(t, e.URL+"/api/v1/notifications/stream?access_token="+short, nil)
+	if s.status != http.StatusOK {
+		t.Fatalf("stream: %d", s.status)
+	}
+	if _, err := e.Store.CreateNotifications(ctx, []int64{tech.ID}, domain.NewNotification{Titre: "Avant l'expiration", Message: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	before := s.next(t)
+	select {
+	case ev, ok := <-s.events:
+		if !ok || ev.Event != "expiration" || !strings.Contains(ev.Data, "jeton") {
+			t.Fatalf("want an expiration event, got %+v (open: %v)", ev, ok)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stream outlived its token")
+	}
+	select {
+	case _, ok := <-s.events:
+		if ok {
+			t.Fatal("the stream must end after the expiration event")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end")
+	}
+	if _, err := e.Store.CreateNotifications(ctx, []int64{tech.ID}, domain.NewNotification{Titre: "Pendant la reconnexion", Message: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	again := openStream(t, e.URL+"/api/v1/notifications/stream?access_token="+e.Token(apitest.Technicien)+"&last_event_id="+strconv.FormatInt(before.ID, 10), nil)
+	if n := again.next(t); n.Titre != "Pendant la reconnexion" {
+		t.Fatalf("resumed with %+v", n)
 	}
 }

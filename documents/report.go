@@ -138,7 +138,7 @@ func RenderReport(d ReportData) ([]byte, error) {
 		pdf.SetFont("Helvetica", "B", 9)
 		pdf.CellFormat(32, 5, e.Date.In(loc).Format("02/01/2006 15:04"), "", 0, "L", false, 0, "")
 		pdf.SetFont("Helvetica", "", 9)
-		line := e.Action
+		line := actionLabel(e.Action)
 		if e.Acteur != "" {
 			line += " — " + e.Acteur
 		}
@@ -171,4 +171,32 @@ func RenderReport(d ReportData) ([]byte, error) {
 		return nil, fmt.Errorf("documents: render report: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// actionLabel names a historique action in French for the timeline; unknown actions are shown
+// as they are recorded.
+func actionLabel(a string) string {
+	switch a {
+	case "creation":
+		return "Création"
+	case "assignation":
+		return "Assignation"
+	case "demarrage":
+		return "Démarrage"
+	case "pause":
+		return "Mise en attente"
+	case "reprise":
+		return "Reprise"
+	case "cloture":
+		return "Clôture"
+	case "annulation":
+		return "Annulation"
+	case "retard":
+		return "Délai dépassé"
+	case "escalade":
+		return "Escalade"
+	case "evaluation":
+		return "Évaluation du client"
+	}
+	return strings.ReplaceAll(a, "_", " ")
 }

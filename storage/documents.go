@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,8 +142,9 @@ func (s *Store) GetDocumentByGenerationKey(ctx context.Context, key string) (Doc
 // DocumentFilter selects documents in a list; zero fields do not filter.
 type DocumentFilter struct {
 	InterventionID int64
-	EquipementID   int64
-	TypeDocument   string
+	// EquipementID selects the documents of the equipment and of its interventions.
+	EquipementID int64
+	TypeDocument string
 	// AllVersions lists every version; by default only the latest of each (owner, type, name).
 	AllVersions bool
 }
@@ -158,7 +161,9 @@ func (s *Store) ListDocuments(ctx context.Context, p domain.Principal, f Documen
 		add("d.intervention_id = $%d", f.InterventionID)
 	}
 	if f.EquipementID > 0 {
-		add("d.equipement_id = $%d", f.EquipementID)
+		// An equipment's documents are those attached to it and those of its interventions
+		// (reports, photos of a repair): what a reader of the equipment's file expects.
+		add("COALESCE(d.equipement_id, (SELECT i.equipement_id FROM interventions i WHERE i.id = d.intervention_id)) = $%d", f.EquipementID)
 	}
 	if f.TypeDocument != "" {
 		add("d.type_document = $%d", f.TypeDocument)
@@ -241,6 +246,13 @@ func (s *Store) SetDocumentKey(ctx context.Context, id int64, keyID string) erro
 // p limits what may be read (domain.ErrNotFound otherwise); activities pass a system principal.
 func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, id int64) (documents.ReportData, domain.Intervention, error) {
 	cond, args := interventionVisibility(p, 2)
+	// The client named on the report: the one(s) whose contract covered the equipment when the
+	// intervention was created (any contract on it otherwise); a client reading the report sees
+	// only its own name, never another client's.
+	clientCond := "TRUE"
+	if p.Role == domain.RoleClient && len(args) == 1 {
+		clientCond = "c.client_id = $2"
+	}
 	var row struct {
 		domain.Intervention
 		EqNom      string  `db:"eq_nom"`
@@ -254,8 +266,12 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 	err := s.q.GetContext(ctx, &row, `
 		SELECT `+interventionColumns+`, e.nom AS eq_nom, e.type AS eq_type, e.localisation AS eq_localisation,
 			e.numero_serie AS eq_numero_serie,
-			(SELECT string_agg(DISTINCT cl.nom, ', ') FROM contrat_equipements ce JOIN contrats c ON c.id = ce.contrat_id
-				JOIN clients cl ON cl.id = c.client_id WHERE ce.equipement_id = e.id) AS client_nom,
+			COALESCE(
+				(SELECT string_agg(DISTINCT cl.nom, ', ') FROM contrat_equipements ce JOIN contrats c ON c.id = ce.contrat_id
+					JOIN clients cl ON cl.id = c.client_id WHERE ce.equipement_id = e.id AND `+clientCond+`
+					AND (i.date_creation AT TIME ZONE 'Africa/Casablanca')::date BETWEEN c.date_debut AND c.date_fin),
+				(SELECT string_agg(DISTINCT cl.nom, ', ') FROM contrat_equipements ce JOIN contrats c ON c.id = ce.contrat_id
+					JOIN clients cl ON cl.id = c.client_id WHERE ce.equipement_id = e.id AND `+clientCond+`)) AS client_nom,
 			tu.nom AS tech_nom, tu.prenom AS tech_prenom
 		FROM interventions i
 		JOIN equipements e ON e.id = i.equipement_id
@@ -289,10 +305,7 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 		return documents.ReportData{}, domain.Intervention{}, wrap("report timeline", err)
 	}
 	for _, e := range events {
-		detail := e.Changements
-		if detail == "{}" {
-			detail = ""
-		}
+		detail := readableChanges(e.Changements)
 		if r := []rune(detail); len(r) > 300 {
 			detail = string(r[:300]) + "…"
 		}
@@ -317,4 +330,63 @@ func (s *Store) EquipementVisible(ctx context.Context, p domain.Principal, id in
 	var one int
 	err := s.q.GetContext(ctx, &one, `SELECT 1 FROM equipements e WHERE e.id = $1 AND `+cond, args...)
 	return wrap("equipement visible", err)
+}
+
+// readableChanges turns a historique "changements" document into the line a reader of the
+// report expects ("statut: terminee, temps passe: 95"), keys sorted, rather than raw JSON.
+// Identifiers of other rows (…_id) are left out: they mean nothing on paper.
+func readableChanges(raw string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		if raw == "{}" || raw == "null" {
+			return ""
+		}
+		return raw
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !strings.HasSuffix(k, "_id") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, strings.ReplaceAll(k, "_", " ")+": "+readableValue(m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func readableValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return "oui"
+		}
+		return "non"
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t.In(reportLocation()).Format("02/01/2006 15:04")
+		}
+		return x
+	case map[string]any:
+		if old, ok := x["ancien"]; ok {
+			// Written in cp1252 by the PDF: no arrow.
+			return readableValue(x["nouveau"]) + " (avant: " + readableValue(old) + ")"
+		}
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// reportLocation is the zone dates are printed in (as documents.RenderReport does).
+func reportLocation() *time.Location {
+	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
+		return loc
+	}
+	return time.UTC
 }

@@ -18,9 +18,52 @@ type EmailPreferences struct {
 	Events  map[string]bool `json:"events,omitempty"`
 }
 
-// quietByDefault lists the events that stay in-app unless a user asks for them by e-mail: they
-// are frequent and rarely call for action.
-var quietByDefault = map[string]bool{"intervention.started": true, "intervention.demarree": true}
+// NotificationEvent is an event the platform notifies (metadata "event" of its notifications),
+// as users choose it in their e-mail preferences.
+type NotificationEvent struct {
+	Name    string
+	Libelle string
+	// EmailByDefault is false for events that stay in-app unless a user asks for them by e-mail:
+	// they are frequent and rarely call for action.
+	EmailByDefault bool
+}
+
+// NotificationEvents is the catalogue of the events the workflows and activities notify
+// ("intervention." + the historique action of a transition, escalation, SLA, planning,
+// equipment). Preferences may name only these: a misspelt name would silently change nothing.
+// A new event must be added here to be configurable (until then it is e-mailed by default).
+func NotificationEvents() []NotificationEvent {
+	return []NotificationEvent{
+		{"intervention.assignation", "Intervention assignée ou planifiée", true},
+		{"intervention.unassigned", "Intervention sans technicien disponible", true},
+		{"intervention.demarrage", "Intervention démarrée", false},
+		{"intervention.pause", "Intervention mise en attente", false},
+		{"intervention.reprise", "Intervention reprise", false},
+		{"intervention.cloture", "Intervention terminée", true},
+		{"intervention.annulation", "Intervention annulée", true},
+		{"intervention.en_retard", "Délai (SLA) dépassé", true},
+		{"intervention.escalade", "Intervention escaladée", true},
+		{"equipement.en_panne", "Panne d'équipement", true},
+		{"equipement.maintenance_due", "Maintenance préventive à prévoir", true},
+		{"planning.hebdomadaire", "Planning hebdomadaire publié", true},
+		{"planning.non_affectees", "Interventions non affectées au planning", true},
+	}
+}
+
+// KnownNotificationEvent reports whether name is in NotificationEvents.
+func KnownNotificationEvent(name string) bool {
+	return slices.ContainsFunc(NotificationEvents(), func(e NotificationEvent) bool { return e.Name == name })
+}
+
+// emailByDefault is the catalogue's default for event; events outside it are e-mailed.
+func emailByDefault(event string) bool {
+	for _, e := range NotificationEvents() {
+		if e.Name == event {
+			return e.EmailByDefault
+		}
+	}
+	return true
+}
 
 // Wants reports whether an event goes out by e-mail under these preferences.
 func (p EmailPreferences) Wants(event string) bool {
@@ -30,7 +73,21 @@ func (p EmailPreferences) Wants(event string) bool {
 	if v, ok := p.Events[event]; ok {
 		return v
 	}
-	return !quietByDefault[event]
+	return emailByDefault(event)
+}
+
+// Effective lists every catalogued event with whether it goes out by e-mail under these
+// preferences (the master switch aside), so that a user sees every choice, not only overrides.
+func (p EmailPreferences) Effective() map[string]bool {
+	out := map[string]bool{}
+	for _, e := range NotificationEvents() {
+		v, ok := p.Events[e.Name]
+		if !ok {
+			v = e.EmailByDefault
+		}
+		out[e.Name] = v
+	}
+	return out
 }
 
 // QueueNotificationEmails decides, for each listed notification not yet considered, whether its

@@ -34,7 +34,7 @@ type KeyRotationInput struct {
 // KeyRotationProgress is the rotation's state, answered by the "progress" query and returned at
 // the end.
 type KeyRotationProgress struct {
-	Status       string `json:"statut"` // en_cours, terminee
+	Status       string `json:"statut"` // en_cours, terminee (the API says interrompue for a run that failed)
 	CurrentKeyID string `json:"cle_courante"`
 	Total        int    `json:"total"`
 	Rotated      int    `json:"rechiffres"` // Total minus what is still on an old key
@@ -83,16 +83,17 @@ func KeyRotationWorkflow(ctx workflow.Context, in KeyRotationInput) (KeyRotation
 			return p, workflow.NewContinueAsNewError(ctx, KeyRotationWorkflowName, in)
 		}
 		var r activities.RotateDocumentKeysResult
-		err := workflow.ExecuteActivity(ctx, a.RotateDocumentKeys, activities.RotateDocumentKeysInput{AfterID: p.LastID, BatchSize: in.BatchSize}).Get(ctx, &r)
+		err := workflow.ExecuteActivity(ctx, a.RotateDocumentKeys, activities.RotateDocumentKeysInput{AfterID: p.LastID, BatchSize: in.BatchSize, KeyID: p.CurrentKeyID}).Get(ctx, &r)
 		if err != nil {
 			return p, err
 		}
 		p.Batches++
 		p.Rotated = max(p.Total-r.Remaining, 0)
-		// Shown on the workflow's page in the Temporal Web UI ("current details").
-		workflow.SetCurrentDetails(ctx, fmt.Sprintf("%d/%d documents rechiffrés, %d échec(s), %d lot(s)", p.Rotated, p.Total, len(p.Failed), p.Batches))
 		p.Failed = append(p.Failed, r.Failed...)
 		p.LastID = r.LastID
+		// Shown on the workflow's page in the Temporal Web UI ("current details"), this batch's
+		// failures included. (Metadata, not a command: replay is unaffected.)
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("%d/%d documents rechiffrés, %d échec(s), %d lot(s)", p.Rotated, p.Total, len(p.Failed), p.Batches))
 		if !r.More {
 			break
 		}

@@ -65,6 +65,9 @@ func TestKeyRotationWorkflowBatchesAndProgress(t *testing.T) {
 	env.OnActivity(a.RotateDocumentKeys, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.RotateDocumentKeysInput) (activities.RotateDocumentKeysResult, error) {
 			calls++
+			if in.KeyID != "k2" {
+				t.Errorf("batch for key %q, want the rotation's key k2", in.KeyID)
+			}
 			if calls == 2 {
 				// Progress is visible while the rotation runs.
 				v, err := env.QueryWorkflow(workflows.QueryKeyRotationProgress)

@@ -155,7 +155,8 @@ func rotateKeys(ctx context.Context, batch int, out io.Writer) error {
 			fmt.Fprintf(out, "done: %d/%d documents re-encrypted, %d failed %v\n", res.Rotated, res.Total, len(res.Failed), res.Failed)
 			return nil
 		case <-tick.C:
-			v, err := a.temporal.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryKeyRotationProgress)
+			// No run ID: the latest run, since a long rotation continues as new.
+			v, err := a.temporal.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryKeyRotationProgress)
 			if err != nil {
 				continue
 			}
