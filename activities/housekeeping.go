@@ -47,7 +47,7 @@ func (a *Activities) NotifyMaintenanceDue(ctx context.Context, in MaintenanceDue
 	return res, nil
 }
 
-// OverdueInput asks for the unfinished interventions past their date_limite.
+// OverdueInput asks for the unfinished interventions past their SLA deadline.
 type OverdueInput struct {
 	Now time.Time
 }
@@ -57,10 +57,15 @@ type OverdueResult struct {
 	Interventions []storage.InterventionWorkflowRef
 }
 
-// FindOverdue lists interventions whose deadline has passed but that are not marked late: the
-// workflows' SLA timers should have caught them; this is the safety net.
+// FindOverdue lists interventions whose deadline (date_limite, contract SLA or the priority's
+// default) has passed but that are not marked late: the workflows' SLA timers should have caught
+// them; this is the safety net.
 func (a *Activities) FindOverdue(ctx context.Context, in OverdueInput) (OverdueResult, error) {
-	refs, err := a.Store.OverdueInterventions(ctx, in.Now, 500)
+	sla, _ := a.workflowsConfig()
+	refs, err := a.Store.OverdueInterventions(ctx, in.Now, 500, map[domain.Priorite]time.Duration{
+		domain.PrioriteCritique: sla.Critique, domain.PrioriteHaute: sla.Haute,
+		domain.PrioriteNormale: sla.Normale, domain.PrioriteBasse: sla.Basse,
+	})
 	if err != nil {
 		return OverdueResult{}, temporalerr.Wrap(err)
 	}

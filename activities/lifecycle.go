@@ -2,10 +2,13 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/planner"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 )
@@ -78,12 +81,17 @@ type TransitionInput struct {
 type TransitionResult struct {
 	Intervention domain.Intervention
 	Applied      bool
+	// SlotTaken: an assignment with RequireFree found its technicien busy then; nothing was written.
+	SlotTaken bool `json:",omitempty"`
 }
 
 // ApplyTransition writes row, planning, equipment and historique in one transaction, once per
 // EventKey.
 func (a *Activities) ApplyTransition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
 	row, applied, err := a.Store.ApplyTransition(ctx, in.TransitionWrite)
+	if errors.Is(err, storage.ErrSlotTaken) {
+		return TransitionResult{SlotTaken: true}, nil
+	}
 	if err != nil {
 		return TransitionResult{}, temporalerr.Wrap(err)
 	}
@@ -96,24 +104,73 @@ type FindTechnicienInput struct {
 	EquipementID   int64
 	Start          time.Time
 	Duree          int
+	// Flexible lets the search move Start to the earliest free slot inside a technicien's working
+	// hours (automatic assignments that asked for no precise date): an assignment "now" at 22:00
+	// is planned the next working morning, not at night.
+	Flexible bool
 }
 
 // FindTechnicienResult is the chosen technicien, or nil when nobody fits.
 type FindTechnicienResult struct {
 	Technicien *storage.TechnicienCandidate
 	Candidates int
+	// Start is the slot found when the search was Flexible (nil otherwise: Start stands).
+	Start *time.Time
 }
 
+// flexibleHorizon bounds how far a flexible search looks for a free slot.
+const flexibleHorizon = 14 * 24 * time.Hour
+
 // FindTechnicien picks the available technicien with a matching competence and the lowest load.
+// A Flexible search takes the earliest free slot in working hours (Monday to Friday) of each
+// competent technicien and keeps the earliest, the lowest load breaking ties.
 func (a *Activities) FindTechnicien(ctx context.Context, in FindTechnicienInput) (FindTechnicienResult, error) {
-	cands, err := a.Store.CandidateTechniciens(ctx, in.EquipementID, in.Start, in.Duree)
+	cands, err := a.Store.CandidateTechniciens(ctx, in.EquipementID, in.Start, in.Duree, in.Flexible)
 	if err != nil {
 		return FindTechnicienResult{}, temporalerr.Wrap(err)
 	}
 	if len(cands) == 0 {
 		return FindTechnicienResult{}, nil
 	}
-	return FindTechnicienResult{Technicien: &cands[0], Candidates: len(cands)}, nil
+	if !in.Flexible {
+		return FindTechnicienResult{Technicien: &cands[0], Candidates: len(cands)}, nil
+	}
+	_, wf := a.workflowsConfig()
+	techs, err := a.Store.LoadPlanningTechniciens(ctx, in.Start, in.Start.Add(flexibleHorizon+24*time.Hour))
+	if err != nil {
+		return FindTechnicienResult{}, temporalerr.Wrap(err)
+	}
+	byID := make(map[int64]planner.Technicien, len(techs))
+	for _, t := range techs {
+		byID[t.ID] = t
+	}
+	res := FindTechnicienResult{}
+	for i, c := range cands {
+		t, ok := byID[c.TechnicienID]
+		if !ok {
+			continue
+		}
+		// The candidates are competent and available already; a re-assignment frees its own slot.
+		t.Competences, t.Disponible = nil, true
+		t.Busy = slices.DeleteFunc(slices.Clone(t.Busy), func(s planner.Slot) bool { return s.InterventionID == in.InterventionID })
+		plan, err := planner.Solve(planner.Problem{
+			WeekStart: in.Start, Location: wf.Timezone, Days: int(flexibleHorizon / (24 * time.Hour)), Now: in.Start,
+			Techniciens: []planner.Technicien{t},
+			Tasks:       []planner.Task{{InterventionID: in.InterventionID, Duree: in.Duree, Priorite: domain.PrioriteNormale}},
+		})
+		if err != nil {
+			return FindTechnicienResult{}, err
+		}
+		if len(plan.Assignments) == 0 {
+			continue
+		}
+		res.Candidates++
+		start := plan.Assignments[0].Start
+		if res.Start == nil || start.Before(*res.Start) { // cands come lowest load first
+			res.Technicien, res.Start = &cands[i], &start
+		}
+	}
+	return res, nil
 }
 
 // MarkLateInput marks an intervention late once.

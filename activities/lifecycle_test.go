@@ -240,6 +240,16 @@ func TestActivitiesPlanningAndHousekeeping(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM historique WHERE event_key = 'm/1'`); n != 1 {
 		t.Fatalf("%d maintenance rows", n)
 	}
+	// An older maintenance (the completion of an intervention already recorded a later one) moves
+	// nothing and writes nothing.
+	before, _ := f.store.GetEquipement(ctx, eq)
+	if _, err := f.env.ExecuteActivity(f.acts.RecordMaintenance, activities.RecordMaintenanceInput{EquipementID: eq, Date: time.Now().Add(-time.Hour), EventKey: "m/0"}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := f.store.GetEquipement(ctx, eq)
+	if n := f.count(t, `SELECT count(*) FROM historique WHERE event_key = 'm/0'`); n != 0 || !after.DerniereMaintenance.Equal(*before.DerniereMaintenance) {
+		t.Fatalf("an older maintenance wrote %d rows, derniere %v → %v", n, before.DerniereMaintenance, after.DerniereMaintenance)
+	}
 	gone, err := f.env.ExecuteActivity(f.acts.LoadPreventivePlan, activities.PreventivePlanInput{EquipementID: 999999})
 	if err != nil {
 		t.Fatal(err)
@@ -298,5 +308,227 @@ func TestActivitiesCandidatesLowestLoadFirst(t *testing.T) {
 	v, _ = run[activities.FindTechnicienResult](t, f, f.acts.FindTechnicien, activities.FindTechnicienInput{EquipementID: presse, Start: start, Duree: 60})
 	if v.Technicien == nil || v.Technicien.TechnicienID != youssef || v.Technicien.Actives != 0 {
 		t.Fatalf("after load %+v", v.Technicien)
+	}
+}
+
+// An automatic assignment without a precise date lands in working hours, on a weekday, after the
+// technicien's planned work; one with a date keeps it.
+func TestActivitiesFindTechnicienNearestWorkingSlot(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
+	marie := f.id(t, `SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = 'technicien@mif.ma'`)
+	loc, err := time.LoadLocation("Africa/Casablanca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	friday := time.Date(2030, 1, 11, 21, 0, 0, 0, loc) // after hours (08:00–17:00), before a weekend
+	monday8 := time.Date(2030, 1, 14, 8, 0, 0, 0, loc)
+	find := func(in activities.FindTechnicienInput) activities.FindTechnicienResult {
+		t.Helper()
+		v, _ := run[activities.FindTechnicienResult](t, f, f.acts.FindTechnicien, in)
+		if v.Technicien == nil || v.Technicien.TechnicienID != marie {
+			t.Fatalf("%+v: candidate %+v", in, v)
+		}
+		return v
+	}
+	if v := find(activities.FindTechnicienInput{EquipementID: presse, Start: friday, Duree: 120, Flexible: true}); v.Start == nil || !v.Start.Equal(monday8) {
+		t.Fatalf("flexible start %v, want %v", v.Start, monday8)
+	}
+	if v := find(activities.FindTechnicienInput{EquipementID: presse, Start: friday, Duree: 120}); v.Start != nil {
+		t.Fatalf("a precise date moved to %v", v.Start)
+	}
+
+	// Marie is planned Monday 08:00–10:00: the next slot is 10:00, except for that intervention itself.
+	in, _, err := f.store.InsertIntervention(ctx, "wf/lundi", domain.NewIntervention{Titre: "Lundi", Description: "Travail du lundi",
+		TypeIntervention: domain.TypeCorrective, Priorite: domain.PrioriteNormale, EquipementID: presse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.store.ApplyTransition(ctx, storage.TransitionWrite{InterventionID: in.ID, EventKey: "wf/lundi/1", From: domain.StatutOuverte,
+		To: domain.StatutPlanifiee, Action: "assignation", At: time.Now(), TechnicienID: &marie, DatePlanifiee: &monday8, DureeEstimee: 120}); err != nil {
+		t.Fatal(err)
+	}
+	if v := find(activities.FindTechnicienInput{EquipementID: presse, Start: friday, Duree: 60, Flexible: true}); v.Start == nil || !v.Start.Equal(monday8.Add(2*time.Hour)) {
+		t.Fatalf("after Monday's work: %v", v.Start)
+	}
+	if v := find(activities.FindTechnicienInput{InterventionID: in.ID, EquipementID: presse, Start: friday, Duree: 60, Flexible: true}); v.Start == nil || !v.Start.Equal(monday8) {
+		t.Fatalf("re-assignment of Monday's work: %v", v.Start)
+	}
+	// Longer than a working day: nobody, the intervention stays open.
+	if v, _ := run[activities.FindTechnicienResult](t, f, f.acts.FindTechnicien, activities.FindTechnicienInput{EquipementID: presse, Start: friday, Duree: 600, Flexible: true}); v.Technicien != nil {
+		t.Fatalf("a 10 h task was placed: %+v", v)
+	}
+}
+
+// Started work that is cancelled gives the equipment back its status before the work; predictive
+// work puts it back in service without a derniere_maintenance; and nothing is put back in service
+// while other work on the same equipment goes on.
+func TestActivitiesEquipementStatusFollowsTheWork(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
+	marie := f.id(t, `SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = 'technicien@mif.ma'`)
+	if _, err := f.store.Q().ExecContext(ctx, `UPDATE equipements SET statut = 'en_panne', derniere_maintenance = NULL WHERE id = $1`, presse); err != nil {
+		t.Fatal(err)
+	}
+	statut := func() domain.StatutEquipement {
+		t.Helper()
+		eq, err := f.store.GetEquipement(ctx, presse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eq.Statut
+	}
+	// open creates an intervention of the given type and takes it to en_cours.
+	seq := 0
+	open := func(name string, typ domain.TypeIntervention) (int64, func(from, to domain.StatutIntervention, action string)) {
+		t.Helper()
+		in, _, err := f.store.InsertIntervention(ctx, "wf/"+name, domain.NewIntervention{Titre: name, Description: "Travail " + name,
+			TypeIntervention: typ, Priorite: domain.PrioriteNormale, EquipementID: presse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply := func(from, to domain.StatutIntervention, action string) {
+			t.Helper()
+			seq++
+			w := storage.TransitionWrite{InterventionID: in.ID, EventKey: "wf/" + name + "/" + string(rune('a'+seq)), From: from, To: to, Action: action, At: time.Now()}
+			if to == domain.StatutPlanifiee {
+				when := time.Now().Add(time.Duration(seq) * 24 * time.Hour)
+				w.TechnicienID, w.DatePlanifiee, w.DureeEstimee = &marie, &when, 60
+			}
+			if to == domain.StatutTerminee {
+				r := "fait"
+				w.Rapport = &r
+			}
+			if to == domain.StatutAnnulee {
+				m := "annulée"
+				w.Motif = &m
+			}
+			run[activities.TransitionResult](t, f, f.acts.ApplyTransition, activities.TransitionInput{TransitionWrite: w})
+		}
+		apply(domain.StatutOuverte, domain.StatutPlanifiee, "assignation")
+		apply(domain.StatutPlanifiee, domain.StatutEnCours, "demarrage")
+		return in.ID, apply
+	}
+
+	_, repair := open("repair", domain.TypeCorrective)
+	if s := statut(); s != domain.EquipementEnMaintenance {
+		t.Fatalf("during the repair: %s", s)
+	}
+	repair(domain.StatutEnCours, domain.StatutAnnulee, "annulation")
+	if s := statut(); s != domain.EquipementEnPanne {
+		t.Fatalf("after the cancelled repair: %s, want en_panne as before", s)
+	}
+
+	// Two works at once: the first to end leaves the equipment in maintenance.
+	_, predictive := open("predictive", domain.TypePredictive)
+	_, other := open("other", domain.TypeCorrective)
+	predictive(domain.StatutEnCours, domain.StatutTerminee, "cloture")
+	if s := statut(); s != domain.EquipementEnMaintenance {
+		t.Fatalf("while other work goes on: %s", s)
+	}
+	other(domain.StatutEnCours, domain.StatutTerminee, "cloture")
+	eq, _ := f.store.GetEquipement(ctx, presse)
+	if eq.Statut != domain.EquipementOperationnel || eq.DerniereMaintenance == nil {
+		t.Fatalf("after all the work: %+v", eq)
+	}
+
+	// Predictive work alone: back in service, derniere_maintenance untouched.
+	before := *eq.DerniereMaintenance
+	_, check := open("check", domain.TypePredictive)
+	check(domain.StatutEnCours, domain.StatutTerminee, "cloture")
+	eq, _ = f.store.GetEquipement(ctx, presse)
+	if eq.Statut != domain.EquipementOperationnel || !eq.DerniereMaintenance.Equal(before) {
+		t.Fatalf("after predictive work: %+v", eq)
+	}
+}
+
+// An automatic assignment (RequireFree) whose slot was taken since the search writes nothing and
+// says so; a manual one is written as asked.
+func TestActivitiesAssignmentRequiringAFreeSlot(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
+	marie := f.id(t, `SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = 'technicien@mif.ma'`)
+	slot := time.Date(2030, 1, 14, 9, 0, 0, 0, time.UTC)
+	assign := func(name string, requireFree bool) (activities.TransitionResult, int64) {
+		t.Helper()
+		in, _, err := f.store.InsertIntervention(ctx, "wf/"+name, domain.NewIntervention{Titre: name, Description: "Travail " + name,
+			TypeIntervention: domain.TypeCorrective, Priorite: domain.PrioriteNormale, EquipementID: presse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, again := run[activities.TransitionResult](t, f, f.acts.ApplyTransition, activities.TransitionInput{TransitionWrite: storage.TransitionWrite{
+			InterventionID: in.ID, EventKey: "wf/" + name + "/1", From: domain.StatutOuverte, To: domain.StatutPlanifiee, Action: "assignation",
+			At: time.Now(), TechnicienID: &marie, DatePlanifiee: &slot, DureeEstimee: 60, RequireFree: requireFree}})
+		if res.SlotTaken != again.SlotTaken {
+			t.Fatalf("retry answered differently: %+v / %+v", res, again)
+		}
+		return res, in.ID
+	}
+	if res, _ := assign("first", true); res.SlotTaken || !res.Applied {
+		t.Fatalf("free slot: %+v", res)
+	}
+	res, second := assign("second", true)
+	if !res.SlotTaken || res.Applied {
+		t.Fatalf("taken slot: %+v", res)
+	}
+	if n := f.count(t, `SELECT count(*) FROM plannings WHERE intervention_id = $1`, second); n != 0 {
+		t.Fatalf("%d plannings written for a taken slot", n)
+	}
+	if n := f.count(t, `SELECT count(*) FROM historique WHERE entite = 'intervention' AND entite_id = $1 AND action = 'assignation'`, second); n != 0 {
+		t.Fatalf("%d historique rows for a taken slot", n)
+	}
+	if got, _ := f.store.GetInterventionByID(ctx, second); got.Statut != domain.StatutOuverte {
+		t.Fatalf("statut %s after a taken slot", got.Statut)
+	}
+	if res, _ := assign("manual", false); res.SlotTaken || !res.Applied {
+		t.Fatalf("a manager's overlapping assignment: %+v", res)
+	}
+}
+
+// The overdue scan finds what the SLA clock would: a passed date_limite, a passed contract SLA,
+// a passed default of the priority; not paused work without date_limite, nor what is marked late.
+func TestActivitiesFindOverdueUsesEverySLASource(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`) // contract SLA: 24 h
+	bare := f.id(t, `INSERT INTO equipements (nom, type, numero_serie) VALUES ('Hors contrat', 'Presse', 'HC-9') RETURNING id`)
+	now := time.Now()
+	mk := func(name string, eq int64, prio domain.Priorite, age time.Duration, set string) int64 {
+		t.Helper()
+		in, _, err := f.store.InsertIntervention(ctx, "wf/overdue-"+name, domain.NewIntervention{Titre: name, Description: "Contrôle " + name,
+			TypeIntervention: domain.TypeCorrective, Priorite: prio, EquipementID: eq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Q().ExecContext(ctx, `UPDATE interventions SET date_creation = $2`+set+` WHERE id = $1`, in.ID, now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+		return in.ID
+	}
+	limite := mk("limite", bare, domain.PrioriteBasse, time.Hour, `, date_limite = now() - interval '1 minute'`)
+	contrat := mk("contrat", presse, domain.PrioriteBasse, 25*time.Hour, ``)
+	critique := mk("critique", bare, domain.PrioriteCritique, 5*time.Hour, ``)
+	mk("contrat-en-cours", presse, domain.PrioriteBasse, 23*time.Hour, ``)
+	mk("basse", bare, domain.PrioriteBasse, 48*time.Hour, ``)
+	mk("en-pause", presse, domain.PrioriteBasse, 25*time.Hour, `, statut = 'en_attente'`)
+	mk("deja-en-retard", bare, domain.PrioriteCritique, 5*time.Hour, `, en_retard = TRUE`)
+
+	v, err := f.env.ExecuteActivity(f.acts.FindOverdue, activities.OverdueInput{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out activities.OverdueResult
+	if err := v.Get(&out); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]bool{}
+	for _, r := range out.Interventions {
+		got[r.ID] = true
+	}
+	if len(got) != 3 || !got[limite] || !got[contrat] || !got[critique] {
+		t.Fatalf("overdue %+v, want date_limite %d, contract %d, critique %d", out.Interventions, limite, contrat, critique)
 	}
 }

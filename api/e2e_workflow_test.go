@@ -12,6 +12,7 @@ import (
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
 	"github.com/mifmaroc/mif/orchestration"
+	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -148,13 +149,33 @@ func TestE2EPreventiveCyclesAtStartUp(t *testing.T) {
 		}
 	}
 	// All five are due at the same time: the automatic assignment gives Marie (hydraulique,
-	// pneumatique, soudure) only one of her three, never two overlapping slots.
+	// pneumatique, soudure) her three one after the other, in her working hours, never two
+	// overlapping slots.
 	waitFor(t, func() bool {
 		return countRows(t, env, `SELECT count(DISTINCT equipement_id) FROM interventions WHERE type_intervention = 'preventive'`) == 5
 	}, "one preventive intervention per equipment")
 	waitFor(t, func() bool {
-		return countRows(t, env, `SELECT count(*) FROM interventions WHERE type_intervention = 'preventive' AND statut = 'planifiee'`) == 3
-	}, "three automatic assignments")
+		return countRows(t, env, `SELECT count(*) FROM interventions WHERE type_intervention = 'preventive' AND statut = 'planifiee'`) == 5
+	}, "five automatic assignments")
+	if n := countRows(t, env, `SELECT count(*) FROM plannings a JOIN plannings b ON a.technicien_id = b.technicien_id AND a.id < b.id
+		AND tstzrange(a.date_planifiee, a.date_planifiee + make_interval(mins => a.duree_estimee))
+		 && tstzrange(b.date_planifiee, b.date_planifiee + make_interval(mins => b.duree_estimee))
+		JOIN interventions i ON i.id = a.intervention_id WHERE i.type_intervention = 'preventive'`); n != 0 {
+		t.Fatalf("%d overlapping preventive slots", n)
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM plannings p JOIN interventions i ON i.id = p.intervention_id
+		WHERE i.type_intervention = 'preventive' AND p.technicien_id = $1`, technicienID(t, env, apitest.Technicien)); n != 3 {
+		t.Fatalf("Marie has %d preventive slots, want 3", n)
+	}
+	conflicts, err := env.Store.PlanningConflicts(ctx, env.Config.Workflows.Timezone, time.Now().AddDate(0, 0, -1), time.Now().AddDate(0, 0, 30), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conflicts {
+		if c.Type == storage.ConflictChevauchement || c.Type == storage.ConflictHorsHoraires {
+			t.Fatalf("automatic assignment broke a constraint: %+v", c)
+		}
+	}
 	time.Sleep(time.Second)
 	if n := countRows(t, env, `SELECT count(*) FROM interventions WHERE type_intervention = 'preventive'`); n != 5 {
 		t.Fatalf("%d preventive interventions, want 5", n)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/orchestration"
@@ -113,6 +114,13 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name stri
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if d.Statut == domain.StatutTerminee && cur.Statut != domain.StatutTerminee && d.DateFin != nil &&
+		(d.TypeIntervention == domain.TypeCorrective || d.TypeIntervention == domain.TypePreventive) {
+		// Maintenance done: the equipment's preventive cycle re-plans from it now.
+		if err := orchestration.MaintenanceDone(ctx, s.temporal, s.cfg.Temporal.TaskQueue, d.EquipementID, *d.DateFin, &p.UserID); err != nil {
+			s.log.Warn("preventive cycle not told of the maintenance", zap.Int64("intervention_id", id), zap.Error(err))
+		}
 	}
 	writeJSON(w, http.StatusOK, d)
 }
@@ -288,6 +296,10 @@ func (s *Server) patchInterventionStatut(w http.ResponseWriter, r *http.Request)
 	if body.TempsPasse != nil {
 		v.Check(*body.TempsPasse >= 0 && *body.TempsPasse <= 100000, "temps_passe", "minutes, entre 0 et 100000")
 	}
+	// Setting the status directly obeys the rules of the dedicated routes: /complete demands a
+	// report, /cancel a motif.
+	v.Check(body.Statut != domain.StatutTerminee || rapport != nil, "rapport", "obligatoire pour clôturer")
+	v.Check(body.Statut != domain.StatutAnnulee || motif != nil, "motif", "obligatoire pour annuler")
 	if err := v.Err(); err != nil {
 		s.fail(w, r, err)
 		return

@@ -189,17 +189,31 @@ func TestLifecycleHTTPRatingBeforeTheEnd(t *testing.T) {
 func TestLifecycleHTTPAutomaticAssignmentAndCancel(t *testing.T) {
 	env := apitest.New(t)
 	marie := technicienID(t, env, apitest.Technicien)
-	in := createOpen(t, env, "Affectation automatique", 1)
+	in := createOpen(t, env, "Affectation automatique", 1, func(b map[string]any) { b["urgence"], b["priorite"] = false, "normale" })
 	base := "/api/v1/interventions/" + apitest.ID(in.ID)
 	d := step(t, env, apitest.Responsable, "PUT", base+"/assign", nil, http.StatusOK)
 	if d.Technicien == nil || d.Technicien.ID != marie || d.Planning == nil || d.Planning.DureeEstimee != 120 {
 		t.Fatalf("automatic assignment: %+v", d)
+	}
+	// Whatever the time of the test, the slot chosen lies in Marie's working hours (08:00–17:00), on a weekday.
+	loc, _ := time.LoadLocation("Africa/Casablanca")
+	at := d.Planning.DatePlanifiee.In(loc)
+	end := at.Add(120 * time.Minute)
+	if at.Weekday() == time.Saturday || at.Weekday() == time.Sunday || at.Hour() < 8 || end.Hour()*60+end.Minute() > 17*60 || end.Day() != at.Day() || at.Before(time.Now().Add(-time.Minute)) {
+		t.Fatalf("automatic slot %v outside working hours", at)
 	}
 	step(t, env, apitest.Responsable, "POST", base+"/cancel", map[string]any{}, http.StatusUnprocessableEntity)
 	d = step(t, env, apitest.Responsable, "POST", base+"/cancel", map[string]any{"motif": "doublon"}, http.StatusOK)
 	if d.Statut != domain.StatutAnnulee || d.MotifAnnulation == nil || *d.MotifAnnulation != "doublon" || d.Planning.Statut != domain.PlanningAnnulee {
 		t.Fatalf("after cancel: %+v", d)
 	}
+	// Urgent work is planned at once, whatever the hour (a call-out).
+	urgent := createOpen(t, env, "Fuite urgente", 1)
+	d = step(t, env, apitest.Responsable, "PUT", "/api/v1/interventions/"+apitest.ID(urgent.ID)+"/assign", nil, http.StatusOK)
+	if d.Planning == nil || d.Planning.DatePlanifiee.After(time.Now().Add(31*time.Minute)) {
+		t.Fatalf("urgent work planned at %+v", d.Planning)
+	}
+	step(t, env, apitest.Responsable, "POST", "/api/v1/interventions/"+apitest.ID(urgent.ID)+"/cancel", map[string]any{"motif": "test"}, http.StatusOK)
 
 	// Nobody with the competence is available: 409, the intervention stays open, responsables know.
 	if _, err := env.Store.DB().Exec(`UPDATE techniciens SET disponibilite = FALSE WHERE id = $1`, marie); err != nil {
@@ -222,7 +236,10 @@ func TestLifecycleHTTPPatchStatut(t *testing.T) {
 	in := createOpen(t, env, "Statut direct", 1)
 	path := "/api/v1/interventions/" + apitest.ID(in.ID) + "/statut"
 	step(t, env, apitest.Responsable, "PATCH", path, map[string]any{"statut": "inconnu"}, http.StatusUnprocessableEntity)
-	step(t, env, apitest.Responsable, "PATCH", path, map[string]any{"statut": "terminee"}, http.StatusConflict)
+	step(t, env, apitest.Responsable, "PATCH", path, map[string]any{"statut": "terminee", "rapport": "trop tôt"}, http.StatusConflict)
+	// The direct route obeys the rules of /complete and /cancel.
+	step(t, env, apitest.Responsable, "PATCH", path, map[string]any{"statut": "terminee"}, http.StatusUnprocessableEntity)
+	step(t, env, apitest.Responsable, "PATCH", path, map[string]any{"statut": "annulee", "motif": "  "}, http.StatusUnprocessableEntity)
 	d := step(t, env, apitest.Responsable, "PATCH", path, map[string]any{"statut": "planifiee"}, http.StatusOK)
 	if d.Statut != domain.StatutPlanifiee || d.Technicien == nil {
 		t.Fatalf("patched to planifiee: %+v", d)
@@ -308,6 +325,16 @@ func TestPlanningHTTPGenerateConflictsReschedule(t *testing.T) {
 	if n := conflicts(); n != 0 {
 		t.Fatalf("%d conflicts after the reschedule", n)
 	}
+	// To a free technicien who lacks the Hydraulique the Presse calls for: refused, nothing moves.
+	youssef := technicienID(t, env, apitest.Technicien2)
+	r = env.Do(t, apitest.Request{Method: "PUT", Path: resched, Token: env.Token(apitest.Responsable), Body: map[string]any{
+		"date_planifiee": free.Add(24 * time.Hour), "technicien_id": youssef}})
+	if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "compétences") {
+		t.Fatalf("reschedule to a technicien without the competence: %d %s", r.Status, r.Body)
+	}
+	if got, _ := env.Store.GetPlanningRef(context.Background(), dc.Planning.ID); got.TechnicienID != marie || !got.DatePlanifiee.Equal(free) {
+		t.Fatalf("planning moved by a refused reschedule: %+v", got)
+	}
 	step(t, env, apitest.Technicien, "PUT", resched, map[string]any{"date_planifiee": free}, http.StatusForbidden)
 	step(t, env, apitest.Responsable, "PUT", "/api/v1/planning/999999/reschedule", map[string]any{"date_planifiee": free}, http.StatusNotFound)
 }
@@ -339,6 +366,54 @@ func TestEquipementHooksDrivePreventiveWorkflow(t *testing.T) {
 	var out workflows.PreventiveResult
 	if err := env.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &out); err != nil || out.Raison != workflows.PreventiveEndRetired {
 		t.Fatalf("cycle after retirement: %+v %v", out, err)
+	}
+}
+
+// A corrective intervention completed on an equipment re-plans its preventive cycle from that
+// maintenance at once.
+func TestCompletedRepairReplansThePreventiveCycle(t *testing.T) {
+	env := apitest.New(t)
+	ctx := context.Background()
+	res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements", Token: env.Token(apitest.Responsable), Body: map[string]any{
+		"nom": "Presse P-12", "type": "Presse", "numero_serie": "P12-2026-001", "localisation": "Atelier C", "frequence_entretien": 90,
+	}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create equipment: %d %s", res.Status, res.Body)
+	}
+	var eq domain.Equipement
+	res.JSON(t, &eq)
+	id := workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, eq.ID)
+	state := func() workflows.PreventiveState {
+		var st workflows.PreventiveState
+		v, err := env.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryPreventiveState)
+		if err == nil {
+			err = v.Get(&st)
+		}
+		if err != nil {
+			return workflows.PreventiveState{}
+		}
+		return st
+	}
+	waitFor(t, func() bool { return state().Etape == "attente" }, "the preventive cycle")
+	first := *state().Prochaine
+
+	marie := technicienID(t, env, apitest.Technicien)
+	in := createOpen(t, env, "Réparation P-12", eq.ID)
+	base := "/api/v1/interventions/" + apitest.ID(in.ID)
+	step(t, env, apitest.Responsable, "PUT", base+"/assign", map[string]any{"technicien_id": marie}, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", base+"/start", nil, http.StatusOK)
+	done := step(t, env, apitest.Technicien, "POST", base+"/complete", map[string]any{"rapport": "Vérin remplacé"}, http.StatusOK)
+	want := done.DateFin.AddDate(0, 0, 90)
+	waitFor(t, func() bool {
+		st := state()
+		return st.Etape == "attente" && st.Prochaine != nil && st.Prochaine.Equal(want)
+	}, "the cycle re-planned from the repair")
+	if !want.After(first) {
+		t.Fatalf("next maintenance %v not after %v", want, first)
+	}
+	// The completion recorded the maintenance; the signal added no second audit row.
+	if n := countRows(t, env, `SELECT count(*) FROM historique WHERE entite = 'equipement' AND entite_id = $1 AND action = 'maintenance_hors_plan'`, eq.ID); n != 0 {
+		t.Fatalf("%d out-of-plan rows for a maintenance already recorded", n)
 	}
 }
 

@@ -151,6 +151,7 @@ func (s *Server) reschedulePlanning(w http.ResponseWriter, r *http.Request) {
 	_, err = orchestration.UpdateIntervention(ctx, s.temporal, pl.WorkflowID, workflows.UpdateAssign, uuid.NewString(), workflows.TransitionRequest{
 		Acteur:       workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID},
 		TechnicienID: &tech, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree, Notes: "replanification",
+		RequireFree: true, // the slot checked above may be taken before the write
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -104,6 +104,20 @@ func EquipementChanged(ctx context.Context, c client.Client, taskQueue string, e
 	return err
 }
 
+// MaintenanceDone tells the preventive cycle of an equipment that work on it was completed at at
+// (outside the plan), so that it re-plans from that date at once (the cycle also re-reads the
+// equipment before opening an occurrence, so a lost signal only delays the re-plan). Nothing to do
+// when the equipment has no cycle.
+func MaintenanceDone(ctx context.Context, c client.Client, taskQueue string, equipementID int64, at time.Time, acteurID *int64) error {
+	err := c.SignalWorkflow(ctx, workflows.PreventiveWorkflowID(taskQueue, equipementID), "", workflows.SignalMaintenanceDone,
+		workflows.MaintenanceDone{Date: at, ActeurID: acteurID})
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
+}
+
 // EquipementRetired ends the preventive cycle of an equipment (nothing to do when it has none).
 func EquipementRetired(ctx context.Context, c client.Client, taskQueue string, equipementID int64) error {
 	err := c.SignalWorkflow(ctx, workflows.PreventiveWorkflowID(taskQueue, equipementID), "", workflows.SignalRetired, nil)

@@ -70,11 +70,12 @@ type Task struct {
 
 // Problem is one week to plan.
 type Problem struct {
-	// WeekStart is the Monday, 00:00 in Location.
+	// WeekStart is the first day to plan (a Monday for the weekly planning); only its date in
+	// Location counts.
 	WeekStart time.Time
 	// Location is the IANA time zone of working hours (e.g. Africa/Casablanca).
 	Location    string
-	Days        int       // working days from WeekStart (5 when zero)
+	Days        int       // calendar days from WeekStart, weekends skipped (5 when zero)
 	Now         time.Time // nothing is planned before it
 	Techniciens []Technicien
 	Tasks       []Task
@@ -261,6 +262,9 @@ func (t *techState) earliest(duree int, week time.Time, days int, loc *time.Loca
 	d := time.Duration(duree) * time.Minute
 	for day := 0; day < days; day++ {
 		date := week.AddDate(0, 0, day)
+		if wd := date.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue // working hours are Monday to Friday (a problem may span more than one week)
+		}
 		open := time.Date(date.Year(), date.Month(), date.Day(), 0, t.DebutMin, 0, 0, loc)
 		closing := time.Date(date.Year(), date.Month(), date.Day(), 0, t.FinMin, 0, 0, loc)
 		cursor := open

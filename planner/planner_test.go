@@ -171,3 +171,63 @@ func BenchmarkSolve(b *testing.B) {
 		})
 	}
 }
+
+// Fair load wins over the earliest start and the lowest id: the technicien with less work in the
+// week gets the task even when another could start it sooner.
+func TestSolveFairLoadBeatsEarliestStart(t *testing.T) {
+	w := monday(t)
+	loaded := tech(1)
+	loaded.Busy = []Slot{{Start: w.AddDate(0, 0, 2).Add(8 * time.Hour), End: w.AddDate(0, 0, 2).Add(16 * time.Hour), InterventionID: 90}} // Wednesday, 480 min
+	light := tech(2)
+	light.Busy = []Slot{{Start: w.Add(8 * time.Hour), End: w.Add(9 * time.Hour), InterventionID: 91}} // Monday 08:00–09:00, 60 min
+	plan, err := Solve(Problem{WeekStart: w, Location: tz, Now: w, Techniciens: []Technicien{loaded, light},
+		Tasks: []Task{{InterventionID: 1, Priorite: domain.PrioriteNormale, Duree: 60}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Assignments) != 1 || plan.Assignments[0].TechnicienID != 2 || !plan.Assignments[0].Start.Equal(w.Add(9*time.Hour)) {
+		t.Fatalf("plan %+v, want technicien 2 at 09:00", plan.Assignments)
+	}
+	if plan.Charge[1] != 480 || plan.Charge[2] != 120 {
+		t.Fatalf("charge %v", plan.Charge)
+	}
+}
+
+// Among tasks of the same priority, the earliest deadline is placed first (before an older task
+// without one), so it gets the first slot.
+func TestSolveEarliestDeadlineFirst(t *testing.T) {
+	w := monday(t)
+	soon, later := w.AddDate(0, 0, 1).Add(17*time.Hour), w.AddDate(0, 0, 3).Add(17*time.Hour)
+	plan, err := Solve(Problem{WeekStart: w, Location: tz, Now: w, Techniciens: []Technicien{tech(1)},
+		Tasks: []Task{
+			{InterventionID: 1, Priorite: domain.PrioriteHaute, Duree: 540, Created: w.AddDate(0, 0, -9)},
+			{InterventionID: 2, Priorite: domain.PrioriteHaute, Duree: 540, Deadline: &later, Created: w.AddDate(0, 0, -5)},
+			{InterventionID: 3, Priorite: domain.PrioriteHaute, Duree: 540, Deadline: &soon, Created: w.AddDate(0, 0, -1)},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := map[int64]int{}
+	for _, a := range plan.Assignments {
+		days[a.InterventionID] = int(a.Start.Sub(w) / (24 * time.Hour))
+	}
+	if days[3] != 0 || days[2] != 1 || days[1] != 2 || len(plan.Assignments) != 3 {
+		t.Fatalf("days %v, want the soonest deadline on Monday, then the later one, then the one without", days)
+	}
+}
+
+// A problem longer than a week skips the weekend: Friday full, the task goes on Monday.
+func TestSolveSkipsWeekends(t *testing.T) {
+	w := monday(t)
+	friday := w.AddDate(0, 0, 4)
+	full := tech(1)
+	full.Busy = []Slot{{Start: friday.Add(8 * time.Hour), End: friday.Add(17 * time.Hour), InterventionID: 90}}
+	plan, err := Solve(Problem{WeekStart: friday, Location: tz, Days: 7, Now: friday, Techniciens: []Technicien{full},
+		Tasks: []Task{{InterventionID: 1, Duree: 60}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Assignments) != 1 || !plan.Assignments[0].Start.Equal(w.AddDate(0, 0, 7).Add(8*time.Hour)) {
+		t.Fatalf("plan %+v, want next Monday 08:00", plan.Assignments)
+	}
+}

@@ -27,9 +27,10 @@ type TechnicienCandidate struct {
 }
 
 // CandidateTechniciens lists, best first, the active and available techniciens whose competences
-// match the equipment's type and who have no planned work overlapping [start, start+duree):
-// the lowest load (active interventions, then planned minutes) first, then the most experienced.
-func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, start time.Time, duree int) ([]TechnicienCandidate, error) {
+// match the equipment's type and, unless anyTime, who have no planned work overlapping
+// [start, start+duree): the lowest load (active interventions, then planned minutes) first, then
+// the most experienced.
+func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, start time.Time, duree int, anyTime bool) ([]TechnicienCandidate, error) {
 	out := []TechnicienCandidate{}
 	err := s.q.SelectContext(ctx, &out, `
 		WITH need AS (`+neededCompetences+`)
@@ -42,14 +43,14 @@ func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, st
 		  AND (NOT EXISTS (SELECT 1 FROM need) OR EXISTS (
 			SELECT 1 FROM technicien_competences tc JOIN competences c ON c.id = tc.competence_id
 			WHERE tc.technicien_id = t.id AND lower(c.nom) IN (SELECT nom FROM need)))
-		  AND NOT EXISTS (
+		  AND ($4::boolean OR NOT EXISTS (
 			SELECT 1 FROM plannings p JOIN interventions i ON i.id = p.intervention_id
 			WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+`
 			  AND tstzrange(p.date_planifiee, p.date_planifiee + make_interval(mins => p.duree_estimee))
-			   && tstzrange($2::timestamptz, $2::timestamptz + make_interval(mins => $3::int)))
+			   && tstzrange($2::timestamptz, $2::timestamptz + make_interval(mins => $3::int))))
 		ORDER BY actives, charge,
 			array_position(ARRAY['expert', 'senior', 'confirme', 'junior'], t.niveau_experience), t.id`,
-		equipementID, start, duree)
+		equipementID, start, duree, anyTime)
 	return out, wrap("candidate techniciens", err)
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/mifmaroc/mif/domain"
 )
 
@@ -26,7 +28,14 @@ type TransitionWrite struct {
 	TempsPasse    *int       // cloture, minutes
 	Notes         string     // free text kept on the planning and in historique
 	Motif         *string    // annulation, pause
+	// RequireFree makes an assignment fail with ErrSlotTaken, writing nothing, when the
+	// technicien has other active work overlapping the slot (automatic assignments: the slot
+	// was free when it was searched, another assignment may have taken it since).
+	RequireFree bool `json:",omitempty"`
 }
+
+// ErrSlotTaken is returned by ApplyTransition for a RequireFree assignment whose slot is taken.
+var ErrSlotTaken = errors.New("storage: the technicien is already planned then")
 
 // eventRecorded reports whether historique already holds key (the write was done by an earlier
 // attempt of the same activity).
@@ -52,6 +61,11 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 		if done {
 			row, err = tx.GetInterventionByID(ctx, w.InterventionID)
 			return err
+		}
+		if w.To == domain.StatutPlanifiee && w.RequireFree && w.TechnicienID != nil && w.DatePlanifiee != nil {
+			if err := tx.checkSlotFree(ctx, w); err != nil {
+				return err
+			}
 		}
 		var rows []domain.Intervention
 		err = tx.q.SelectContext(ctx, &rows, `
@@ -112,6 +126,29 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 	return row, applied, err
 }
 
+// checkSlotFree locks the technicien (concurrent assignments to him wait for each other) and
+// returns ErrSlotTaken when his active work overlaps the slot of w.
+func (s *Store) checkSlotFree(ctx context.Context, w TransitionWrite) error {
+	// Two statements: under READ COMMITTED, the check must take its snapshot after the lock is
+	// granted to see the planning of the assignment that held it.
+	if _, err := s.q.ExecContext(ctx, `SELECT 1 FROM techniciens WHERE id = $1 FOR UPDATE`, *w.TechnicienID); err != nil {
+		return wrap("lock technicien", err)
+	}
+	var busy bool
+	err := s.q.GetContext(ctx, &busy, `SELECT EXISTS (SELECT 1 FROM plannings p JOIN interventions i ON i.id = p.intervention_id
+			WHERE p.technicien_id = $1 AND i.statut IN `+activeStatuts+` AND p.intervention_id <> $2
+			  AND tstzrange(p.date_planifiee, p.date_planifiee + make_interval(mins => p.duree_estimee))
+			   && tstzrange($3::timestamptz, $3::timestamptz + make_interval(mins => $4::int)))`,
+		*w.TechnicienID, w.InterventionID, *w.DatePlanifiee, w.DureeEstimee)
+	if err != nil {
+		return wrap("check slot", err)
+	}
+	if busy {
+		return ErrSlotTaken
+	}
+	return nil
+}
+
 // writePlanning keeps the intervention's one planning row in step with its status.
 func (s *Store) writePlanning(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
 	var err error
@@ -137,21 +174,42 @@ func (s *Store) writePlanning(ctx context.Context, w TransitionWrite, row domain
 	return wrap("write planning", err)
 }
 
-// touchEquipement puts the equipment in maintenance when work starts, and back in operation with
-// its derniere_maintenance when preventive or corrective work is completed.
+// otherWorkOnEquipement is true when another intervention than $3 is being worked on the
+// equipment $1: its end must not put the equipment back in service under the other one's feet.
+const otherWorkOnEquipement = `EXISTS (SELECT 1 FROM interventions o WHERE o.equipement_id = $1 AND o.id <> $3
+	AND o.statut IN ('en_cours', 'en_attente'))`
+
+// touchEquipement puts the equipment in maintenance when work starts (remembering its status
+// before), back in operation when the work is completed, with its derniere_maintenance for
+// preventive or corrective work, and back to its status before the work when started work is
+// cancelled. It leaves the equipment in maintenance while other work on it goes on.
 func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
 	var res []struct {
-		Statut string `db:"statut"`
+		Statut string  `db:"statut"`
+		Ancien *string `db:"ancien"`
 	}
 	var err error
+	maintenance := row.TypeIntervention == domain.TypePreventive || row.TypeIntervention == domain.TypeCorrective
 	switch {
 	case w.To == domain.StatutEnCours && w.From == domain.StatutPlanifiee:
-		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET statut = 'en_maintenance', updated_at = now()
-			WHERE id = $1 AND statut IN ('operationnel', 'en_panne') RETURNING statut`, row.EquipementID)
-	case w.To == domain.StatutTerminee && (row.TypeIntervention == domain.TypePreventive || row.TypeIntervention == domain.TypeCorrective):
-		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET derniere_maintenance = $2,
-				statut = CASE WHEN statut IN ('en_maintenance', 'en_panne') THEN 'operationnel' ELSE statut END, updated_at = now()
-			WHERE id = $1 RETURNING statut`, row.EquipementID, *row.DateFin)
+		err = s.q.SelectContext(ctx, &res, `WITH o AS (SELECT id, statut FROM equipements WHERE id = $1 FOR UPDATE)
+			UPDATE equipements e SET statut = 'en_maintenance', updated_at = now() FROM o
+			WHERE e.id = o.id AND o.statut IN ('operationnel', 'en_panne') RETURNING e.statut, o.statut AS ancien`, row.EquipementID)
+	case w.To == domain.StatutTerminee:
+		// derniere_maintenance moves for preventive and corrective work only ($4).
+		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET
+				derniere_maintenance = CASE WHEN $4 THEN $2 ELSE derniere_maintenance END,
+				statut = CASE WHEN statut IN ('en_maintenance', 'en_panne') AND NOT `+otherWorkOnEquipement+` THEN 'operationnel' ELSE statut END,
+				updated_at = now()
+			WHERE id = $1 AND ($4 OR statut = 'en_maintenance') RETURNING statut`, row.EquipementID, *row.DateFin, row.ID, maintenance)
+	case w.To == domain.StatutAnnulee && (w.From == domain.StatutEnCours || w.From == domain.StatutEnAttente):
+		// Back to the status the start recorded (operationnel when unknown).
+		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET statut = COALESCE((SELECT h.changements->>'ancien_statut' FROM historique h
+				WHERE h.entite = 'equipement' AND h.entite_id = $1 AND h.action = 'maintenance_en_cours'
+				  AND h.changements->>'intervention_id' = $3::bigint::text ORDER BY h.id DESC LIMIT 1), 'operationnel'),
+				updated_at = $2
+			WHERE id = $1 AND statut = 'en_maintenance' AND NOT `+otherWorkOnEquipement+` RETURNING statut`,
+			row.EquipementID, w.At, row.ID)
 	default:
 		return nil
 	}
@@ -162,7 +220,10 @@ func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row doma
 		return nil
 	}
 	changes := map[string]any{"statut": res[0].Statut, "intervention_id": row.ID}
-	if w.To == domain.StatutTerminee {
+	if res[0].Ancien != nil {
+		changes["ancien_statut"] = *res[0].Ancien
+	}
+	if w.To == domain.StatutTerminee && maintenance {
 		changes["derniere_maintenance"] = *row.DateFin
 	}
 	return s.RecordHistorique(ctx, HistoriqueEntry{
@@ -258,26 +319,44 @@ type InterventionWorkflowRef struct {
 	TechnicienID *int64                    `db:"technicien_id"`
 }
 
-// OverdueInterventions lists unfinished interventions whose date_limite has passed and that are
-// not marked late yet (the safety net of the SLA timers).
-func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int) ([]InterventionWorkflowRef, error) {
+// OverdueInterventions lists unfinished interventions not marked late whose deadline has passed:
+// date_limite, else the tightest resolution SLA of the active contracts covering the equipment
+// when it was created, else the default of its priority (defaults), as the workflows compute it.
+// Without a date_limite, paused work is left out (its workflow's clock is stopped). This is the
+// safety net of the SLA timers: each one found is asked to re-check its own clock.
+func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int, defaults map[domain.Priorite]time.Duration) ([]InterventionWorkflowRef, error) {
+	prios, secs := []string{}, []int64{}
+	for p, d := range defaults {
+		prios, secs = append(prios, string(p)), append(secs, int64(d/time.Second))
+	}
 	out := []InterventionWorkflowRef{}
-	err := s.q.SelectContext(ctx, &out, `SELECT i.id, i.workflow_id, i.statut, i.technicien_id FROM interventions i
-		WHERE i.statut NOT IN ('terminee', 'annulee') AND NOT i.en_retard AND i.date_limite < $1
-		ORDER BY i.date_limite LIMIT $2`, now, limit)
+	err := s.q.SelectContext(ctx, &out, `WITH d AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS d(priorite, secondes))
+		SELECT i.id, i.workflow_id, i.statut, i.technicien_id FROM interventions i LEFT JOIN d ON d.priorite = i.priorite::text
+		WHERE i.statut NOT IN ('terminee', 'annulee') AND NOT i.en_retard AND (i.date_limite < $1
+			OR (i.date_limite IS NULL AND i.statut <> 'en_attente' AND i.date_creation + make_interval(secs => COALESCE(
+				(SELECT min(k.sla_resolution_heures) FROM contrats k JOIN contrat_equipements ce ON ce.contrat_id = k.id
+				 WHERE ce.equipement_id = i.equipement_id AND k.statut = 'actif'
+				   AND i.date_creation::date BETWEEN k.date_debut AND k.date_fin)::bigint * 3600,
+				d.secondes)::double precision) < $1))
+		ORDER BY i.date_creation, i.id LIMIT $2`, now, limit, pq.Array(prios), pq.Array(secs))
 	return out, wrap("overdue interventions", err)
 }
 
 // RecordOutOfPlanMaintenance moves derniere_maintenance forward to at (never backwards) and records
-// it once (eventKey).
+// it once (eventKey), when it moved.
 func (s *Store) RecordOutOfPlanMaintenance(ctx context.Context, equipementID int64, at time.Time, acteurID *int64, eventKey string) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		done, err := tx.eventRecorded(ctx, eventKey)
 		if err != nil || done {
 			return err
 		}
-		if _, err := tx.q.ExecContext(ctx, `UPDATE equipements SET derniere_maintenance = $2, updated_at = now()
-			WHERE id = $1 AND (derniere_maintenance IS NULL OR derniere_maintenance < $2)`, equipementID, at); err != nil {
+		res, err := tx.q.ExecContext(ctx, `UPDATE equipements SET derniere_maintenance = $2, updated_at = now()
+			WHERE id = $1 AND (derniere_maintenance IS NULL OR derniere_maintenance < $2)`, equipementID, at)
+		if err != nil {
+			return wrap("record maintenance", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			// Nothing moved (the completion of an intervention recorded it already): no audit noise.
 			return wrap("record maintenance", err)
 		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "equipement", EntiteID: equipementID, Action: "maintenance_hors_plan",

@@ -22,6 +22,20 @@ type PlanningTask struct {
 // LoadPlanningProblem loads what the week [from, to) needs: available and unavailable techniciens
 // with their competences, working hours and planned work, and the open interventions to place.
 func (s *Store) LoadPlanningProblem(ctx context.Context, from, to time.Time) ([]planner.Technicien, []PlanningTask, error) {
+	techs, err := s.LoadPlanningTechniciens(ctx, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	tasks, err := s.openPlanningTasks(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return techs, tasks, nil
+}
+
+// LoadPlanningTechniciens loads every technicien with his availability, competences, working hours
+// and the active work planned in [from, to).
+func (s *Store) LoadPlanningTechniciens(ctx context.Context, from, to time.Time) ([]planner.Technicien, error) {
 	var techRows []struct {
 		ID          int64          `db:"id"`
 		UserID      int64          `db:"user_id"`
@@ -39,7 +53,7 @@ func (s *Store) LoadPlanningProblem(ctx context.Context, from, to time.Time) ([]
 		LEFT JOIN competences c ON c.id = tc.competence_id
 		GROUP BY t.id, u.is_active ORDER BY t.id`)
 	if err != nil {
-		return nil, nil, wrap("planning techniciens", err)
+		return nil, wrap("planning techniciens", err)
 	}
 	var busy []struct {
 		TechnicienID   int64     `db:"technicien_id"`
@@ -53,7 +67,7 @@ func (s *Store) LoadPlanningProblem(ctx context.Context, from, to time.Time) ([]
 		  AND p.date_planifiee + make_interval(mins => p.duree_estimee) > $1
 		ORDER BY p.date_planifiee`, from, to)
 	if err != nil {
-		return nil, nil, wrap("planning busy", err)
+		return nil, wrap("planning busy", err)
 	}
 	techs := make([]planner.Technicien, len(techRows))
 	index := map[int64]int{}
@@ -67,6 +81,11 @@ func (s *Store) LoadPlanningProblem(ctx context.Context, from, to time.Time) ([]
 			techs[i].Busy = append(techs[i].Busy, planner.Slot{Start: b.Start, End: b.Start.Add(time.Duration(b.Duree) * time.Minute), InterventionID: b.InterventionID})
 		}
 	}
+	return techs, nil
+}
+
+// openPlanningTasks loads the open interventions with the competences their equipment calls for.
+func (s *Store) openPlanningTasks(ctx context.Context) ([]PlanningTask, error) {
 	var taskRows []struct {
 		ID          int64           `db:"id"`
 		WorkflowID  string          `db:"workflow_id"`
@@ -76,21 +95,21 @@ func (s *Store) LoadPlanningProblem(ctx context.Context, from, to time.Time) ([]
 		Created     time.Time       `db:"date_creation"`
 		Competences pq.StringArray  `db:"competences"`
 	}
-	err = s.q.SelectContext(ctx, &taskRows, `
+	err := s.q.SelectContext(ctx, &taskRows, `
 		SELECT i.id, i.workflow_id, i.priorite, i.urgence, i.date_limite, i.date_creation,
 			COALESCE((SELECT array_agg(lower(etc.competence_nom) ORDER BY etc.competence_nom) FROM equipement_type_competences etc
 				WHERE lower(etc.type_equipement) = lower(e.type)), '{}') AS competences
 		FROM interventions i JOIN equipements e ON e.id = i.equipement_id
 		WHERE i.statut = 'ouverte' ORDER BY i.id LIMIT 5000`)
 	if err != nil {
-		return nil, nil, wrap("planning tasks", err)
+		return nil, wrap("planning tasks", err)
 	}
 	tasks := make([]PlanningTask, len(taskRows))
 	for i, r := range taskRows {
 		tasks[i] = PlanningTask{WorkflowID: r.WorkflowID, Task: planner.Task{InterventionID: r.ID, Priorite: r.Priorite, Urgence: r.Urgence,
 			Deadline: r.DateLimite, Created: r.Created, Competences: r.Competences}}
 	}
-	return techs, tasks, nil
+	return tasks, nil
 }
 
 // PlanningConflict is a planned slot that breaks a rule.
@@ -184,13 +203,15 @@ func (s *Store) GetPlanningRef(ctx context.Context, id int64) (PlanningRef, erro
 }
 
 // CheckTechnicienSlot returns a ConflictError when the technicien cannot work [start, start+duree):
-// unknown or unavailable, outside his working hours (in tz), or already planned then (the
-// intervention's own planning excepted).
+// unknown or unavailable, outside his working hours (in tz), already planned then (the
+// intervention's own planning excepted), or without any competence that the equipment of
+// exceptIntervention calls for.
 func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID int64, start time.Time, duree int, exceptIntervention int64) error {
 	var row struct {
 		Disponible bool   `db:"disponible"`
 		Horaires   bool   `db:"horaires"`
 		Overlaps   []byte `db:"overlaps"`
+		Competent  bool   `db:"competent"`
 	}
 	err := s.q.GetContext(ctx, &row, `
 		SELECT t.disponibilite AND u.is_active AS disponible,
@@ -201,7 +222,14 @@ func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID
 				JOIN interventions i ON i.id = p.intervention_id
 				WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+` AND p.intervention_id <> $4
 				  AND tstzrange(p.date_planifiee, p.date_planifiee + make_interval(mins => p.duree_estimee))
-				   && tstzrange($2::timestamptz, $2::timestamptz + make_interval(mins => $3::int))), '')::bytea AS overlaps
+				   && tstzrange($2::timestamptz, $2::timestamptz + make_interval(mins => $3::int))), '')::bytea AS overlaps,
+			NOT EXISTS (SELECT 1 FROM interventions i JOIN equipements e ON e.id = i.equipement_id
+				JOIN equipement_type_competences etc ON lower(etc.type_equipement) = lower(e.type) WHERE i.id = $4)
+			OR EXISTS (SELECT 1 FROM interventions i JOIN equipements e ON e.id = i.equipement_id
+				JOIN equipement_type_competences etc ON lower(etc.type_equipement) = lower(e.type)
+				JOIN competences c ON lower(c.nom) = lower(etc.competence_nom)
+				JOIN technicien_competences tc ON tc.competence_id = c.id AND tc.technicien_id = t.id
+				WHERE i.id = $4) AS competent
 		FROM techniciens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`, technicienID, start, duree, exceptIntervention, tz)
 	if err != nil {
 		if err = wrap("check slot", err); errors.Is(err, domain.ErrNotFound) {
@@ -215,6 +243,9 @@ func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID
 	}
 	if !row.Horaires {
 		reasons = append(reasons, "le créneau sort de ses horaires de travail")
+	}
+	if !row.Competent {
+		reasons = append(reasons, "il n'a aucune des compétences requises par ce type d'équipement")
 	}
 	if len(row.Overlaps) > 0 {
 		reasons = append(reasons, fmt.Sprintf("il est déjà planifié sur l'intervention %s", string(row.Overlaps)))

@@ -51,6 +51,13 @@ type TransitionRequest struct {
 	TechnicienID  *int64
 	DatePlanifiee *time.Time
 	DureeEstimee  int
+	// NearestSlot lets an automatic assignment (no TechnicienID) move DatePlanifiee to the
+	// earliest free slot of a technicien's working hours; without a DatePlanifiee it always may
+	// (except for critical or urgent work, planned at once at any hour).
+	NearestSlot bool `json:",omitempty"`
+	// RequireFree refuses (409, nothing written) an assignment whose technicien has other active
+	// work overlapping the slot when it is written (a reschedule checked first; this closes the race).
+	RequireFree bool `json:",omitempty"`
 	// Completion.
 	Rapport    *string
 	TempsPasse *int
@@ -203,7 +210,7 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 	w.listenSignals(ctx)
 	w.startEscalation(ctx)
 	if in.AutoAssign && w.row.Statut == domain.StatutOuverte {
-		if _, err := w.transition(ctx, UpdateAssign, TransitionRequest{DatePlanifiee: in.PlannedFor}); err != nil {
+		if _, err := w.transition(ctx, UpdateAssign, TransitionRequest{DatePlanifiee: in.PlannedFor, NearestSlot: true}); err != nil {
 			logger.Info("Automatic assignment failed; the intervention stays open", "error", err)
 		}
 	}
@@ -431,12 +438,34 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 			return domain.Intervention{}, err
 		}
 	}
+	if to == domain.StatutPlanifiee && req.RequireFree {
+		write.RequireFree = true
+	}
 	w.seq++
 	write.EventKey = wfID + "/transition/" + strconv.Itoa(w.seq)
 	var a *activities.Activities
 	var res activities.TransitionResult
-	if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.ApplyTransition, activities.TransitionInput{TransitionWrite: write}).Get(ctx, &res); err != nil {
-		return domain.Intervention{}, unwrapActivityError(err)
+	for attempt := 1; ; attempt++ {
+		res = activities.TransitionResult{} // decoding leaves the fields an answer omits untouched
+		if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.ApplyTransition, activities.TransitionInput{TransitionWrite: write}).Get(ctx, &res); err != nil {
+			return domain.Intervention{}, unwrapActivityError(err)
+		}
+		if !res.SlotTaken {
+			break
+		}
+		// Another assignment took the slot between our search (or the caller's check) and our
+		// write (nothing was written): a chosen technicien is refused, an automatic one is
+		// searched again, a few times.
+		if req.TechnicienID != nil {
+			return domain.Intervention{}, temporalerr.Wrap(domain.Conflictf("le technicien a été planifié sur ce créneau entre-temps"))
+		}
+		if attempt == maxSlotAttempts {
+			return domain.Intervention{}, temporalerr.Wrap(domain.Conflictf("le créneau trouvé a été pris par une autre affectation; réessayez"))
+		}
+		write.TechnicienID = req.TechnicienID
+		if err := w.prepareAssignment(ctx, req, &write); err != nil {
+			return domain.Intervention{}, err
+		}
 	}
 	w.row = res.Intervention
 	w.timeline = append(w.timeline, Transition{De: from, Vers: to, Action: write.Action, Date: now, ActeurID: acteur})
@@ -492,8 +521,15 @@ func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req Trans
 	var found activities.FindTechnicienResult
 	if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.FindTechnicien, activities.FindTechnicienInput{
 		InterventionID: w.row.ID, EquipementID: w.row.EquipementID, Start: start, Duree: duree,
+		// Critical or urgent work is planned as soon as asked, at any hour (call-out); the rest
+		// waits for the working hours.
+		Flexible: (req.DatePlanifiee == nil || req.NearestSlot) && !w.policy.Escalate,
 	}).Get(ctx, &found); err != nil {
 		return unwrapActivityError(err)
+	}
+	if found.Start != nil { // the earliest free slot in the technicien's working hours
+		start = *found.Start
+		write.DatePlanifiee = &start
 	}
 	if found.Technicien == nil {
 		w.outbox = append(w.outbox, activities.NotifyInterventionInput{
@@ -512,8 +548,12 @@ func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req Trans
 	id := found.Technicien.TechnicienID
 	write.TechnicienID = &id
 	write.Notes = "affectation automatique"
+	write.RequireFree = true
 	return nil
 }
+
+// maxSlotAttempts bounds the searches of an automatic assignment whose slot is taken meanwhile.
+const maxSlotAttempts = 3
 
 // moveClock stops the SLA clock while the intervention waits and restarts it on resumption.
 func (w *interventionWorkflow) moveClock(ctx workflow.Context, from, to domain.StatutIntervention) {

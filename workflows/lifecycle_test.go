@@ -3,11 +3,14 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/mifmaroc/mif/activities"
@@ -29,6 +32,9 @@ type fakeDB struct {
 	escalations   []int
 	notifications []activities.NotifyInterventionInput
 	candidate     *storage.TechnicienCandidate
+	slot          *time.Time // the start a flexible search finds
+	flexible      []bool     // the Flexible flag of each search
+	taken         int        // the next RequireFree assignments answer SlotTaken
 }
 
 func (f *fakeDB) events() []string {
@@ -68,6 +74,10 @@ func lifecycleEnv(t *testing.T, f *fakeDB) *testsuite.TestWorkflowEnvironment {
 			if f.row.Statut != in.From {
 				return activities.TransitionResult{}, temporalerr.Wrap(domain.CheckTransition(f.row.Statut, in.To))
 			}
+			if in.RequireFree && f.taken > 0 {
+				f.taken--
+				return activities.TransitionResult{SlotTaken: true}, nil
+			}
 			f.writes = append(f.writes, in.TransitionWrite)
 			f.row.Statut = in.To
 			if in.TechnicienID != nil {
@@ -80,7 +90,13 @@ func lifecycleEnv(t *testing.T, f *fakeDB) *testsuite.TestWorkflowEnvironment {
 			return activities.TransitionResult{Intervention: f.row, Applied: true}, nil
 		})
 	env.OnActivity(a.FindTechnicien, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.FindTechnicienInput) (activities.FindTechnicienResult, error) {
+		func(_ context.Context, in activities.FindTechnicienInput) (activities.FindTechnicienResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.flexible = append(f.flexible, in.Flexible)
+			if in.Flexible && f.candidate != nil {
+				return activities.FindTechnicienResult{Technicien: f.candidate, Start: f.slot}, nil
+			}
 			return activities.FindTechnicienResult{Technicien: f.candidate}, nil
 		})
 	env.OnActivity(a.MarkLate, mock.Anything, mock.Anything).Return(
@@ -349,6 +365,84 @@ func TestAutomaticAssignment(t *testing.T) {
 			t.Fatalf("automatic assignment: %+v writes=%+v", c, f.writes)
 		}
 	})
+	t.Run("nearest working slot", func(t *testing.T) {
+		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		env := lifecycleEnv(t, f)
+		slot := env.Now().Add(60 * time.Hour)
+		f.slot = &slot
+		asked := env.Now().Add(3 * time.Hour)
+		create(env)
+		// No date: the search may move it (to the slot found). A precise date: it stands.
+		free := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
+		precise := send(env, 2*time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{DatePlanifiee: &asked})
+		send(env, time.Hour, workflows.UpdateCancel, workflows.TransitionRequest{})
+		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteNormale))
+		if free.err != nil || precise.err != nil || len(f.writes) != 3 {
+			t.Fatalf("assignments: %+v %+v writes=%+v", free, precise, f.writes)
+		}
+		if len(f.flexible) != 2 || !f.flexible[0] || f.flexible[1] {
+			t.Fatalf("flexible searches: %v", f.flexible)
+		}
+		if !f.writes[0].DatePlanifiee.Equal(slot) || !f.writes[1].DatePlanifiee.Equal(asked) {
+			t.Fatalf("planned at %v and %v, want %v and %v", f.writes[0].DatePlanifiee, f.writes[1].DatePlanifiee, slot, asked)
+		}
+	})
+	t.Run("critical work is planned at once, at any hour", func(t *testing.T) {
+		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f.policy = activities.InterventionPolicy{Escalate: true, EscalateAssignAfter: time.Hour, EscalateStartAfter: 2 * time.Hour}
+		env := lifecycleEnv(t, f)
+		slot := env.Now().Add(60 * time.Hour)
+		f.slot = &slot
+		create(env)
+		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
+		send(env, 30*time.Minute, workflows.UpdateCancel, workflows.TransitionRequest{})
+		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteCritique))
+		if c.err != nil || len(f.flexible) != 1 || f.flexible[0] || f.writes[0].DatePlanifiee.After(env.Now().Add(time.Hour)) {
+			t.Fatalf("critical assignment: %+v searches=%v writes=%+v", c, f.flexible, f.writes)
+		}
+	})
+	t.Run("slot taken meanwhile", func(t *testing.T) {
+		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 1}
+		env := lifecycleEnv(t, f)
+		create(env)
+		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
+		send(env, time.Hour, workflows.UpdateCancel, workflows.TransitionRequest{})
+		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteNormale))
+		// The first write found the slot taken: a second search, then one write.
+		if c.err != nil || len(f.flexible) != 2 || len(f.writes) != 2 || !f.writes[0].RequireFree || f.writes[0].To != domain.StatutPlanifiee {
+			t.Fatalf("assignment after a taken slot: %+v searches=%v writes=%+v", c, f.flexible, f.writes)
+		}
+	})
+	t.Run("slot always taken", func(t *testing.T) {
+		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 10}
+		env := lifecycleEnv(t, f)
+		create(env)
+		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
+		var st workflows.InterventionState
+		env.RegisterDelayedCallback(func() { st = query(t, env) }, 2*time.Minute)
+		send(env, time.Hour, workflows.UpdateCancel, workflows.TransitionRequest{})
+		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteNormale))
+		if !errors.Is(conflictKind(c.err), domain.ErrConflict) || len(f.flexible) != 3 || st.Statut != domain.StatutOuverte {
+			t.Fatalf("assignment with its slot always taken: %+v searches=%v state %s", c, f.flexible, st.Statut)
+		}
+	})
+	t.Run("chosen slot taken meanwhile", func(t *testing.T) {
+		f := &fakeDB{taken: 1}
+		env := lifecycleEnv(t, f)
+		tech := int64(5)
+		when := env.Now().Add(48 * time.Hour)
+		create(env)
+		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{TechnicienID: &tech, DatePlanifiee: &when, RequireFree: true})
+		again := send(env, 2*time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{TechnicienID: &tech, DatePlanifiee: &when, RequireFree: true})
+		send(env, time.Hour, workflows.UpdateCancel, workflows.TransitionRequest{})
+		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteNormale))
+		if !errors.Is(conflictKind(c.err), domain.ErrConflict) || len(f.flexible) != 0 {
+			t.Fatalf("a chosen slot taken meanwhile: %+v searches=%v", c, f.flexible)
+		}
+		if again.err != nil || len(f.writes) != 2 || !f.writes[0].RequireFree || *f.writes[0].TechnicienID != tech {
+			t.Fatalf("the same slot once free: %+v writes=%+v", again, f.writes)
+		}
+	})
 	t.Run("nobody fits", func(t *testing.T) {
 		f := &fakeDB{}
 		env := lifecycleEnv(t, f)
@@ -389,5 +483,52 @@ func TestPlannedSignalAssignsOnlyOpenInterventions(t *testing.T) {
 	if len(f.writes) != 3 || *f.writes[0].TechnicienID != planned || !f.writes[0].DatePlanifiee.Equal(when) ||
 		*f.writes[1].TechnicienID != manual || f.writes[2].To != domain.StatutAnnulee {
 		t.Fatalf("writes %+v", f.writes)
+	}
+}
+
+// Every change of the row reaches the search attributes, so that the Web UI filters see it.
+func TestSearchAttributesFollowEveryTransition(t *testing.T) {
+	f := &fakeDB{}
+	env := lifecycleEnv(t, f)
+	deadline := env.Now().Add(4 * time.Hour)
+	f.policy = activities.InterventionPolicy{Deadline: &deadline, DeadlineSource: activities.SLASourcePriorite}
+	var mu sync.Mutex
+	var seen []string
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		statut, _ := sa.GetKeyword(workflows.SAStatut)
+		late, _ := sa.GetBool(workflows.SAEnRetard)
+		prio, _ := sa.GetKeyword(workflows.SAPriorite)
+		id, _ := sa.GetInt64(workflows.SAInterventionID)
+		eq, _ := sa.GetInt64(workflows.SAEquipementID)
+		tech, hasTech := sa.GetInt64(workflows.SATechnicienID)
+		s := fmt.Sprintf("%s/%v/%s/%d/%d", statut, late, prio, id, eq)
+		if hasTech {
+			s += fmt.Sprintf("/t%d", tech)
+		}
+		mu.Lock()
+		seen = append(seen, s)
+		mu.Unlock()
+	}).Return(nil)
+	tech := int64(5)
+	rapport := "fait"
+	create(env)
+	send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{TechnicienID: &tech})
+	send(env, 2*time.Minute, workflows.UpdateStart, workflows.TransitionRequest{})
+	send(env, 3*time.Minute, workflows.UpdatePause, workflows.TransitionRequest{})
+	send(env, 4*time.Minute, workflows.UpdateResume, workflows.TransitionRequest{})
+	// The deadline passes at 4 h (one minute was paused): en_retard is upserted too.
+	send(env, 5*time.Hour, workflows.UpdateComplete, workflows.TransitionRequest{Rapport: &rapport})
+	env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteHaute))
+	if env.GetWorkflowError() != nil {
+		t.Fatal(env.GetWorkflowError())
+	}
+	want := []string{
+		"ouverte/false/haute/42/1", "planifiee/false/haute/42/1/t5", "en_cours/false/haute/42/1/t5",
+		"en_attente/false/haute/42/1/t5", "en_cours/false/haute/42/1/t5", "en_cours/true/haute/42/1/t5",
+		"terminee/true/haute/42/1/t5",
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("search attributes upserted:\n got %v\nwant %v", seen, want)
 	}
 }

@@ -45,6 +45,17 @@ type PreventiveState struct {
 	Etape                  string     `json:"etape"`
 }
 
+// preventivePlanAhead is how long before its due date an occurrence's work is first sought a slot:
+// at least one working day before a due date that follows a weekend, yet little drift of the
+// cycle (the next due date counts from the day the work is done).
+const preventivePlanAhead = 3 * 24 * time.Hour
+
+// recheckDueChange versions the re-reading of the equipment when the wait for an occurrence ends.
+const recheckDueChange = "preventive-recheck-due-on-wake"
+
+// skipMissedChange versions the skipping of missed occurrences after one that brought no maintenance.
+const skipMissedChange = "preventive-skip-missed-occurrences"
+
 // Why a cycle ends.
 const (
 	PreventiveEndRetired  = "equipement retiré"
@@ -81,6 +92,15 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		due := *plan.Prochaine
 		if in.NotBefore != nil && !due.After(*in.NotBefore) {
 			due = in.NotBefore.AddDate(0, 0, plan.Frequence)
+			// The last occurrence brought no maintenance (cancelled, or opened by an earlier run):
+			// when the platform was down, the occurrences missed since are not opened one by one;
+			// the cycle resumes at the first due date still ahead. Versioned: runs that took this
+			// branch before replay as they were.
+			if now := workflow.Now(ctx); !due.After(now) && workflow.GetVersion(ctx, skipMissedChange, workflow.DefaultVersion, 1) >= 1 {
+				for !due.After(now) {
+					due = due.AddDate(0, 0, plan.Frequence)
+				}
+			}
 		}
 		open := due.Add(-plan.LeadTime)
 		st.Frequence, st.Prochaine, st.Ouverture, st.Etape = plan.Frequence, &due, &open, "attente"
@@ -89,7 +109,8 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		if wait := open.Sub(workflow.Now(ctx)); wait > 0 {
 			tctx, cancel := workflow.WithCancel(ctx)
 			sel := workflow.NewSelector(ctx)
-			sel.AddFuture(workflow.NewTimer(tctx, wait), func(workflow.Future) {})
+			fired := false
+			sel.AddFuture(workflow.NewTimer(tctx, wait), func(workflow.Future) { fired = true })
 			sel.AddReceive(freqCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
 			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
 			var done MaintenanceDone
@@ -106,6 +127,13 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 				}
 				replan = true
 			}
+			// Work completed on the equipment while we slept (a corrective intervention, a
+			// maintenance recorded by hand) moved derniere_maintenance: read it again before opening
+			// the occurrence, which then waits for the new due date. Versioned: runs recorded before
+			// open the occurrence at once, as they did.
+			if fired && workflow.GetVersion(ctx, recheckDueChange, workflow.DefaultVersion, 1) >= 1 {
+				replan = true
+			}
 		}
 		if retired {
 			return end(PreventiveEndRetired)
@@ -120,7 +148,9 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		if !limite.After(now.Add(24 * time.Hour)) { // caught up late: give a day to do it
 			limite = now.Add(24 * time.Hour)
 		}
-		planned := due
+		// The work is planned to end by the due date (its date_limite), not to start on it: the
+		// automatic assignment looks for the first free working slot from a few days before.
+		planned := due.Add(-min(preventivePlanAhead, plan.LeadTime))
 		if planned.Before(now) {
 			planned = now
 		}

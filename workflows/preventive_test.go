@@ -25,8 +25,10 @@ type equipment struct {
 	freq     int
 	derniere time.Time
 	retired  bool
+	cancel   bool     // occurrences are cancelled at once (derniere_maintenance does not move)
 	opened   []string // child workflow IDs, in order
 	openedAt []time.Time
+	planned  []time.Time // PlannedFor of each occurrence
 }
 
 func (e *equipment) plan() activities.PreventivePlan {
@@ -48,8 +50,14 @@ func runCycle(t *testing.T, e *equipment, now time.Time, in workflows.Preventive
 	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.InterventionInput) (workflows.InterventionResult, error) {
 		e.opened = append(e.opened, workflow.GetInfo(ctx).WorkflowExecution.ID)
 		e.openedAt = append(e.openedAt, workflow.Now(ctx))
+		if in.PlannedFor != nil {
+			e.planned = append(e.planned, *in.PlannedFor)
+		}
 		if !in.CreateOnStart || !in.AutoAssign || in.Intervention.TypeIntervention != domain.TypePreventive {
 			return workflows.InterventionResult{}, errors.New("bad child input")
+		}
+		if e.cancel {
+			return workflows.InterventionResult{InterventionID: int64(len(e.opened)), Statut: domain.StatutAnnulee}, nil
 		}
 		if d := in.Intervention.DateLimite.Sub(workflow.Now(ctx)); d > 0 {
 			if err := workflow.Sleep(ctx, d); err != nil {
@@ -118,6 +126,10 @@ func TestPreventiveCycleOverAYear(t *testing.T) {
 		if wantID := workflows.PreventiveInterventionWorkflowID("default-test-taskqueue", 3, t0.AddDate(0, 0, 30*(i+1))); e.opened[i] != wantID {
 			t.Errorf("occurrence %d id %s, want %s", i+1, e.opened[i], wantID)
 		}
+		// Planned to be done by its due date (its date_limite), not started on it.
+		if want := t0.AddDate(0, 0, 30*(i+1)-3); !e.planned[i].Equal(want) {
+			t.Errorf("occurrence %d planned from %v, want %v", i+1, e.planned[i], want)
+		}
 	}
 	if inYear != 12 {
 		t.Fatalf("%d preventive interventions opened in a year, want 12 (%v)", inYear, e.openedAt)
@@ -138,10 +150,45 @@ func TestPreventiveCatchUpOnceAfterDowntime(t *testing.T) {
 	if !e.derniere.Equal(t0.Add(24 * time.Hour)) {
 		t.Fatalf("caught-up occurrence completes within a day: %v", e.derniere)
 	}
+	if len(e.planned) != 1 || !e.planned[0].Equal(t0) {
+		t.Fatalf("caught-up occurrence planned from %v, want now", e.planned)
+	}
 	// The next occurrence is a normal one, 30 days after the catch-up, opened 7 days early.
 	in, _ = runCycle(t, e, now, *in, nil)
 	if in == nil || len(e.opened) != 2 || !e.openedAt[1].Equal(t0.Add(24*time.Hour).AddDate(0, 0, 23)) {
 		t.Fatalf("after the catch-up: opened %v at %v", e.opened, e.openedAt)
+	}
+}
+
+// A caught-up occurrence that is cancelled does not bring back the other missed ones: the cycle
+// resumes at the first due date still ahead.
+func TestPreventiveCancelledCatchUpSkipsMissedOccurrences(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	last := t0.AddDate(0, 0, -100) // due dates missed: day -70, -40, -10
+	e := &equipment{freq: 30, derniere: last, cancel: true}
+	in, now := runCycle(t, e, t0, workflows.PreventiveInput{EquipementID: 3}, nil)
+	if in == nil || len(e.opened) != 1 || !e.openedAt[0].Equal(t0) {
+		t.Fatalf("catch-up: opened %v at %v", e.opened, e.openedAt)
+	}
+	in, _ = runCycle(t, e, now, *in, nil)
+	next := last.AddDate(0, 0, 120) // day +20
+	if in == nil || len(e.opened) != 2 || !e.openedAt[1].Equal(next.Add(-7*24*time.Hour)) ||
+		e.opened[1] != workflows.PreventiveInterventionWorkflowID("default-test-taskqueue", 3, next) {
+		t.Fatalf("after the cancelled catch-up: opened %v at %v, want one for %v", e.opened, e.openedAt, next)
+	}
+}
+
+// Work completed on the equipment while the cycle sleeps (no signal: a corrective intervention
+// moved derniere_maintenance) pushes the occurrence back instead of opening it at the old date.
+func TestPreventiveRereadsTheEquipmentBeforeOpening(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	e := &equipment{freq: 30, derniere: t0}
+	in, _ := runCycle(t, e, t0, workflows.PreventiveInput{EquipementID: 3}, func(env *testsuite.TestWorkflowEnvironment) {
+		env.RegisterDelayedCallback(func() { e.derniere = t0.AddDate(0, 0, 10) }, 10*24*time.Hour)
+	})
+	if in == nil || len(e.opened) != 1 || !e.openedAt[0].Equal(t0.AddDate(0, 0, 33)) ||
+		e.opened[0] != workflows.PreventiveInterventionWorkflowID("default-test-taskqueue", 3, t0.AddDate(0, 0, 40)) {
+		t.Fatalf("after a repair on day 10: opened %v at %v, want one due day 40 opened day 33", e.opened, e.openedAt)
 	}
 }
 
