@@ -13,15 +13,15 @@ func (s *Server) registerClientRoutes() {
 	s.handle(http.MethodGet, clients, "clients:read", s.listClients)
 	s.handle(http.MethodPost, clients, "clients:create", s.createClient)
 	s.handle(http.MethodGet, clients+"/{id}", "clients:read", s.getClient)
-	s.handle(http.MethodPut, clients+"/{id}", "clients:update", s.updateClient)
-	s.handle(http.MethodDelete, clients+"/{id}", "clients:delete", s.deleteClient)
+	s.handle(http.MethodPut, clients+"/{id}", "clients:update", updateByID(s, decodeClient, s.store.UpdateClient))
+	s.handle(http.MethodDelete, clients+"/{id}", "clients:delete", deleteByID(s, s.store.DeleteClient))
 
 	const contrats = "/api/v1/contrats"
 	s.handle(http.MethodGet, contrats, "contrats:read", s.listContrats)
 	s.handle(http.MethodPost, contrats, "contrats:create", s.createContrat)
 	s.handle(http.MethodGet, contrats+"/{id}", "contrats:read", s.getContrat)
-	s.handle(http.MethodPut, contrats+"/{id}", "contrats:update", s.updateContrat)
-	s.handle(http.MethodDelete, contrats+"/{id}", "contrats:delete", s.deleteContrat)
+	s.handle(http.MethodPut, contrats+"/{id}", "contrats:update", updateByID(s, decodeContrat, s.store.UpdateContrat))
+	s.handle(http.MethodDelete, contrats+"/{id}", "contrats:delete", deleteByID(s, s.store.DeleteContrat))
 	s.handle(http.MethodGet, contrats+"/{id}/equipements", "contrats:read", s.listContratEquipements)
 	s.handle(http.MethodPost, contrats+"/{id}/equipements", "contrats:update", s.addContratEquipement)
 	s.handle(http.MethodDelete, contrats+"/{id}/equipements/{equipement_id}", "contrats:update", s.removeContratEquipement)
@@ -80,38 +80,6 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/clients/"+strconv.FormatInt(c.ID, 10))
 	writeJSON(w, http.StatusCreated, c)
-}
-
-func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := decodeClient(r, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.store.UpdateClient(r.Context(), id, in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.DeleteClient(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // contratRequest reads dates as text so that a malformed one is reported on its own field.
@@ -208,38 +176,6 @@ func (s *Server) createContrat(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/contrats/"+strconv.FormatInt(k.ID, 10))
 	writeJSON(w, http.StatusCreated, k)
-}
-
-func (s *Server) updateContrat(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := decodeContrat(r, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	k, err := s.store.UpdateContrat(r.Context(), id, in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, k)
-}
-
-func (s *Server) deleteContrat(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.DeleteContrat(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) listContratEquipements(w http.ResponseWriter, r *http.Request) {

@@ -16,8 +16,8 @@ func (s *Server) registerTechnicienRoutes() {
 	s.handle(http.MethodGet, base, "techniciens:read", s.listTechniciens)
 	s.handle(http.MethodPost, base, "techniciens:create", s.createTechnicien)
 	s.handle(http.MethodGet, base+"/{id}", "techniciens:read", s.getTechnicien)
-	s.handle(http.MethodPut, base+"/{id}", "techniciens:update", s.updateTechnicien)
-	s.handle(http.MethodDelete, base+"/{id}", "techniciens:delete", s.deleteTechnicien)
+	s.handle(http.MethodPut, base+"/{id}", "techniciens:update", updateByID(s, s.decodeTechnicien, s.store.UpdateTechnicien))
+	s.handle(http.MethodDelete, base+"/{id}", "techniciens:delete", deleteByID(s, s.store.DeleteTechnicien))
 	s.handle(http.MethodGet, base+"/{id}/competences", "techniciens:read", s.technicienCompetences)
 	s.handle(http.MethodPost, base+"/{id}/competences", "techniciens:update", s.setTechnicienCompetence)
 	s.handle(http.MethodDelete, base+"/{id}/competences/{competence_id}", "techniciens:update", s.removeTechnicienCompetence)
@@ -101,38 +101,6 @@ func (s *Server) createTechnicien(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/techniciens/"+strconv.FormatInt(t.ID, 10))
 	writeJSON(w, http.StatusCreated, t)
-}
-
-func (s *Server) updateTechnicien(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := s.decodeTechnicien(r, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	t, err := s.store.UpdateTechnicien(r.Context(), id, in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
-}
-
-func (s *Server) deleteTechnicien(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.DeleteTechnicien(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) listCompetences(w http.ResponseWriter, r *http.Request) {

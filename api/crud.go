@@ -1,0 +1,46 @@
+package api
+
+import (
+	"context"
+	"net/http"
+)
+
+// updateByID serves a PUT /{id} route: decode the body (create=false: a partial update), apply it
+// as the caller, answer the stored row.
+func updateByID[In, Out any](s *Server, decode func(*http.Request, bool) (In, error),
+	update func(ctx context.Context, id int64, in In, acteur int64) (Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		in, err := decode(r, false)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := update(r.Context(), id, in, principalFrom(r.Context()).UserID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// deleteByID serves a DELETE /{id} route: 204 once del has removed the row as the caller.
+func deleteByID(s *Server, del func(ctx context.Context, id, acteur int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := del(r.Context(), id, principalFrom(r.Context()).UserID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
