@@ -12,17 +12,17 @@ func (s *Server) registerClientRoutes() {
 	const clients = "/api/v1/clients"
 	s.handle(http.MethodGet, clients, "clients:read", s.listClients)
 	s.handle(http.MethodPost, clients, "clients:create", s.createClient)
-	s.handle(http.MethodGet, clients+"/{id}", "clients:read", s.getClient)
+	s.handle(http.MethodGet, clients+"/{id}", "clients:read", getByID(s, s.store.GetClient))
 	s.handle(http.MethodPut, clients+"/{id}", "clients:update", updateByID(s, decodeClient, s.store.UpdateClient))
 	s.handle(http.MethodDelete, clients+"/{id}", "clients:delete", deleteByID(s, s.store.DeleteClient))
 
 	const contrats = "/api/v1/contrats"
 	s.handle(http.MethodGet, contrats, "contrats:read", s.listContrats)
 	s.handle(http.MethodPost, contrats, "contrats:create", s.createContrat)
-	s.handle(http.MethodGet, contrats+"/{id}", "contrats:read", s.getContrat)
+	s.handle(http.MethodGet, contrats+"/{id}", "contrats:read", getByID(s, s.store.GetContrat))
 	s.handle(http.MethodPut, contrats+"/{id}", "contrats:update", updateByID(s, decodeContrat, s.store.UpdateContrat))
 	s.handle(http.MethodDelete, contrats+"/{id}", "contrats:delete", deleteByID(s, s.store.DeleteContrat))
-	s.handle(http.MethodGet, contrats+"/{id}/equipements", "contrats:read", s.listContratEquipements)
+	s.handle(http.MethodGet, contrats+"/{id}/equipements", "contrats:read", subListByID(s, s.store.ListContratEquipements))
 	s.handle(http.MethodPost, contrats+"/{id}/equipements", "contrats:update", s.addContratEquipement)
 	s.handle(http.MethodDelete, contrats+"/{id}/equipements/{equipement_id}", "contrats:update", s.removeContratEquipement)
 }
@@ -42,20 +42,6 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeList(w, items, total)
-}
-
-func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.store.GetClient(r.Context(), principalFrom(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
 }
 
 func decodeClient(r *http.Request, create bool) (domain.ClientInput, error) {
@@ -149,20 +135,6 @@ func (s *Server) listContrats(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func (s *Server) getContrat(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	k, err := s.store.GetContrat(r.Context(), principalFrom(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, k)
-}
-
 func (s *Server) createContrat(w http.ResponseWriter, r *http.Request) {
 	in, err := decodeContrat(r, true)
 	if err != nil {
@@ -176,26 +148,6 @@ func (s *Server) createContrat(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/contrats/"+strconv.FormatInt(k.ID, 10))
 	writeJSON(w, http.StatusCreated, k)
-}
-
-func (s *Server) listContratEquipements(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	q := newQuery(r)
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListContratEquipements(r.Context(), principalFrom(r.Context()), id, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
 }
 
 type contratEquipementRequest struct {

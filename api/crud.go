@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 	"net/http"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
 )
 
 // updateByID serves a PUT /{id} route: decode the body (create=false: a partial update), apply it
@@ -42,5 +45,45 @@ func deleteByID(s *Server, del func(ctx context.Context, id, acteur int64) error
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// getByID serves a GET /{id} route: the row as the caller may see it (404 otherwise).
+func getByID[Out any](s *Server, get func(ctx context.Context, p domain.Principal, id int64) (Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := get(r.Context(), principalFrom(r.Context()), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// subListByID serves a paged GET /{id}/... route listing what belongs to one row.
+func subListByID[T any](s *Server, list func(ctx context.Context, p domain.Principal, id int64, page storage.Page) ([]T, int, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		q := newQuery(r)
+		page := q.page()
+		if err := q.err(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		items, total, err := list(r.Context(), principalFrom(r.Context()), id, page)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeList(w, items, total)
 	}
 }

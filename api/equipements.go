@@ -20,7 +20,7 @@ func (s *Server) registerEquipementRoutes() {
 	const base = "/api/v1/equipements"
 	s.handle(http.MethodGet, base, "equipements:read", s.listEquipements)
 	s.handle(http.MethodPost, base, "equipements:create", s.createEquipement)
-	s.handle(http.MethodGet, base+"/{id}", "equipements:read", s.getEquipement)
+	s.handle(http.MethodGet, base+"/{id}", "equipements:read", getByID(s, s.store.GetEquipementVue))
 	s.handle(http.MethodPut, base+"/{id}", "equipements:update", s.updateEquipement)
 	s.handle(http.MethodDelete, base+"/{id}", "equipements:delete", s.deleteEquipement)
 	s.handle(http.MethodPatch, base+"/{id}/statut", "equipements:update", s.setEquipementStatut)
@@ -108,20 +108,6 @@ func (s *Server) listEquipements(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeList(w, items, total)
-}
-
-func (s *Server) getEquipement(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := s.store.GetEquipementVue(r.Context(), principalFrom(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
 }
 
 func (s *Server) createEquipement(w http.ResponseWriter, r *http.Request) {

@@ -109,17 +109,3 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/api/v1/interventions/"+strconv.FormatInt(row.ID, 10))
 	writeJSON(w, http.StatusCreated, detail)
 }
-
-func (s *Server) getIntervention(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, err := s.store.GetInterventionDetail(r.Context(), principalFrom(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
-}

@@ -14,7 +14,7 @@ func (s *Server) registerInterventionListRoutes() {
 	s.handle(http.MethodGet, base, "interventions:read", s.listInterventions)
 	s.handle(http.MethodGet, base+"/overdue", "interventions:read", s.overdueInterventions)
 	s.handle(http.MethodGet, base+"/mine", "interventions:read", s.myInterventions)
-	s.handle(http.MethodGet, base+"/{id}/historique", "interventions:read", s.interventionHistorique)
+	s.handle(http.MethodGet, base+"/{id}/historique", "interventions:read", subListByID(s, s.store.InterventionHistorique))
 }
 
 // interventionQuery reads the filters, sort and page shared by the intervention lists.
@@ -86,26 +86,6 @@ func (s *Server) myInterventions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) writeInterventions(w http.ResponseWriter, r *http.Request, f domain.InterventionFiltre, sort storage.Sort, page storage.Page) {
 	items, total, err := s.store.ListInterventions(r.Context(), principalFrom(r.Context()), f, sort, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
-}
-
-func (s *Server) interventionHistorique(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	q := newQuery(r)
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.InterventionHistorique(r.Context(), principalFrom(r.Context()), id, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -15,7 +15,7 @@ func (s *Server) registerPlanningReadRoutes() {
 	s.handle(http.MethodGet, base, "planning:read", s.listPlannings)
 	s.handle(http.MethodGet, base+"/technicien/{id}", "planning:read", s.technicienPlanning)
 	// Digits only: other GET /planning/<word> routes (conflicts…) are declared elsewhere.
-	s.handle(http.MethodGet, base+"/{id:[0-9]+}", "planning:read", s.getPlanning)
+	s.handle(http.MethodGet, base+"/{id:[0-9]+}", "planning:read", getByID(s, s.store.GetPlanning))
 }
 
 // maxPlanningPeriod bounds a requested period, so that one request cannot scan years of slots.
@@ -92,18 +92,4 @@ func (s *Server) technicienPlanning(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeList(w, items, total)
-}
-
-func (s *Server) getPlanning(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.store.GetPlanning(r.Context(), principalFrom(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }

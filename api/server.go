@@ -142,5 +142,5 @@ func (s *Server) registerRoutes() {
 	s.registerResourceRoutes() // before /interventions/{id}: /interventions/overdue and /mine are literal paths
 
 	s.handle(http.MethodPost, v1+"/interventions", "interventions:create", s.createIntervention)
-	s.handle(http.MethodGet, v1+"/interventions/{id}", "interventions:read", s.getIntervention)
+	s.handle(http.MethodGet, v1+"/interventions/{id}", "interventions:read", getByID(s, s.store.GetInterventionDetail))
 }

@@ -15,7 +15,7 @@ func (s *Server) registerTechnicienRoutes() {
 	s.handle(http.MethodPost, base+"/competences", "techniciens:create", s.createCompetence)
 	s.handle(http.MethodGet, base, "techniciens:read", s.listTechniciens)
 	s.handle(http.MethodPost, base, "techniciens:create", s.createTechnicien)
-	s.handle(http.MethodGet, base+"/{id}", "techniciens:read", s.getTechnicien)
+	s.handle(http.MethodGet, base+"/{id}", "techniciens:read", getByID(s, s.store.GetTechnicienFor))
 	s.handle(http.MethodPut, base+"/{id}", "techniciens:update", updateByID(s, s.decodeTechnicien, s.store.UpdateTechnicien))
 	s.handle(http.MethodDelete, base+"/{id}", "techniciens:delete", deleteByID(s, s.store.DeleteTechnicien))
 	s.handle(http.MethodGet, base+"/{id}/competences", "techniciens:read", s.technicienCompetences)
@@ -59,20 +59,6 @@ func (s *Server) listTechniciens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeList(w, items, total)
-}
-
-func (s *Server) getTechnicien(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	t, err := s.store.GetTechnicienFor(r.Context(), principalFrom(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
 }
 
 func (s *Server) decodeTechnicien(r *http.Request, create bool) (domain.TechnicienInput, error) {
