@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
@@ -367,13 +369,52 @@ func (s *Server) interventionWorkflow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	source := "workflow"
 	st, err := orchestration.QueryIntervention(r.Context(), s.temporal, cur.WorkflowID)
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
+		// The namespace's retention has removed a finished workflow (or it was deleted): the
+		// intervention's own record still tells its state and timeline.
+		source = "archive"
+		st, err = s.archivedWorkflowState(r, cur.Intervention)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
 		WorkflowID string `json:"workflow_id"`
+		Source     string `json:"source"`
 		workflows.InterventionState
-	}{cur.WorkflowID, st})
+	}{cur.WorkflowID, source, st})
+}
+
+// archivedWorkflowState rebuilds what the workflow Query would answer from the row and its
+// historique: status, lateness, technicien and the status transitions (no live timer).
+func (s *Server) archivedWorkflowState(r *http.Request, in domain.Intervention) (workflows.InterventionState, error) {
+	events, err := s.store.ListHistorique(r.Context(), "intervention", in.ID)
+	if err != nil {
+		return workflows.InterventionState{}, err
+	}
+	st := workflows.InterventionState{
+		InterventionID: in.ID, Statut: in.Statut, Created: true, EnRetard: in.EnRetard, TechnicienID: in.TechnicienID,
+		SLA:             workflows.SLAState{Echeance: in.DateLimite, Source: "archive"},
+		TimersEnAttente: []workflows.PendingTimer{},
+		Historique:      []workflows.Transition{},
+	}
+	for _, e := range events {
+		var ch struct {
+			Statut *struct {
+				Ancien  domain.StatutIntervention `json:"ancien"`
+				Nouveau domain.StatutIntervention `json:"nouveau"`
+			} `json:"statut"`
+		}
+		if json.Unmarshal(e.Changements, &ch) != nil || ch.Statut == nil || ch.Statut.Ancien == "" {
+			continue // creation, escalation levels and other events are not transitions
+		}
+		st.Historique = append(st.Historique, workflows.Transition{
+			De: ch.Statut.Ancien, Vers: ch.Statut.Nouveau, Action: e.Action, Date: e.DateAction, ActeurID: e.ActeurID,
+		})
+	}
+	return st, nil
 }
