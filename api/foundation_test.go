@@ -392,3 +392,18 @@ func TestFoundationMetrics(t *testing.T) {
 		t.Error("raw paths leak into metric labels")
 	}
 }
+
+func TestFoundationUnknownQueryParameter(t *testing.T) {
+	env := apitest.New(t)
+	tok := env.Token(apitest.Responsable)
+	res := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions?statu=ouverte&limit=5", Token: tok})
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("misspelt filter: %d %s", res.Status, res.Body)
+	}
+	if p := res.Problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "statu" {
+		t.Fatalf("errors: %+v", p.Errors)
+	}
+	if res := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions?statut=ouverte&_=1732630000", Token: tok}); res.Status != http.StatusOK {
+		t.Fatalf("known filter with a cache buster: %d %s", res.Status, res.Body)
+	}
+}

@@ -24,14 +24,16 @@ const (
 // validator, so that a client learns about all of them in a single 422.
 type query struct {
 	vals url.Values
+	seen map[string]bool
 	v    domain.Validator
 }
 
-func newQuery(r *http.Request) *query { return &query{vals: r.URL.Query()} }
+func newQuery(r *http.Request) *query { return &query{vals: r.URL.Query(), seen: map[string]bool{}} }
 
 // raw returns the trimmed value of name and whether it was given (an empty value counts as absent,
 // as browsers send empty form fields).
 func (q *query) raw(name string) (string, bool) {
+	q.seen[name] = true
 	s := strings.TrimSpace(q.vals.Get(name))
 	return s, s != ""
 }
@@ -179,8 +181,17 @@ func (q *query) sort(allowed []string, def storage.Sort) storage.Sort {
 	return def
 }
 
-// err returns the 422 listing every invalid parameter, or nil.
-func (q *query) err() error { return q.v.Err() }
+// err returns the 422 listing every invalid parameter, or nil. A parameter the endpoint does not
+// know is an error too: a misspelt filter (?statu=ouverte) would otherwise silently return
+// everything. "_" stays allowed for the cache busters some HTTP clients add.
+func (q *query) err() error {
+	for name := range q.vals {
+		if !q.seen[name] && name != "_" {
+			q.v.Add(name, "paramètre inconnu pour cette route")
+		}
+	}
+	return q.v.Err()
+}
 
 // writeList answers a page of items with the total in X-Total-Count.
 func writeList[T any](w http.ResponseWriter, items []T, total int) {
