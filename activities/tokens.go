@@ -19,8 +19,9 @@ type PurgeExpiredTokensInput struct {
 
 // PurgeExpiredTokensResult counts what was deleted.
 type PurgeExpiredTokensResult struct {
-	RefreshTokens int64
-	LoginAttempts int64
+	RefreshTokens       int64
+	LoginAttempts       int64
+	RevokedAccessTokens int64
 }
 
 // PurgeExpiredTokens deletes expired refresh tokens (and old login attempts). Idempotent: a
@@ -32,6 +33,9 @@ func (a *Activities) PurgeExpiredTokens(ctx context.Context, in PurgeExpiredToke
 		return res, temporalerr.Wrap(err)
 	}
 	res.RefreshTokens = n
+	if res.RevokedAccessTokens, err = a.Store.PurgeRevokedAccessTokens(ctx, in.Before); err != nil {
+		return res, temporalerr.Wrap(err)
+	}
 	if !in.LoginAttemptsBefore.IsZero() {
 		if res.LoginAttempts, err = a.Store.PurgeLoginAttempts(ctx, in.LoginAttemptsBefore); err != nil {
 			return res, temporalerr.Wrap(err)

@@ -76,6 +76,18 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			problem(w, r, http.StatusUnauthorized, "jeton d'accès invalide ou expiré")
 			return
 		}
+		if claims != nil {
+			revoked, err := s.store.AccessTokenRevoked(r.Context(), claims.ID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if revoked { // ended by a logout
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
+				problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
+				return
+			}
+		}
 		p, u, err := s.store.PrincipalFor(r.Context(), userID)
 		switch {
 		case errors.Is(err, domain.ErrNotFound), err == nil && !u.IsActive,
@@ -386,24 +398,35 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	raw, hasBearer := bearer(r)
+	var access *authn.Claims
+	if hasBearer {
+		if c, err := s.tokens.Verify(raw); err == nil {
+			access = c
+		}
+	}
 	switch {
 	case tok != "":
+		// This session: its refresh family, and the access token presented with it.
 		if _, err := s.store.RevokeRefreshTokenFamilyByHash(r.Context(), authn.HashRefreshToken(tok)); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-	default:
-		raw, ok := bearer(r)
-		if !ok {
-			s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "refresh_token", Message: "obligatoire (corps ou en-tête Authorization: Bearer)"}}})
-			return
-		}
-		if c, err := s.tokens.Verify(raw); err == nil {
-			if _, err := s.store.RevokeUserRefreshTokens(r.Context(), c.UserID); err != nil {
+		if access != nil {
+			if err := s.store.RevokeAccessToken(r.Context(), access.ID, access.UserID, access.ExpiresAt.Time); err != nil {
 				s.fail(w, r, err)
 				return
 			}
 		}
+	case access != nil:
+		// Only an access token: every session of the account ends, access tokens included.
+		if err := s.store.EndAllSessions(r.Context(), access.UserID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	case !hasBearer:
+		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "refresh_token", Message: "obligatoire (corps ou en-tête Authorization: Bearer)"}}})
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -300,8 +300,19 @@ func TestAuthLogout(t *testing.T) {
 	env := apitest.New(t)
 	a := authPair(t, env, apitest.Technicien, demo.Password)
 	b := authPair(t, env, apitest.Technicien, demo.Password)
-	if res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/logout", Body: map[string]string{"refresh_token": a.RefreshToken}}); res.Status != http.StatusNoContent {
+	me := func(token string) int {
+		return env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/auth/me", Token: token}).Status
+	}
+	// Logging out a session ends its refresh family and the access token presented with it.
+	if res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/logout", Token: a.AccessToken,
+		Body: map[string]string{"refresh_token": a.RefreshToken}}); res.Status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", res.Status, res.Body)
+	}
+	if st := me(a.AccessToken); st != http.StatusUnauthorized {
+		t.Fatalf("access token after its logout: %d", st)
+	}
+	if st := me(b.AccessToken); st != http.StatusOK {
+		t.Fatalf("the other session's access token: %d", st)
 	}
 	if res := authRefresh(t, env, a.RefreshToken); res.Status != http.StatusUnauthorized {
 		t.Fatalf("refresh after logout: %d", res.Status)
@@ -316,6 +327,11 @@ func TestAuthLogout(t *testing.T) {
 	}
 	if res := authRefresh(t, env, c.RefreshToken); res.Status != http.StatusUnauthorized {
 		t.Fatalf("refresh after logout everywhere: %d", res.Status)
+	}
+	for _, tok := range []string{b.AccessToken, c.AccessToken} {
+		if st := me(tok); st != http.StatusUnauthorized {
+			t.Fatalf("access token after logout everywhere: %d", st)
+		}
 	}
 }
 
