@@ -115,7 +115,7 @@ func (s *Server) providerTokenUser(ctx context.Context, raw string) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	u, err := s.store.GetUserByOIDCSubject(ctx, sub)
+	u, err := s.store.GetUserByOIDCSubject(ctx, s.ident.oidc.SubjectKey(sub))
 	if err != nil {
 		return 0, err
 	}
@@ -677,7 +677,8 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 // one with its e-mail (only when the provider verified it), else a new account with the role of
 // the configured claim (never admin). A deactivated account stays out.
 func (s *Server) oidcUser(ctx context.Context, id authn.Identity) (domain.User, error) {
-	u, err := s.store.GetUserByOIDCSubject(ctx, id.Subject)
+	key := s.ident.oidc.SubjectKey(id.Subject)
+	u, err := s.store.GetUserByOIDCSubject(ctx, key)
 	switch {
 	case err == nil:
 	case !errors.Is(err, domain.ErrNotFound):
@@ -693,7 +694,7 @@ func (s *Server) oidcUser(ctx context.Context, id authn.Identity) (domain.User, 
 			if !u.IsActive {
 				return domain.User{}, domain.ErrUnauthenticated
 			}
-			err := s.store.LinkOIDCSubject(ctx, u.ID, id.Subject)
+			err := s.store.LinkOIDCSubject(ctx, u.ID, key)
 			if errors.Is(err, domain.ErrConflict) {
 				// The account is bound to another identity of the provider: a second identity
 				// claiming the same e-mail must not take it over.
@@ -704,7 +705,7 @@ func (s *Server) oidcUser(ctx context.Context, id authn.Identity) (domain.User, 
 				return domain.User{}, err
 			}
 		case err == nil || errors.Is(err, domain.ErrNotFound):
-			u, err = s.store.CreateOIDCUser(ctx, storage.NewUser{Email: id.Email, Nom: id.Nom, Prenom: id.Prenom, Role: id.Role}, id.Subject)
+			u, err = s.store.CreateOIDCUser(ctx, storage.NewUser{Email: id.Email, Nom: id.Nom, Prenom: id.Prenom, Role: id.Role}, key)
 			if err != nil {
 				return domain.User{}, err
 			}

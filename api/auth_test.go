@@ -632,7 +632,7 @@ func TestAuthOIDC(t *testing.T) {
 	if tr.User.Email != apitest.Responsable || tr.User.Role != domain.RoleResponsable || tr.RefreshToken == "" || authMe(t, env, tr.AccessToken) != http.StatusOK {
 		t.Fatalf("token pair %+v", tr)
 	}
-	if u, err := env.Store.GetUserByOIDCSubject(ctx, "sub-resp"); err != nil || u.Email != apitest.Responsable {
+	if u, err := env.Store.GetUserByOIDCSubject(ctx, p.Issuer()+"|sub-resp"); err != nil || u.Email != apitest.Responsable {
 		t.Fatalf("subject not linked: %v", err)
 	}
 
@@ -684,7 +684,7 @@ func TestAuthOIDC(t *testing.T) {
 		if res := oidcCallback(t, env, code, state, cookie); res.Status != http.StatusUnauthorized {
 			t.Fatalf("second identity: %d %s", res.Status, res.Body)
 		}
-		if _, err := env.Store.GetUserByOIDCSubject(ctx, "sub-resp-bis"); err == nil {
+		if _, err := env.Store.GetUserByOIDCSubject(ctx, p.Issuer()+"|sub-resp-bis"); err == nil {
 			t.Fatal("the second identity was linked")
 		}
 	})
@@ -695,7 +695,7 @@ func TestAuthOIDC(t *testing.T) {
 		if res := oidcCallback(t, env, code, state, cookie); res.Status != http.StatusUnauthorized {
 			t.Fatalf("deactivated account: %d %s", res.Status, res.Body)
 		}
-		if _, err := env.Store.GetUserByOIDCSubject(ctx, "sub-tech2"); err == nil {
+		if _, err := env.Store.GetUserByOIDCSubject(ctx, p.Issuer()+"|sub-tech2"); err == nil {
 			t.Fatal("a deactivated account was linked")
 		}
 	})

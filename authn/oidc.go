@@ -65,6 +65,11 @@ func (o *OIDC) WithClock(now func() time.Time) *OIDC {
 // Config returns the OIDC settings.
 func (o *OIDC) Config() config.OIDC { return o.cfg }
 
+// SubjectKey is how an identity of this provider is stored on an account: the issuer with the
+// subject, since a subject is unique only within its issuer (a new MIF_OIDC_ISSUER must not
+// inherit the links made with the old one).
+func (o *OIDC) SubjectKey(subject string) string { return o.cfg.Issuer + "|" + subject }
+
 func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
