@@ -76,21 +76,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			problem(w, r, http.StatusUnauthorized, "jeton d'accès invalide ou expiré")
 			return
 		}
+		jti := "" // provider tokens carry no jti of ours
 		if claims != nil {
-			revoked, err := s.store.AccessTokenRevoked(r.Context(), claims.ID)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			if revoked { // ended by a logout
-				w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
-				problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
-				return
-			}
+			jti = claims.ID
 		}
-		p, u, err := s.store.PrincipalFor(r.Context(), userID)
+		p, u, revoked, err := s.store.PrincipalFor(r.Context(), userID, jti)
 		switch {
-		case errors.Is(err, domain.ErrNotFound), err == nil && !u.IsActive,
+		case errors.Is(err, domain.ErrNotFound), err == nil && (!u.IsActive || revoked),
 			err == nil && claims != nil && (claims.IssuedAt.Time.Before(u.PasswordChangedAt.Truncate(time.Second)) ||
 				claims.PwdAt != 0 && claims.PwdAt != u.PasswordChangedAt.UnixMicro()):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)

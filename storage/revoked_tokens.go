@@ -12,13 +12,6 @@ func (s *Store) RevokeAccessToken(ctx context.Context, jti string, userID int64,
 	return wrap("revoke access token", err)
 }
 
-// AccessTokenRevoked reports whether a logout ended the token with this jti.
-func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
-	var revoked bool
-	err := s.q.GetContext(ctx, &revoked, `SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)`, jti)
-	return revoked, wrap("access token revoked", err)
-}
-
 // EndAllSessions signs an account out everywhere: refresh tokens revoked and the credentials epoch
 // (password_changed_at, carried by access tokens as pwd_at) moved, so every access token dies.
 func (s *Store) EndAllSessions(ctx context.Context, userID int64) error {

@@ -73,19 +73,23 @@ func (s *Store) TouchLogin(ctx context.Context, id int64, at time.Time) error {
 }
 
 // PrincipalFor loads what authorization needs to know about a user: role, activity, and the
-// client or technicien the account stands for.
-func (s *Store) PrincipalFor(ctx context.Context, id int64) (domain.Principal, domain.User, error) {
+// client or technicien the account stands for; revoked tells whether a logout ended the access
+// token with this jti.
+func (s *Store) PrincipalFor(ctx context.Context, id int64, jti string) (domain.Principal, domain.User, bool, error) {
 	var row struct {
 		domain.User
 		TechnicienID *int64 `db:"technicien_id"`
+		Revoked      bool   `db:"revoked"`
 	}
-	err := s.q.GetContext(ctx, &row, `SELECT `+userColumns+`, t.id AS technicien_id
-		FROM users u LEFT JOIN techniciens t ON t.user_id = u.id WHERE u.id = $1`, id)
+	// The logout denylist is checked in the same round trip: this query runs on every request.
+	err := s.q.GetContext(ctx, &row, `SELECT `+userColumns+`, t.id AS technicien_id,
+			EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2) AS revoked
+		FROM users u LEFT JOIN techniciens t ON t.user_id = u.id WHERE u.id = $1`, id, jti)
 	if err != nil {
-		return domain.Principal{}, domain.User{}, wrap("load principal", err)
+		return domain.Principal{}, domain.User{}, false, wrap("load principal", err)
 	}
 	p := domain.Principal{UserID: row.ID, Email: row.Email, Role: row.Role, ClientID: row.ClientID, TechnicienID: row.TechnicienID}
-	return p, row.User, nil
+	return p, row.User, row.Revoked, nil
 }
 
 // UserFilter selects users for the list endpoint.
