@@ -20,6 +20,7 @@ import (
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -50,11 +51,7 @@ func history(t *testing.T, c client.Client, workflowID, runID string) *historypb
 
 func replayer() worker.WorkflowReplayer {
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.EscalationWorkflow, workflow.RegisterOptions{Name: workflows.EscalationWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.PreventiveMaintenanceWorkflow, workflow.RegisterOptions{Name: workflows.PreventiveMaintenanceWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.WeeklyPlanningWorkflow, workflow.RegisterOptions{Name: workflows.WeeklyPlanningWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.HousekeepingWorkflow, workflow.RegisterOptions{Name: workflows.HousekeepingWorkflowName})
+	orchestration.RegisterWorkflows(r)
 	return r
 }
 

@@ -10,22 +10,12 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/workflows"
 )
-
-// registerLifecycle registers the workflows of the lifecycle issue (escalations, preventive
-// cycles, weekly planning, housekeeping); their activities are methods of the one Activities.
-func registerLifecycle(r Registry) {
-	r.RegisterWorkflowWithOptions(workflows.EscalationWorkflow, workflow.RegisterOptions{Name: workflows.EscalationWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.PreventiveMaintenanceWorkflow, workflow.RegisterOptions{Name: workflows.PreventiveMaintenanceWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.WeeklyPlanningWorkflow, workflow.RegisterOptions{Name: workflows.WeeklyPlanningWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.HousekeepingWorkflow, workflow.RegisterOptions{Name: workflows.HousekeepingWorkflowName})
-}
 
 // ErrWorkflowClosed is returned by UpdateIntervention when the intervention's workflow has ended
 // (its intervention is final): the caller answers with the transition rule.

@@ -40,18 +40,36 @@ func NewWorker(c client.Client, taskQueue string, acts *activities.Activities) w
 	return w
 }
 
-// Registry is what both a real worker and the SDK test environment offer.
-type Registry interface {
+// WorkflowRegistry is what workers, the SDK test environment and history replayers offer.
+type WorkflowRegistry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+// Registry also takes activities (workers and the test environment).
+type Registry interface {
+	WorkflowRegistry
 	RegisterActivity(a any)
+}
+
+// RegisterWorkflows registers every workflow under its stable name; replay tests use it too, so
+// the set they check is the set the worker runs.
+func RegisterWorkflows(r WorkflowRegistry) {
+	for name, wf := range map[string]any{
+		workflows.InterventionWorkflowName:          workflows.InterventionWorkflow,
+		workflows.EscalationWorkflowName:            workflows.EscalationWorkflow,
+		workflows.PreventiveMaintenanceWorkflowName: workflows.PreventiveMaintenanceWorkflow,
+		workflows.WeeklyPlanningWorkflowName:        workflows.WeeklyPlanningWorkflow,
+		workflows.HousekeepingWorkflowName:          workflows.HousekeepingWorkflow,
+		workflows.KeyRotationWorkflowName:           workflows.KeyRotationWorkflow,
+		workflows.NotificationDigestWorkflowName:    workflows.NotificationDigestWorkflow,
+	} {
+		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
+	}
 }
 
 // Register registers every workflow and activity on r.
 func Register(r Registry, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
-	registerLifecycle(r)
-	r.RegisterWorkflowWithOptions(workflows.KeyRotationWorkflow, workflow.RegisterOptions{Name: workflows.KeyRotationWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.NotificationDigestWorkflow, workflow.RegisterOptions{Name: workflows.NotificationDigestWorkflowName})
+	RegisterWorkflows(r)
 	r.RegisterActivity(acts)
 }
 

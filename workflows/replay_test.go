@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -59,11 +60,7 @@ func loadHistories(t *testing.T) []replayCase {
 
 func newReplayer() worker.WorkflowReplayer {
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.EscalationWorkflow, workflow.RegisterOptions{Name: workflows.EscalationWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.PreventiveMaintenanceWorkflow, workflow.RegisterOptions{Name: workflows.PreventiveMaintenanceWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.WeeklyPlanningWorkflow, workflow.RegisterOptions{Name: workflows.WeeklyPlanningWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.HousekeepingWorkflow, workflow.RegisterOptions{Name: workflows.HousekeepingWorkflowName})
+	orchestration.RegisterWorkflows(r)
 	return r
 }
 
