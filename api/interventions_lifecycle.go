@@ -40,23 +40,6 @@ func (s *Server) registerLifecycleRoutes() {
 	s.handle(http.MethodGet, base+"/workflow", "interventions:read", s.interventionWorkflow)
 }
 
-// lifecycleTarget is the status an update moves to (for the answer when the workflow has ended).
-func lifecycleTarget(name string, req workflows.TransitionRequest) domain.StatutIntervention {
-	switch name {
-	case workflows.UpdateAssign:
-		return domain.StatutPlanifiee
-	case workflows.UpdateStart, workflows.UpdateResume:
-		return domain.StatutEnCours
-	case workflows.UpdatePause:
-		return domain.StatutEnAttente
-	case workflows.UpdateComplete:
-		return domain.StatutTerminee
-	case workflows.UpdateCancel:
-		return domain.StatutAnnulee
-	}
-	return req.To
-}
-
 // decodeOptional decodes a body when there is one: transitions without data accept an empty body.
 func decodeOptional(r *http.Request, dst any) error {
 	if r.ContentLength == 0 {
@@ -76,6 +59,18 @@ func optText(v *domain.Validator, field string, s *string, maxLen int) *string {
 		return nil
 	}
 	return &t
+}
+
+// checkNeeds refuses a request that leaves out a field the lifecycle action needs
+// (domain.NeedsOf); PATCH statut says what the field is for, a dedicated route needs not.
+func checkNeeds(v *domain.Validator, action domain.LifecycleAction, vers domain.StatutIntervention, given map[string]bool) {
+	for _, n := range domain.NeedsOf(action, vers) {
+		msg := "obligatoire"
+		if action == domain.ActionStatut {
+			msg += " " + n.Purpose
+		}
+		v.Check(given[n.Field], n.Field, "%s", msg)
+	}
 }
 
 // runTransition sends one lifecycle update to the intervention's workflow and answers with the
@@ -104,7 +99,7 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name stri
 	}
 	_, err = orchestration.UpdateIntervention(ctx, s.temporal, cur.WorkflowID, name, updateID, req)
 	if errors.Is(err, orchestration.ErrWorkflowClosed) {
-		if err = domain.CheckTransition(cur.Statut, lifecycleTarget(name, req)); err == nil {
+		if err = domain.CheckTransition(cur.Statut, domain.Target(domain.LifecycleAction(name), req.To)); err == nil {
 			err = domain.Conflictf("l'intervention n'est plus modifiable (statut %s)", cur.Statut)
 		}
 	}
@@ -233,7 +228,7 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 	}
 	var v domain.Validator
 	rapport := optText(&v, "rapport", body.Rapport, domain.RapportMaxLen)
-	v.Check(rapport != nil, "rapport", "obligatoire")
+	checkNeeds(&v, domain.ActionComplete, "", map[string]bool{"rapport": rapport != nil})
 	if body.TempsPasse != nil {
 		v.Check(*body.TempsPasse >= 0 && *body.TempsPasse <= 100000, "temps_passe", "minutes, entre 0 et 100000")
 	}
@@ -270,7 +265,7 @@ func (s *Server) cancelIntervention(w http.ResponseWriter, r *http.Request) {
 	}
 	var v domain.Validator
 	motif := optText(&v, "motif", body.Motif, domain.MotifAnnulationMaxLn)
-	v.Check(motif != nil, "motif", "obligatoire")
+	checkNeeds(&v, domain.ActionCancel, "", map[string]bool{"motif": motif != nil})
 	if err := v.Err(); err != nil {
 		s.fail(w, r, err)
 		return
@@ -300,8 +295,7 @@ func (s *Server) patchInterventionStatut(w http.ResponseWriter, r *http.Request)
 	}
 	// Setting the status directly obeys the rules of the dedicated routes: /complete demands a
 	// report, /cancel a motif.
-	v.Check(body.Statut != domain.StatutTerminee || rapport != nil, "rapport", "obligatoire pour clôturer")
-	v.Check(body.Statut != domain.StatutAnnulee || motif != nil, "motif", "obligatoire pour annuler")
+	checkNeeds(&v, domain.ActionStatut, body.Statut, map[string]bool{"rapport": rapport != nil, "motif": motif != nil})
 	if err := v.Err(); err != nil {
 		s.fail(w, r, err)
 		return

@@ -337,76 +337,27 @@ func (w *interventionWorkflow) registerTransition(ctx workflow.Context, name str
 		}})
 }
 
-// target returns the status an update moves to.
-func target(name string, req TransitionRequest) domain.StatutIntervention {
-	switch name {
-	case UpdateAssign:
-		return domain.StatutPlanifiee
-	case UpdateStart, UpdateResume:
-		return domain.StatutEnCours
-	case UpdatePause:
-		return domain.StatutEnAttente
-	case UpdateComplete:
-		return domain.StatutTerminee
-	case UpdateCancel:
-		return domain.StatutAnnulee
-	}
-	return req.To
-}
-
-// actions name each transition in historique and in the timeline.
-func action(from, to domain.StatutIntervention) string {
-	switch {
-	case to == domain.StatutPlanifiee:
-		return "assignation"
-	case to == domain.StatutEnCours && from == domain.StatutEnAttente:
-		return "reprise"
-	case to == domain.StatutEnCours:
-		return "demarrage"
-	case to == domain.StatutEnAttente:
-		return "pause"
-	case to == domain.StatutTerminee:
-		return "cloture"
-	case to == domain.StatutAnnulee:
-		return "annulation"
-	}
-	return "statut"
-}
-
-// check validates a transition against the current state and the caller.
-func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain.StatutIntervention, error) {
+// check validates a transition against the current state and the caller (domain.Decide).
+func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain.LifecycleDecision, error) {
 	if !w.created {
-		return "", temporalerr.Wrap(domain.Conflictf("l'intervention n'est pas encore créée"))
+		return domain.LifecycleDecision{}, temporalerr.Wrap(domain.Conflictf("l'intervention n'est pas encore créée"))
 	}
-	to := target(name, req)
-	if !to.Valid() {
-		return "", temporalerr.Wrap(&domain.ValidationError{Fields: []domain.FieldError{{Field: "statut", Message: "statut inconnu"}}})
+	var fields []string
+	if req.Rapport != nil {
+		fields = append(fields, "rapport")
 	}
-	from := w.row.Statut
-	switch {
-	case name == UpdateStart && from != domain.StatutPlanifiee,
-		name == UpdateResume && from != domain.StatutEnAttente:
-		return "", temporalerr.Wrap(&domain.ConflictError{Reason: "transition interdite: " + string(from) + " → " + string(to), Err: domain.ErrInvalidTransition})
+	if req.Motif != nil {
+		fields = append(fields, "motif")
 	}
-	if err := domain.CheckTransition(from, to); err != nil {
-		return "", temporalerr.Wrap(err)
+	d, err := domain.Decide(domain.LifecycleRequest{
+		Action: domain.LifecycleAction(name), Vers: req.To,
+		Statut: w.row.Statut, TypeIntervention: w.row.TypeIntervention, TechnicienID: w.row.TechnicienID,
+		Role: req.Acteur.Role, ActeurTechnicienID: req.Acteur.TechnicienID, Fields: fields,
+	})
+	if err != nil {
+		return d, temporalerr.Wrap(err)
 	}
-	// Assigning and cancelling are managers' decisions (the routes demand interventions:assign and
-	// interventions:cancel); PATCH statut must not open them to techniciens.
-	if (to == domain.StatutPlanifiee || to == domain.StatutAnnulee) && req.Acteur.Role == domain.RoleTechnicien {
-		return "", temporalerr.Wrap(domain.ErrForbidden)
-	}
-	// Only the assigned technicien works on an intervention; responsables and admins may too.
-	if req.Acteur.Role == domain.RoleTechnicien && to != domain.StatutPlanifiee {
-		t := req.Acteur.TechnicienID
-		if t == nil || w.row.TechnicienID == nil || *t != *w.row.TechnicienID {
-			return "", temporalerr.Wrap(domain.ErrForbidden)
-		}
-	}
-	if to == domain.StatutTerminee && req.Rapport == nil && w.row.TypeIntervention != domain.TypePreventive && name == UpdateComplete {
-		return "", temporalerr.Wrap(&domain.ValidationError{Fields: []domain.FieldError{{Field: "rapport", Message: "obligatoire pour clôturer"}}})
-	}
-	return to, nil
+	return d, nil
 }
 
 // transition writes one lifecycle change; concurrent requests run one after the other and each
@@ -417,11 +368,11 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	}
 	w.busy = true
 	defer func() { w.busy = false }()
-	to, err := w.check(name, req)
+	d, err := w.check(name, req)
 	if err != nil {
 		return domain.Intervention{}, err
 	}
-	from := w.row.Statut
+	from, to := d.De, d.Vers
 	now := workflow.Now(ctx)
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	var acteur *int64
@@ -430,7 +381,7 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 		acteur = &id
 	}
 	write := storage.TransitionWrite{
-		InterventionID: w.row.ID, From: from, To: to, Action: action(from, to), ActeurID: acteur, At: now,
+		InterventionID: w.row.ID, From: from, To: to, Action: d.Historique, ActeurID: acteur, At: now,
 		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
 	}
 	if to == domain.StatutPlanifiee {
