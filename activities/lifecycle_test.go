@@ -99,8 +99,8 @@ func TestActivitiesLifecycleAgainstPostgres(t *testing.T) {
 		t.Fatalf("candidate %+v", found)
 	}
 
-	write := func(seq string, from, to domain.StatutIntervention, action string) storage.TransitionWrite {
-		return storage.TransitionWrite{InterventionID: row.ID, EventKey: "intervention/act-test/transition/" + seq, From: from, To: to,
+	write := func(seq string, from, to domain.StatutIntervention, action string) domain.TransitionWrite {
+		return domain.TransitionWrite{InterventionID: row.ID, EventKey: "intervention/act-test/transition/" + seq, From: from, To: to,
 			Action: action, ActeurID: &responsable, At: time.Now()}
 	}
 	assign := write("1", domain.StatutOuverte, domain.StatutPlanifiee, "assignation")
@@ -301,7 +301,7 @@ func TestActivitiesCandidatesLowestLoadFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := start.AddDate(0, 0, 3)
-	if _, _, err := f.store.ApplyTransition(ctx, storage.TransitionWrite{InterventionID: in.ID, EventKey: "wf/charge/1", From: domain.StatutOuverte,
+	if _, _, err := f.store.ApplyTransition(ctx, domain.TransitionWrite{InterventionID: in.ID, EventKey: "wf/charge/1", From: domain.StatutOuverte,
 		To: domain.StatutPlanifiee, Action: "assignation", At: time.Now(), TechnicienID: &marie, DatePlanifiee: &other, DureeEstimee: 60}); err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestActivitiesFindTechnicienNearestWorkingSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.store.ApplyTransition(ctx, storage.TransitionWrite{InterventionID: in.ID, EventKey: "wf/lundi/1", From: domain.StatutOuverte,
+	if _, _, err := f.store.ApplyTransition(ctx, domain.TransitionWrite{InterventionID: in.ID, EventKey: "wf/lundi/1", From: domain.StatutOuverte,
 		To: domain.StatutPlanifiee, Action: "assignation", At: time.Now(), TechnicienID: &marie, DatePlanifiee: &monday8, DureeEstimee: 120}); err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestActivitiesEquipementStatusFollowsTheWork(t *testing.T) {
 		apply := func(from, to domain.StatutIntervention, action string) {
 			t.Helper()
 			seq++
-			w := storage.TransitionWrite{InterventionID: in.ID, EventKey: "wf/" + name + "/" + string(rune('a'+seq)), From: from, To: to, Action: action, At: time.Now()}
+			w := domain.TransitionWrite{InterventionID: in.ID, EventKey: "wf/" + name + "/" + string(rune('a'+seq)), From: from, To: to, Action: action, At: time.Now()}
 			if to == domain.StatutPlanifiee {
 				when := time.Now().Add(time.Duration(seq) * 24 * time.Hour)
 				w.TechnicienID, w.DatePlanifiee, w.DureeEstimee = &marie, &when, 60
@@ -459,7 +459,7 @@ func TestActivitiesAssignmentRequiringAFreeSlot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, again := run[activities.TransitionResult](t, f, f.acts.ApplyTransition, activities.TransitionInput{TransitionWrite: storage.TransitionWrite{
+		res, again := run[activities.TransitionResult](t, f, f.acts.ApplyTransition, activities.TransitionInput{TransitionWrite: domain.TransitionWrite{
 			InterventionID: in.ID, EventKey: "wf/" + name + "/1", From: domain.StatutOuverte, To: domain.StatutPlanifiee, Action: "assignation",
 			At: time.Now(), TechnicienID: &marie, DatePlanifiee: &slot, DureeEstimee: 60, RequireFree: requireFree}})
 		if res.SlotTaken != again.SlotTaken {

@@ -112,3 +112,12 @@ type InterventionDetail struct {
 	Planning       *PlanningResume   `json:"planning"`
 	DocumentsCount int               `json:"documents_count"`
 }
+
+// InterventionWorkflowRef is what it takes to reach an intervention's workflow (the FindOverdue
+// activity's answer, kept in Temporal histories: a renamed field keeps its JSON key).
+type InterventionWorkflowRef struct {
+	ID           int64              `db:"id"`
+	WorkflowID   string             `db:"workflow_id"`
+	Statut       StatutIntervention `db:"statut"`
+	TechnicienID *int64             `db:"technicien_id"`
+}

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // The intervention lifecycle in one place: which status may follow which (and how historique names
@@ -212,4 +213,29 @@ func Decide(req LifecycleRequest) (LifecycleDecision, error) {
 		}
 	}
 	return LifecycleDecision{De: de, Vers: vers, Historique: t.Historique}, nil
+}
+
+// TransitionWrite is one lifecycle change of an intervention, decided by its workflow and written
+// by the ApplyTransition activity. It travels in Temporal histories: a renamed field keeps its JSON key.
+type TransitionWrite struct {
+	InterventionID int64
+	// EventKey identifies the transition (workflow ID + sequence number): a retried activity
+	// finds it in historique and writes nothing more.
+	EventKey string
+	From, To StatutIntervention
+	Action   string // historique action: assignation, demarrage, pause, reprise, cloture, annulation
+	ActeurID *int64
+	At       time.Time
+
+	TechnicienID  *int64     // assignation
+	DatePlanifiee *time.Time // assignation
+	DureeEstimee  int        // assignation, minutes
+	Rapport       *string    // cloture
+	TempsPasse    *int       // cloture, minutes
+	Notes         string     // free text kept on the planning and in historique
+	Motif         *string    // annulation, pause
+	// RequireFree makes an assignment write nothing and report its slot taken when the
+	// technicien has other active work overlapping the slot (automatic assignments: the slot
+	// was free when it was searched, another assignment may have taken it since).
+	RequireFree bool `json:",omitempty"`
 }

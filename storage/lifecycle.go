@@ -10,30 +10,6 @@ import (
 	"github.com/mifmaroc/mif/domain"
 )
 
-// TransitionWrite is one lifecycle change of an intervention, decided by its workflow.
-type TransitionWrite struct {
-	InterventionID int64
-	// EventKey identifies the transition (workflow ID + sequence number): a retried activity
-	// finds it in historique and writes nothing more.
-	EventKey string
-	From, To domain.StatutIntervention
-	Action   string // historique action: assignation, demarrage, pause, reprise, cloture, annulation
-	ActeurID *int64
-	At       time.Time
-
-	TechnicienID  *int64     // assignation
-	DatePlanifiee *time.Time // assignation
-	DureeEstimee  int        // assignation, minutes
-	Rapport       *string    // cloture
-	TempsPasse    *int       // cloture, minutes
-	Notes         string     // free text kept on the planning and in historique
-	Motif         *string    // annulation, pause
-	// RequireFree makes an assignment fail with ErrSlotTaken, writing nothing, when the
-	// technicien has other active work overlapping the slot (automatic assignments: the slot
-	// was free when it was searched, another assignment may have taken it since).
-	RequireFree bool `json:",omitempty"`
-}
-
 // ErrSlotTaken is returned by ApplyTransition for a RequireFree assignment whose slot is taken.
 var ErrSlotTaken = errors.New("storage: the technicien is already planned then")
 
@@ -49,7 +25,7 @@ func (s *Store) eventRecorded(ctx context.Context, key string) (bool, error) {
 // completion) and historique in one transaction. The update is conditional on the current status
 // (From), so it never overwrites a status it did not expect; a retry of an applied transition
 // (same EventKey) returns the row unchanged with applied=false.
-func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row domain.Intervention, applied bool, err error) {
+func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (row domain.Intervention, applied bool, err error) {
 	if w.EventKey == "" {
 		return row, false, errors.New("storage: apply transition: event key required")
 	}
@@ -128,7 +104,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 
 // checkSlotFree locks the technicien (concurrent assignments to him wait for each other) and
 // returns ErrSlotTaken when his active work overlaps the slot of w.
-func (s *Store) checkSlotFree(ctx context.Context, w TransitionWrite) error {
+func (s *Store) checkSlotFree(ctx context.Context, w domain.TransitionWrite) error {
 	// Two statements: under READ COMMITTED, the check must take its snapshot after the lock is
 	// granted to see the planning of the assignment that held it.
 	if _, err := s.q.ExecContext(ctx, `SELECT 1 FROM techniciens WHERE id = $1 FOR UPDATE`, *w.TechnicienID); err != nil {
@@ -150,7 +126,7 @@ func (s *Store) checkSlotFree(ctx context.Context, w TransitionWrite) error {
 }
 
 // writePlanning keeps the intervention's one planning row in step with its status.
-func (s *Store) writePlanning(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
+func (s *Store) writePlanning(ctx context.Context, w domain.TransitionWrite, row domain.Intervention) error {
 	var err error
 	switch w.To {
 	case domain.StatutPlanifiee:
@@ -183,7 +159,7 @@ const otherWorkOnEquipement = `EXISTS (SELECT 1 FROM interventions o WHERE o.equ
 // before), back in operation when the work is completed, with its derniere_maintenance for
 // preventive or corrective work, and back to its status before the work when started work is
 // cancelled. It leaves the equipment in maintenance while other work on it goes on.
-func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
+func (s *Store) touchEquipement(ctx context.Context, w domain.TransitionWrite, row domain.Intervention) error {
 	var res []struct {
 		Statut string  `db:"statut"`
 		Ancien *string `db:"ancien"`
@@ -311,25 +287,17 @@ func (s *Store) RateIntervention(ctx context.Context, p domain.Principal, id int
 	return row, err
 }
 
-// InterventionWorkflowRef is what the API needs to reach an intervention's workflow.
-type InterventionWorkflowRef struct {
-	ID           int64                     `db:"id"`
-	WorkflowID   string                    `db:"workflow_id"`
-	Statut       domain.StatutIntervention `db:"statut"`
-	TechnicienID *int64                    `db:"technicien_id"`
-}
-
 // OverdueInterventions lists unfinished interventions not marked late whose deadline has passed:
 // date_limite, else the tightest resolution SLA of the active contracts covering the equipment
 // when it was created, else the default of its priority (defaults), as the workflows compute it.
 // Without a date_limite, paused work is left out (its workflow's clock is stopped). This is the
 // safety net of the SLA timers: each one found is asked to re-check its own clock.
-func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int, defaults map[domain.Priorite]time.Duration) ([]InterventionWorkflowRef, error) {
+func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int, defaults map[domain.Priorite]time.Duration) ([]domain.InterventionWorkflowRef, error) {
 	prios, secs := []string{}, []int64{}
 	for p, d := range defaults {
 		prios, secs = append(prios, string(p)), append(secs, int64(d/time.Second))
 	}
-	out := []InterventionWorkflowRef{}
+	out := []domain.InterventionWorkflowRef{}
 	err := s.q.SelectContext(ctx, &out, `WITH d AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS d(priorite, secondes))
 		SELECT i.id, i.workflow_id, i.statut, i.technicien_id FROM interventions i LEFT JOIN d ON d.priorite = i.priorite::text
 		WHERE i.statut NOT IN ('terminee', 'annulee') AND NOT i.en_retard AND (i.date_limite < $1

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 )
 
@@ -380,7 +379,7 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 		id := req.Acteur.UserID
 		acteur = &id
 	}
-	write := storage.TransitionWrite{
+	write := domain.TransitionWrite{
 		InterventionID: w.row.ID, From: from, To: to, Action: d.Historique, ActeurID: acteur, At: now,
 		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
 	}
@@ -451,7 +450,7 @@ func (w *interventionWorkflow) notifyNow(ctx workflow.Context, n activities.Noti
 
 // prepareAssignment fills the technicien (chosen automatically when none is given), date and
 // duration of an assignment.
-func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req TransitionRequest, write *storage.TransitionWrite) error {
+func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req TransitionRequest, write *domain.TransitionWrite) error {
 	now := workflow.Now(ctx)
 	start := now.Truncate(15 * time.Minute).Add(15 * time.Minute)
 	if req.DatePlanifiee != nil {
@@ -519,7 +518,7 @@ func (w *interventionWorkflow) moveClock(ctx workflow.Context, from, to domain.S
 }
 
 // transitionNotice is the in-app notification of a transition.
-func (w *interventionWorkflow) transitionNotice(write storage.TransitionWrite) activities.NotifyInterventionInput {
+func (w *interventionWorkflow) transitionNotice(write domain.TransitionWrite) activities.NotifyInterventionInput {
 	n := activities.NotifyInterventionInput{InterventionID: w.row.ID, Stakeholders: true}
 	n.Notification = domain.NewNotification{
 		Titre:    "Intervention " + string(write.To),

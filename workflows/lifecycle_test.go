@@ -16,7 +16,6 @@ import (
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/orchestration"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 	"github.com/mifmaroc/mif/workflows"
 )
@@ -27,11 +26,11 @@ type fakeDB struct {
 	mu            sync.Mutex
 	row           domain.Intervention
 	policy        activities.InterventionPolicy
-	writes        []storage.TransitionWrite
+	writes        []domain.TransitionWrite
 	late          int
 	escalations   []int
 	notifications []activities.NotifyInterventionInput
-	candidate     *storage.TechnicienCandidate
+	candidate     *domain.TechnicienCandidate
 	slot          *time.Time // the start a flexible search finds
 	flexible      []bool     // the Flexible flag of each search
 	taken         int        // the next RequireFree assignments answer SlotTaken
@@ -355,7 +354,7 @@ func TestEscalationCancelledWhenInterventionMovesOn(t *testing.T) {
 
 func TestAutomaticAssignment(t *testing.T) {
 	t.Run("best candidate", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
 		env := lifecycleEnv(t, f)
 		create(env)
 		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
@@ -366,7 +365,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("nearest working slot", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
 		env := lifecycleEnv(t, f)
 		slot := env.Now().Add(60 * time.Hour)
 		f.slot = &slot
@@ -388,7 +387,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("critical work is planned at once, at any hour", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
 		f.policy = activities.InterventionPolicy{Escalate: true, EscalateAssignAfter: time.Hour, EscalateStartAfter: 2 * time.Hour}
 		env := lifecycleEnv(t, f)
 		slot := env.Now().Add(60 * time.Hour)
@@ -402,7 +401,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("slot taken meanwhile", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 1}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 1}
 		env := lifecycleEnv(t, f)
 		create(env)
 		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
@@ -414,7 +413,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("slot always taken", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 10}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 10}
 		env := lifecycleEnv(t, f)
 		create(env)
 		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})

@@ -7,7 +7,6 @@ import (
 
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -80,27 +79,27 @@ func TestHistoryPayloadsDecodeTheirOldForm(t *testing.T) {
 
 // The values above, built with today's field names.
 
-func transitionWrite(at time.Time, id *int64, n *int, s *string) storage.TransitionWrite {
-	return storage.TransitionWrite{
+func transitionWrite(at time.Time, id *int64, n *int, s *string) domain.TransitionWrite {
+	return domain.TransitionWrite{
 		InterventionID: 1, EventKey: "intervention/x/transition/1", From: domain.StatutPlanifiee, To: domain.StatutEnCours,
 		Action: "demarrage", ActeurID: id, At: at, TechnicienID: id, DatePlanifiee: &at, DureeEstimee: 90,
 		Rapport: s, TempsPasse: n, Notes: "n", Motif: s, RequireFree: true,
 	}
 }
 
-func transitionWriteMinimal() storage.TransitionWrite {
-	return storage.TransitionWrite{InterventionID: 1, EventKey: "k", From: domain.StatutOuverte, To: domain.StatutAnnulee, Action: "annulation"}
+func transitionWriteMinimal() domain.TransitionWrite {
+	return domain.TransitionWrite{InterventionID: 1, EventKey: "k", From: domain.StatutOuverte, To: domain.StatutAnnulee, Action: "annulation"}
 }
 
 func findTechnicienResult(at time.Time) activities.FindTechnicienResult {
 	return activities.FindTechnicienResult{
-		Technicien: &storage.TechnicienCandidate{TechnicienID: 3, UserID: 4, Nom: "Dubois", Prenom: "Marie", Actives: 2, Charge: 240},
+		Technicien: &domain.TechnicienCandidate{TechnicienID: 3, UserID: 4, Nom: "Dubois", Prenom: "Marie", Actives: 2, Charge: 240},
 		Candidates: 5, Start: &at,
 	}
 }
 
 func overdueResult(id *int64) activities.OverdueResult {
-	return activities.OverdueResult{Interventions: []storage.InterventionWorkflowRef{
+	return activities.OverdueResult{Interventions: []domain.InterventionWorkflowRef{
 		{ID: 1, WorkflowID: "intervention/x", Statut: domain.StatutEnCours, TechnicienID: id},
 	}}
 }
