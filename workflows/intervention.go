@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -80,14 +79,6 @@ type PendingTimer struct {
 	Echeance time.Time `json:"echeance"`
 }
 
-// SLAState is the SLA clock.
-type SLAState struct {
-	Echeance        *time.Time `json:"echeance"`
-	Source          string     `json:"source"`
-	EnPause         bool       `json:"en_pause"`
-	RestantSecondes *int64     `json:"restant_secondes"`
-}
-
 // InterventionState is what QueryState returns.
 type InterventionState struct {
 	InterventionID  int64                     `json:"intervention_id"`
@@ -140,32 +131,24 @@ type interventionWorkflow struct {
 	createErr error
 	duplicate bool // the row was written by an earlier, finished run
 
-	busy     bool // a transition is being written; the next one waits
-	seq      int  // number of transitions written, for their event keys
-	version  int  // bumped on every change the main loop must see
+	// lock makes transitions (updates and planned assignments) run one after the other, each
+	// checked against the state the previous one left.
+	lock     workflow.Mutex
+	seq      int // number of transitions written, for their event keys
+	version  int // bumped on every change the main loop must see
 	checkSLA bool
 
-	deadline  *time.Time    // running SLA deadline (nil when none)
-	remaining time.Duration // time left when the clock is paused
-	paused    bool
-
+	sla             slaClock
 	escalation      workflow.ChildWorkflowFuture
 	escalationLevel int
 	timeline        []Transition
-	outbox          []activities.NotifyInterventionInput
-	mailQueue       []int64 // notifications created but not yet handed to e-mail
-	reportKey       string  // set when a completion awaits its PDF report
-}
-
-// followUpsPending reports whether the main loop has notifications, e-mails or a report to send.
-func (w *interventionWorkflow) followUpsPending() bool {
-	return len(w.outbox) > 0 || len(w.mailQueue) > 0 || w.reportKey != ""
+	followUps       followUps
 }
 
 // InterventionWorkflow owns the lifecycle of one intervention: its transitions (updates with
 // validators), its SLA clock, its escalation child and its notifications.
 func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (InterventionResult, error) {
-	w := &interventionWorkflow{in: in}
+	w := &interventionWorkflow{in: in, lock: workflow.NewMutex(ctx)}
 	logger := workflow.GetLogger(ctx)
 
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state(ctx)); err != nil {
@@ -223,43 +206,23 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 // run is the main loop: it sends queued notifications and runs the SLA timer until the
 // intervention reaches a final status.
 func (w *interventionWorkflow) run(ctx workflow.Context) error {
-	var a *activities.Activities
 	for {
-		if len(w.outbox) > 0 {
-			n := w.outbox[0]
-			w.outbox = w.outbox[1:]
-			var res activities.NotifyResult
-			if err := workflow.ExecuteActivity(notifyOptions(ctx), a.NotifyIntervention, n).Get(ctx, &res); err != nil {
-				workflow.GetLogger(ctx).Error("Notification not sent", "event", n.Notification.Event, "error", err)
-			}
-			w.mailQueue = append(w.mailQueue, res.IDs()...)
-			continue
-		}
-		if len(w.mailQueue) > 0 {
-			ids := w.mailQueue
-			w.mailQueue = nil
-			sendEmails(ctx, ids)
-			continue
-		}
-		if w.reportKey != "" {
-			key := w.reportKey
-			w.reportKey = ""
-			generateReport(ctx, w.row.ID, key)
+		if w.followUps.sendNext(ctx, w.row.ID) {
 			continue
 		}
 		if w.row.Statut.Final() {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.followUpsPending() }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.followUps.pending() }); err != nil {
 				return err
 			}
-			if !w.followUpsPending() {
+			if !w.followUps.pending() {
 				break
 			}
 			continue
 		}
 		version := w.version
-		wake := func() bool { return w.version != version || w.followUpsPending() || w.checkSLA }
+		wake := func() bool { return w.version != version || w.followUps.pending() || w.checkSLA }
 		if w.slaRunning() {
-			left := w.deadline.Sub(workflow.Now(ctx))
+			left := w.sla.left(workflow.Now(ctx))
 			if left <= 0 {
 				if err := w.markLate(ctx); err != nil {
 					return err
@@ -290,8 +253,9 @@ func (w *interventionWorkflow) run(ctx workflow.Context) error {
 	return nil
 }
 
+// slaRunning reports whether the SLA timer runs: a ticking clock on unfinished work not yet late.
 func (w *interventionWorkflow) slaRunning() bool {
-	return w.deadline != nil && !w.paused && !w.row.EnRetard && !w.row.Statut.Final()
+	return w.sla.ticking() && !w.row.EnRetard && !w.row.Statut.Final()
 }
 
 // create runs the insert once, however many callers ask (retried API requests with the same
@@ -316,10 +280,7 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 	}
 	w.row, w.created, w.duplicate = res.Intervention, true, !res.Created && res.Intervention.Statut.Final()
 	w.policy = res.Policy
-	w.deadline = res.Policy.Deadline
-	if w.row.Statut == domain.StatutEnAttente && w.deadline != nil { // a re-run over an existing row
-		w.paused, w.remaining = true, w.deadline.Sub(workflow.Now(ctx))
-	}
+	w.sla = newSLAClock(res.Policy.Deadline, w.row.Statut, workflow.Now(ctx))
 	return w.row, nil
 }
 
@@ -362,11 +323,10 @@ func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain
 // transition writes one lifecycle change; concurrent requests run one after the other and each
 // is checked again against the state it finally meets.
 func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req TransitionRequest) (domain.Intervention, error) {
-	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
+	if err := w.lock.Lock(ctx); err != nil {
 		return domain.Intervention{}, err
 	}
-	w.busy = true
-	defer func() { w.busy = false }()
+	defer w.lock.Unlock()
 	d, err := w.check(name, req)
 	if err != nil {
 		return domain.Intervention{}, err
@@ -419,13 +379,13 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	}
 	w.row = res.Intervention
 	w.timeline = append(w.timeline, Transition{De: from, Vers: to, Action: write.Action, Date: now, ActeurID: acteur})
-	w.moveClock(ctx, from, to)
+	w.sla.move(from, to, workflow.Now(ctx))
 	w.upsertSearchAttributes(ctx)
 	w.tellEscalation(ctx)
 	if to == domain.StatutTerminee {
-		w.reportKey = write.EventKey + "/rapport"
+		w.followUps.report(write.EventKey + "/rapport")
 	}
-	w.notifyNow(ctx, w.transitionNotice(write))
+	w.notifyNow(ctx, transitionNotice(w.row, write))
 	w.version++
 	return w.row, nil
 }
@@ -442,10 +402,10 @@ func (w *interventionWorkflow) notifyNow(ctx workflow.Context, n activities.Noti
 	var res activities.NotifyResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.NotifyIntervention, n).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Warn("Notification deferred", "event", n.Notification.Event, "error", err)
-		w.outbox = append(w.outbox, n)
+		w.followUps.notify(n)
 		return
 	}
-	w.mailQueue = append(w.mailQueue, res.IDs()...)
+	w.followUps.mail(res.IDs())
 }
 
 // prepareAssignment fills the technicien (chosen automatically when none is given), date and
@@ -482,16 +442,7 @@ func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req Trans
 		write.DatePlanifiee = &start
 	}
 	if found.Technicien == nil {
-		w.outbox = append(w.outbox, activities.NotifyInterventionInput{
-			InterventionID: w.row.ID, Roles: []domain.Role{domain.RoleResponsable},
-			Notification: domain.NewNotification{
-				Titre:    "Aucun technicien disponible",
-				Message:  fmt.Sprintf("L'intervention « %s » n'a pu être affectée automatiquement : aucun technicien compétent et disponible.", w.row.Titre),
-				Type:     domain.NotificationWarning,
-				Event:    "intervention.unassigned",
-				DedupKey: fmt.Sprintf("intervention/%d/sans-technicien/%d", w.row.ID, w.seq),
-			},
-		})
+		w.followUps.notify(unassignedNotice(w.row, w.seq))
 		w.version++
 		return temporalerr.Wrap(domain.Conflictf("aucun technicien compétent et disponible pour ce créneau; l'intervention reste ouverte"))
 	}
@@ -505,43 +456,6 @@ func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req Trans
 // maxSlotAttempts bounds the searches of an automatic assignment whose slot is taken meanwhile.
 const maxSlotAttempts = 3
 
-// moveClock stops the SLA clock while the intervention waits and restarts it on resumption.
-func (w *interventionWorkflow) moveClock(ctx workflow.Context, from, to domain.StatutIntervention) {
-	now := workflow.Now(ctx)
-	switch {
-	case to == domain.StatutEnAttente && w.deadline != nil && !w.paused:
-		w.paused, w.remaining = true, w.deadline.Sub(now)
-	case from == domain.StatutEnAttente && w.paused:
-		d := now.Add(w.remaining)
-		w.deadline, w.paused = &d, false
-	}
-}
-
-// transitionNotice is the in-app notification of a transition.
-func (w *interventionWorkflow) transitionNotice(write domain.TransitionWrite) activities.NotifyInterventionInput {
-	n := activities.NotifyInterventionInput{InterventionID: w.row.ID, Stakeholders: true}
-	n.Notification = domain.NewNotification{
-		Titre:    "Intervention " + string(write.To),
-		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", w.row.Titre, write.From, write.To),
-		Type:     domain.NotificationInfo,
-		Event:    "intervention." + write.Action,
-		Metadata: map[string]any{"statut": write.To},
-		DedupKey: write.EventKey,
-	}
-	switch write.To {
-	case domain.StatutPlanifiee:
-		n.Notification.Titre = "Intervention planifiée"
-		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le %s (%d min).", w.row.Titre,
-			write.DatePlanifiee.UTC().Format("2006-01-02 15:04 UTC"), write.DureeEstimee)
-	case domain.StatutTerminee:
-		n.Notification.Type = domain.NotificationSuccess
-		n.Roles = []domain.Role{domain.RoleResponsable}
-	case domain.StatutAnnulee:
-		n.Notification.Type = domain.NotificationWarning
-	}
-	return n
-}
-
 // markLate records that the SLA deadline passed, tells the stakeholders and the responsables,
 // and escalates (the escalation child, when there is one, jumps to its next levels).
 func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
@@ -549,7 +463,7 @@ func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
 	var res activities.TransitionResult
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.MarkLate, activities.MarkLateInput{
-		InterventionID: w.row.ID, Deadline: *w.deadline, EventKey: wfID + "/retard",
+		InterventionID: w.row.ID, Deadline: *w.sla.deadline, EventKey: wfID + "/retard",
 	}).Get(ctx, &res)
 	if err != nil {
 		return err
@@ -559,16 +473,7 @@ func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
 	w.timeline = append(w.timeline, Transition{De: w.row.Statut, Vers: w.row.Statut, Action: "retard", Date: workflow.Now(ctx)})
 	w.upsertSearchAttributes(ctx)
 	w.tellEscalation(ctx)
-	w.outbox = append(w.outbox, activities.NotifyInterventionInput{
-		InterventionID: w.row.ID, Stakeholders: true, Roles: []domain.Role{domain.RoleResponsable},
-		Notification: domain.NewNotification{
-			Titre:    "Intervention en retard",
-			Message:  fmt.Sprintf("L'intervention « %s » a dépassé son échéance (%s).", w.row.Titre, w.deadline.UTC().Format("2006-01-02 15:04 UTC")),
-			Type:     domain.NotificationError,
-			Event:    "intervention.en_retard",
-			DedupKey: wfID + "/retard",
-		},
-	})
+	w.followUps.notify(lateNotice(w.row, *w.sla.deadline, wfID+"/retard"))
 	w.version++
 	return nil
 }
@@ -649,21 +554,9 @@ func (w *interventionWorkflow) state(ctx workflow.Context) func() (InterventionS
 			TechnicienID: w.row.TechnicienID, NiveauEscalade: w.escalationLevel,
 			TimersEnAttente: []PendingTimer{}, Historique: append([]Transition{}, w.timeline...),
 		}
-		st.SLA.Source, st.SLA.EnPause = w.policy.DeadlineSource, w.paused
-		switch {
-		case w.paused:
-			left := int64(w.remaining / time.Second)
-			st.SLA.RestantSecondes = &left
-		case w.deadline != nil && !w.row.Statut.Final():
-			d := *w.deadline
-			left := int64(d.Sub(now) / time.Second)
-			st.SLA.Echeance, st.SLA.RestantSecondes = &d, &left
-			if w.slaRunning() {
-				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "sla", Echeance: d})
-			}
-		case w.deadline != nil:
-			d := *w.deadline
-			st.SLA.Echeance = &d
+		st.SLA = w.sla.state(w.policy.DeadlineSource, w.row.Statut.Final(), now)
+		if w.slaRunning() {
+			st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "sla", Echeance: *w.sla.deadline})
 		}
 		if w.escalation != nil && !w.row.Statut.Final() {
 			if w.row.Statut == domain.StatutOuverte && w.escalationLevel < 1 {
