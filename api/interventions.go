@@ -9,11 +9,8 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/workflows"
 )
 
 // idempotencyNamespace scopes the UUIDs derived from Idempotency-Key headers.
@@ -77,27 +74,8 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	wfID := workflows.InterventionWorkflowID(key)
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                s.cfg.Temporal.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
-	handle, err := s.temporal.UpdateWithStartWorkflow(r.Context(), client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:     wfID + "/create",
-			UpdateName:   workflows.UpdateCreate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
+	row, err := s.wf.Interventions.Create(r.Context(), key, n)
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var row domain.Intervention
-	if err := handle.Get(r.Context(), &row); err != nil {
 		s.fail(w, r, err)
 		return
 	}

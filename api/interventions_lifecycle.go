@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
@@ -29,9 +28,9 @@ func (s *Server) registerWorkflowRoutes() {
 func (s *Server) registerLifecycleRoutes() {
 	const base = "/api/v1/interventions/{id:[0-9]+}"
 	s.handle(http.MethodPut, base+"/assign", "interventions:assign", s.assignIntervention)
-	s.handle(http.MethodPost, base+"/start", "interventions:update_status", s.transitionHandler(workflows.UpdateStart))
-	s.handle(http.MethodPost, base+"/pause", "interventions:update_status", s.transitionHandler(workflows.UpdatePause))
-	s.handle(http.MethodPost, base+"/resume", "interventions:update_status", s.transitionHandler(workflows.UpdateResume))
+	s.handle(http.MethodPost, base+"/start", "interventions:update_status", s.transitionHandler(domain.ActionStart))
+	s.handle(http.MethodPost, base+"/pause", "interventions:update_status", s.transitionHandler(domain.ActionPause))
+	s.handle(http.MethodPost, base+"/resume", "interventions:update_status", s.transitionHandler(domain.ActionResume))
 	s.handle(http.MethodPost, base+"/complete", "interventions:update_status", s.completeIntervention)
 	s.handle(http.MethodPost, base+"/cancel", "interventions:cancel", s.cancelIntervention)
 	s.handle(http.MethodPatch, base+"/statut", "interventions:update_status", s.patchInterventionStatut)
@@ -75,7 +74,7 @@ func checkNeeds(v *domain.Validator, action domain.LifecycleAction, vers domain.
 
 // runTransition sends one lifecycle update to the intervention's workflow and answers with the
 // intervention as stored.
-func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name string, req workflows.TransitionRequest) {
+func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, action domain.LifecycleAction, req workflows.TransitionRequest) {
 	ctx := r.Context()
 	p := principalFrom(ctx)
 	id, err := pathID(r, "id")
@@ -95,11 +94,11 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name stri
 			s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "255 caractères au maximum"}}})
 			return
 		}
-		updateID = uuid.NewSHA1(idempotencyNamespace, []byte(name+":"+strconv.FormatInt(p.UserID, 10)+":"+k)).String()
+		updateID = uuid.NewSHA1(idempotencyNamespace, []byte(string(action)+":"+strconv.FormatInt(p.UserID, 10)+":"+k)).String()
 	}
-	_, err = orchestration.UpdateIntervention(ctx, s.temporal, cur.WorkflowID, name, updateID, req)
+	_, err = s.wf.Interventions.Transition(ctx, cur.WorkflowID, action, updateID, req)
 	if errors.Is(err, orchestration.ErrWorkflowClosed) {
-		if err = domain.CheckTransition(cur.Statut, domain.Target(domain.LifecycleAction(name), req.To)); err == nil {
+		if err = domain.CheckTransition(cur.Statut, domain.Target(action, req.To)); err == nil {
 			err = domain.Conflictf("l'intervention n'est plus modifiable (statut %s)", cur.Statut)
 		}
 	}
@@ -115,7 +114,7 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name stri
 	if d.Statut == domain.StatutTerminee && cur.Statut != domain.StatutTerminee && d.DateFin != nil &&
 		(d.TypeIntervention == domain.TypeCorrective || d.TypeIntervention == domain.TypePreventive) {
 		// Maintenance done: the equipment's preventive cycle re-plans from it now.
-		if err := orchestration.MaintenanceDone(ctx, s.temporal, s.cfg.Temporal.TaskQueue, d.EquipementID, *d.DateFin, &p.UserID); err != nil {
+		if err := s.wf.Preventive.MaintenanceDone(ctx, d.EquipementID, *d.DateFin, &p.UserID); err != nil {
 			s.log.Warn("preventive cycle not told of the maintenance", zap.Int64("intervention_id", id), zap.Error(err))
 		}
 	}
@@ -128,7 +127,7 @@ type lcNotesRequest struct {
 	Motif *string `json:"motif"`
 }
 
-func (s *Server) transitionHandler(name string) http.HandlerFunc {
+func (s *Server) transitionHandler(action domain.LifecycleAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body lcNotesRequest
 		if err := decodeOptional(r, &body); err != nil {
@@ -146,7 +145,7 @@ func (s *Server) transitionHandler(name string) http.HandlerFunc {
 		if notes != nil {
 			req.Notes = *notes
 		}
-		s.runTransition(w, r, name, req)
+		s.runTransition(w, r, action, req)
 	}
 }
 
@@ -191,7 +190,7 @@ func (s *Server) assignIntervention(w http.ResponseWriter, r *http.Request) {
 	if notes != nil {
 		req.Notes = *notes
 	}
-	s.runTransition(w, r, workflows.UpdateAssign, req)
+	s.runTransition(w, r, domain.ActionAssign, req)
 }
 
 // technicienExists turns an unknown technicien into a 422 before the workflow is asked.
@@ -248,7 +247,7 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, workflows.UpdateComplete, workflows.TransitionRequest{
+	s.runTransition(w, r, domain.ActionComplete, workflows.TransitionRequest{
 		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "),
 	})
 }
@@ -270,7 +269,7 @@ func (s *Server) cancelIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, workflows.UpdateCancel, workflows.TransitionRequest{Motif: motif})
+	s.runTransition(w, r, domain.ActionCancel, workflows.TransitionRequest{Motif: motif})
 }
 
 type lcStatutRequest struct {
@@ -300,7 +299,7 @@ func (s *Server) patchInterventionStatut(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, workflows.UpdateStatut, workflows.TransitionRequest{To: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
+	s.runTransition(w, r, domain.ActionStatut, workflows.TransitionRequest{To: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
 }
 
 type lcEvaluationRequest struct {
@@ -364,9 +363,8 @@ func (s *Server) interventionWorkflow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	source := "workflow"
-	st, err := orchestration.QueryIntervention(r.Context(), s.temporal, cur.WorkflowID)
-	var gone *serviceerror.NotFound
-	if errors.As(err, &gone) {
+	st, err := s.wf.Interventions.State(r.Context(), cur.WorkflowID)
+	if errors.Is(err, orchestration.ErrWorkflowNotFound) {
 		// The namespace's retention has removed a finished workflow (or it was deleted): the
 		// intervention's own record still tells its state and timeline.
 		source = "archive"

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
-	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -427,14 +426,14 @@ func TestEquipementWithoutFrequencyEndsItsCycle(t *testing.T) {
 	}
 	eq.FrequenceEntretien = nil
 	// No cycle yet: nothing to tell, no error.
-	if err := orchestration.EquipementChanged(ctx, env.Temporal, tq, eq); err != nil {
+	if err := env.Workflows.Preventive.Changed(ctx, eq); err != nil {
 		t.Fatal(err)
 	}
 	// Maintained today: the next occurrence is 90 days away, the cycle sleeps.
 	if _, err := env.Store.DB().Exec(`UPDATE equipements SET derniere_maintenance = now() WHERE id = $1`, eq.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := orchestration.EnsurePreventiveCycles(ctx, env.Temporal, tq, []int64{eq.ID}); err != nil {
+	if _, err := env.Workflows.Preventive.Ensure(ctx, []int64{eq.ID}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
@@ -445,7 +444,7 @@ func TestEquipementWithoutFrequencyEndsItsCycle(t *testing.T) {
 	if _, err := env.Store.DB().Exec(`UPDATE equipements SET frequence_entretien = NULL WHERE id = $1`, eq.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := orchestration.EquipementChanged(ctx, env.Temporal, tq, eq); err != nil {
+	if err := env.Workflows.Preventive.Changed(ctx, eq); err != nil {
 		t.Fatal(err)
 	}
 	var out workflows.PreventiveResult

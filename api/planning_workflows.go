@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
@@ -45,7 +44,7 @@ func (s *Server) generatePlanning(w http.ResponseWriter, r *http.Request) {
 		week = &t
 	}
 	id := "planning/manuel/" + uuid.NewString()
-	res, err := orchestration.RunPlanning(r.Context(), s.temporal, s.cfg.Temporal.TaskQueue, id, week)
+	res, err := s.wf.Planning.Run(r.Context(), id, week)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -148,7 +147,7 @@ func (s *Server) reschedulePlanning(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalFrom(ctx)
-	_, err = orchestration.UpdateIntervention(ctx, s.temporal, pl.WorkflowID, workflows.UpdateAssign, uuid.NewString(), workflows.TransitionRequest{
+	_, err = s.wf.Interventions.Transition(ctx, pl.WorkflowID, domain.ActionAssign, uuid.NewString(), workflows.TransitionRequest{
 		Acteur:       workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID},
 		TechnicienID: &tech, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree, Notes: "replanification",
 		RequireFree: true, // the slot checked above may be taken before the write

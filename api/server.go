@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
-	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/authn"
@@ -15,17 +14,19 @@ import (
 	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/notify"
+	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 )
 
 // Deps are what the API needs; cmd/mif builds them once.
 type Deps struct {
-	Config   *config.Config
-	Store    *storage.Store
-	Temporal client.Client
-	Tokens   *authn.Tokens
-	Authz    *authz.Authorizer
-	Log      *zap.Logger
+	Config *config.Config
+	Store  *storage.Store
+	// Workflows is how handlers reach the workflows (nil: no Temporal, readiness says so).
+	Workflows *orchestration.Client
+	Tokens    *authn.Tokens
+	Authz     *authz.Authorizer
+	Log       *zap.Logger
 	// Documents, Notifications and DevMail are optional: nil Documents and Notifications are built
 	// from Config; DevMail set (dev mode) exposes GET /dev/mail (documents.go).
 	Documents     *documents.Vault
@@ -35,14 +36,14 @@ type Deps struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	cfg      *config.Config
-	store    *storage.Store
-	temporal client.Client
-	tokens   *authn.Tokens
-	authz    *authz.Authorizer
-	log      *zap.Logger
-	ident    *identity // authentication endpoints' state (auth.go)
-	dl       delivery  // documents, real-time notifications, dev mail (documents.go)
+	cfg    *config.Config
+	store  *storage.Store
+	wf     *orchestration.Client
+	tokens *authn.Tokens
+	authz  *authz.Authorizer
+	log    *zap.Logger
+	ident  *identity // authentication endpoints' state (auth.go)
+	dl     delivery  // documents, real-time notifications, dev mail (documents.go)
 
 	router  *mux.Router
 	routes  []Route
@@ -63,7 +64,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, tokens: d.Tokens, authz: d.Authz, log: d.Log}
+	s := &Server{cfg: d.Config, store: d.Store, wf: d.Workflows, tokens: d.Tokens, authz: d.Authz, log: d.Log}
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}

@@ -51,10 +51,12 @@ type Env struct {
 	URL      string
 	Config   *config.Config
 	Store    *storage.Store
-	Temporal client.Client
-	Server   *api.Server
-	Tokens   *authn.Tokens
-	Log      *zap.Logger
+	Temporal client.Client // for tests that inspect workflows
+	// Workflows is what the API holds: one client-side type per workflow.
+	Workflows *orchestration.Client
+	Server    *api.Server
+	Tokens    *authn.Tokens
+	Log       *zap.Logger
 	// Mail is a real SMTP server in-process: the worker's notification e-mails arrive here.
 	Mail *mail.Sink
 
@@ -159,7 +161,8 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
-	srv, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Tokens: tokens, Authz: az, Log: log})
+	wf := orchestration.NewClient(tc, cfg, log)
+	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -175,7 +178,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: openapi router: %v", err)
 	}
-	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log, Mail: sink,
+	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Workflows: wf, Server: srv, Tokens: tokens, Log: log, Mail: sink,
 		t: t, router: router, users: map[string]domain.User{}}
 	return e
 }
