@@ -9,13 +9,6 @@ import (
 	"github.com/mifmaroc/mif/workflows"
 )
 
-func (s *Server) registerAdminDocumentRoutes() {
-	const path = "/api/v1/admin/documents/rotate-keys"
-	// "admin:*" is held by the admin role only (its policy line is "*, *").
-	s.handle(http.MethodPost, path, "admin:rotate_keys", s.startKeyRotation)
-	s.handle(http.MethodGet, path, "admin:rotate_keys", s.keyRotationProgress)
-}
-
 // KeyRotationRequest is the optional body of POST /admin/documents/rotate-keys.
 type KeyRotationRequest struct {
 	TailleLot int `json:"taille_lot"`

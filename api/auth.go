@@ -40,16 +40,6 @@ func (s *Server) registerAuthRoutes() {
 		throttle: authn.NewThrottle(s.cfg.Identity.BruteForce),
 		now:      time.Now,
 	}
-	const v1 = "/api/v1"
-	s.public(http.MethodPost, v1+"/auth/login", s.login)
-	s.public(http.MethodPost, v1+"/auth/token", s.login)
-	s.public(http.MethodPost, v1+"/auth/refresh", s.refresh)
-	s.public(http.MethodPost, v1+"/auth/logout", s.logout)
-	s.public(http.MethodGet, v1+"/auth/oidc/login", s.oidcLogin)
-	s.public(http.MethodGet, v1+"/auth/oidc/callback", s.oidcCallback)
-	s.handle(http.MethodGet, v1+"/auth/me", "profile:read", s.me)
-	s.handle(http.MethodPost, v1+"/auth/change-password", "profile:update", s.changePassword)
-	s.handle(http.MethodGet, v1+"/auth/permissions", "profile:read", s.permissions)
 }
 
 // authenticate admits requests that carry a valid access token of an active user whose password

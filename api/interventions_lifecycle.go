@@ -17,28 +17,6 @@ import (
 	"github.com/mifmaroc/mif/workflows"
 )
 
-// registerWorkflowRoutes declares the routes served through workflows.
-func (s *Server) registerWorkflowRoutes() {
-	s.registerLifecycleRoutes()
-	s.registerPlanningWorkflowRoutes()
-}
-
-// registerLifecycleRoutes declares the intervention lifecycle: every transition is an update of
-// the intervention's workflow, which validates it (409 before anything is written) and writes it.
-func (s *Server) registerLifecycleRoutes() {
-	const base = "/api/v1/interventions/{id:[0-9]+}"
-	s.handle(http.MethodPut, base+"/assign", "interventions:assign", s.assignIntervention)
-	s.handle(http.MethodPost, base+"/start", "interventions:update_status", s.transitionHandler(domain.ActionStart))
-	s.handle(http.MethodPost, base+"/pause", "interventions:update_status", s.transitionHandler(domain.ActionPause))
-	s.handle(http.MethodPost, base+"/resume", "interventions:update_status", s.transitionHandler(domain.ActionResume))
-	s.handle(http.MethodPost, base+"/complete", "interventions:update_status", s.completeIntervention)
-	s.handle(http.MethodPost, base+"/cancel", "interventions:cancel", s.cancelIntervention)
-	s.handle(http.MethodPatch, base+"/statut", "interventions:update_status", s.patchInterventionStatut)
-	// interventions:rate (clients); the handler keeps rating to clients (their own) and admins.
-	s.handle(http.MethodPost, base+"/evaluation", "interventions:rate", s.evaluateIntervention)
-	s.handle(http.MethodGet, base+"/workflow", "interventions:read", s.interventionWorkflow)
-}
-
 // decodeOptional decodes a body when there is one: transitions without data accept an empty body.
 func decodeOptional(r *http.Request, dst any) error {
 	if r.ContentLength == 0 {

@@ -28,13 +28,6 @@ const (
 	streamReplayMax = 500
 )
 
-func (s *Server) registerNotificationStreamRoutes() {
-	const path = "/api/v1/notifications/stream"
-	const perm = "notifications:read"
-	s.register(Route{Method: http.MethodGet, Path: path, Perm: perm},
-		tokenFromQuery(s.authenticate(s.authorize(perm, http.HandlerFunc(s.notificationStream)))), nil)
-}
-
 // tokenFromQuery lets a request without an Authorization header authenticate with
 // ?access_token= (EventSource). The parameter is removed so that nothing downstream sees it.
 func tokenFromQuery(next http.Handler) http.Handler {

@@ -11,15 +11,6 @@ import (
 	"github.com/mifmaroc/mif/workflows"
 )
 
-// registerPlanningWorkflowRoutes declares the planning operations that run through workflows:
-// generation (WeeklyPlanningWorkflow), the conflict report and rescheduling.
-func (s *Server) registerPlanningWorkflowRoutes() {
-	const base = "/api/v1/planning"
-	s.handle(http.MethodPost, base+"/generate", "planning:create", s.generatePlanning)
-	s.handle(http.MethodGet, base+"/conflicts", "planning:read", s.planningConflicts)
-	s.handle(http.MethodPut, base+"/{id:[0-9]+}/reschedule", "planning:update", s.reschedulePlanning)
-}
-
 type generatePlanningRequest struct {
 	// Semaine is any day of the week to plan (AAAA-MM-JJ); the current week when absent.
 	Semaine *string `json:"semaine"`

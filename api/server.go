@@ -50,14 +50,6 @@ type Server struct {
 	metrics *metrics
 }
 
-// Route is one registered endpoint and the permission it demands. Public routes need no token.
-type Route struct {
-	Method string
-	Path   string // as registered, below the router root (e.g. /api/v1/interventions/{id})
-	Perm   authz.Permission
-	Public bool
-}
-
 // New builds the server and registers every route.
 func New(d Deps) (*Server, error) {
 	doc, err := OpenAPI()
@@ -77,8 +69,8 @@ func New(d Deps) (*Server, error) {
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusMethodNotAllowed, "méthode "+r.Method+" non permise sur "+r.URL.Path)
 	})
-	s.registerRoutes()
-	s.docsRoutes(doc)
+	s.registerAuthRoutes() // the authentication endpoints' state (auth.go)
+	s.mount(newDocHandlers(doc))
 	return s, nil
 }
 
@@ -96,52 +88,3 @@ func (s *Server) Handler() http.Handler {
 
 // Routes lists every registered route (for tests and the OpenAPI contract check).
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
-
-// routeOption adjusts one route's registration.
-type routeOption func(*routeConfig)
-
-type routeConfig struct{ maxBody int64 }
-
-// withMaxBody raises (or lowers) the request body limit of one route, e.g. uploads.
-func withMaxBody(n int64) routeOption { return func(c *routeConfig) { c.maxBody = n } }
-
-// handle registers a route behind authentication and the permission check.
-func (s *Server) handle(method, path string, perm authz.Permission, h http.HandlerFunc, opts ...routeOption) {
-	if perm == "" {
-		panic("api: route " + method + " " + path + " declares no permission")
-	}
-	s.register(Route{Method: method, Path: path, Perm: perm}, s.authenticate(s.authorize(perm, h)), opts)
-}
-
-// public registers a route that answers without a token (health, docs, login, JWKS).
-func (s *Server) public(method, path string, h http.HandlerFunc, opts ...routeOption) {
-	s.register(Route{Method: method, Path: path, Public: true}, h, opts)
-}
-
-func (s *Server) register(rt Route, h http.Handler, opts []routeOption) {
-	c := routeConfig{maxBody: s.cfg.MaxBodyBytes}
-	for _, o := range opts {
-		o(&c)
-	}
-	s.routes = append(s.routes, rt)
-	s.router.Handle(rt.Path, limitBody(c.maxBody, h)).Methods(rt.Method)
-}
-
-// registerRoutes is the one place where every endpoint and its permission is declared.
-func (s *Server) registerRoutes() {
-	const v1 = "/api/v1"
-	s.public(http.MethodGet, v1+"/health", s.health)
-	s.public(http.MethodGet, v1+"/health/db", s.healthDB)
-	s.public(http.MethodGet, v1+"/health/ready", s.healthReady)
-	s.registerMetricsRoute()
-	s.public(http.MethodGet, "/.well-known/jwks.json", s.jwks)
-
-	s.registerAuthRoutes()
-	s.registerDocumentRoutes() // documents, rapport.pdf, admin key rotation, notification stream, /dev/mail
-	s.registerUserRoutes()
-	s.registerWorkflowRoutes() // lifecycle transitions and planning generation (issue 5)
-	s.registerResourceRoutes() // before /interventions/{id}: /interventions/overdue and /mine are literal paths
-
-	s.handle(http.MethodPost, v1+"/interventions", "interventions:create", s.createIntervention)
-	s.handle(http.MethodGet, v1+"/interventions/{id}", "interventions:read", getByID(s, s.store.GetInterventionDetail))
-}
