@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
@@ -66,17 +65,14 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, action do
 		return
 	}
 	req.Acteur = workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID}
-	updateID := uuid.NewString()
-	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		if len(k) > 255 {
-			s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "255 caractères au maximum"}}})
-			return
-		}
-		updateID = uuid.NewSHA1(idempotencyNamespace, []byte(string(action)+":"+strconv.FormatInt(p.UserID, 10)+":"+k)).String()
+	updateID, err := idempotencyKey(r, p, string(action))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	_, err = s.wf.Interventions.Transition(ctx, cur.WorkflowID, action, updateID, req)
 	if errors.Is(err, orchestration.ErrWorkflowClosed) {
-		if err = domain.CheckTransition(cur.Statut, domain.Target(action, req.To)); err == nil {
+		if err = domain.CheckTransition(cur.Statut, domain.Target(action, req.Vers)); err == nil {
 			err = domain.Conflictf("l'intervention n'est plus modifiable (statut %s)", cur.Statut)
 		}
 	}
@@ -277,7 +273,7 @@ func (s *Server) patchInterventionStatut(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, domain.ActionStatut, workflows.TransitionRequest{To: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
+	s.runTransition(w, r, domain.ActionStatut, workflows.TransitionRequest{Vers: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
 }
 
 type lcEvaluationRequest struct {
@@ -367,9 +363,9 @@ func (s *Server) archivedWorkflowState(r *http.Request, in domain.Intervention) 
 		return workflows.InterventionState{}, err
 	}
 	st := workflows.InterventionState{
-		InterventionID: in.ID, Statut: in.Statut, Created: true, EnRetard: in.EnRetard, TechnicienID: in.TechnicienID,
+		InterventionID: in.ID, Statut: in.Statut, Cree: true, EnRetard: in.EnRetard, TechnicienID: in.TechnicienID,
 		SLA:             workflows.SLAState{Echeance: in.DateLimite, Source: "archive"},
-		TimersEnAttente: []workflows.PendingTimer{},
+		TimersEnAttente: []workflows.TimerEnAttente{},
 		Historique:      []workflows.Transition{},
 	}
 	for _, e := range events {

@@ -18,25 +18,15 @@ import (
 // directly would bypass the route table, hence authentication, and that test would never see it. Only the
 // documentation assets and the dev mail inbox (mif dev only) are mounted that way.
 func TestEveryRouterRouteIsInTheRouteList(t *testing.T) {
-	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
-		v, ok := map[string]string{"MIF_JWT_ALGORITHM": "HS256", "MIF_JWT_SECRET": "routes-secret-routes-secret-0123456789"}[k]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// With a dev mail sink, so that every optional route is mounted.
-	s, err := New(Deps{Config: cfg, Log: zap.NewNop(), DevMail: &mail.Sink{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newRouteTestServer(t, &mail.Sink{})
 	listed := map[string]bool{}
 	for _, rt := range s.Routes() {
 		listed[rt.Method+" "+rt.Path] = true
 	}
 	outside := map[string]bool{"GET /docs/": true, "GET /dev/mail": true}
 	seen := 0
-	err = s.router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := s.router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tpl, err := r.GetPathTemplate()
 		if err != nil {
 			return nil // a route without a path template matches nothing we serve
@@ -70,17 +60,7 @@ func TestEveryRouterRouteIsInTheRouteList(t *testing.T) {
 // in any order (as the router tries routes in order, an unconstrained {id} would swallow
 // /users/me if declared first).
 func TestRouteTableOrderDoesNotMatter(t *testing.T) {
-	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
-		v, ok := map[string]string{"MIF_JWT_ALGORITHM": "HS256", "MIF_JWT_SECRET": "routes-secret-routes-secret-0123456789"}[k]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Deps{Config: cfg, Log: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newRouteTestServer(t, nil)
 	doc, err := OpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -118,4 +98,21 @@ func TestRouteTableOrderDoesNotMatter(t *testing.T) {
 	if len(table) < 40 {
 		t.Fatalf("only %d lines in the route table", len(table))
 	}
+}
+
+// newRouteTestServer builds a server without database or Temporal: enough to mount its routes.
+func newRouteTestServer(t *testing.T, devMail *mail.Sink) *Server {
+	t.Helper()
+	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
+		v, ok := map[string]string{"MIF_JWT_ALGORITHM": "HS256", "MIF_JWT_SECRET": "routes-secret-routes-secret-0123456789"}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Deps{Config: cfg, Log: zap.NewNop(), DevMail: devMail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

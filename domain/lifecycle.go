@@ -222,10 +222,12 @@ type TransitionWrite struct {
 	// EventKey identifies the transition (workflow ID + sequence number): a retried activity
 	// finds it in historique and writes nothing more.
 	EventKey string
-	From, To StatutIntervention
-	Action   string // historique action: assignation, demarrage, pause, reprise, cloture, annulation
+	// De and Vers keep the keys of their first names (From, To) in histories.
+	De       StatutIntervention `json:"From"`
+	Vers     StatutIntervention `json:"To"`
+	Action   string             // historique action: assignation, demarrage, pause, reprise, cloture, annulation
 	ActeurID *int64
-	At       time.Time
+	Date     time.Time `json:"At"` // when the workflow decided it
 
 	TechnicienID  *int64     // assignation
 	DatePlanifiee *time.Time // assignation

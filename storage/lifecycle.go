@@ -38,7 +38,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 			row, err = tx.GetInterventionByID(ctx, w.InterventionID)
 			return err
 		}
-		if w.To == domain.StatutPlanifiee && w.RequireFree && w.TechnicienID != nil && w.DatePlanifiee != nil {
+		if w.Vers == domain.StatutPlanifiee && w.RequireFree && w.TechnicienID != nil && w.DatePlanifiee != nil {
 			if err := tx.checkSlotFree(ctx, w); err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 				updated_at = $5
 			WHERE i.id = $1 AND i.statut = $2
 			RETURNING `+interventionColumns,
-			w.InterventionID, w.From, w.To, w.TechnicienID, w.At, w.Rapport, w.TempsPasse, w.Motif)
+			w.InterventionID, w.De, w.Vers, w.TechnicienID, w.Date, w.Rapport, w.TempsPasse, w.Motif)
 		if err != nil {
 			return wrap("apply transition", err)
 		}
@@ -65,10 +65,10 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 			if err != nil {
 				return err
 			}
-			if err := domain.CheckTransition(cur.Statut, w.To); err != nil {
+			if err := domain.CheckTransition(cur.Statut, w.Vers); err != nil {
 				return err
 			}
-			return &domain.ConflictError{Reason: "l'intervention est en statut " + string(cur.Statut) + ", pas " + string(w.From), Err: domain.ErrInvalidTransition}
+			return &domain.ConflictError{Reason: "l'intervention est en statut " + string(cur.Statut) + ", pas " + string(w.De), Err: domain.ErrInvalidTransition}
 		}
 		row, applied = rows[0], true
 		if err := tx.writePlanning(ctx, w, row); err != nil {
@@ -77,7 +77,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 		if err := tx.touchEquipement(ctx, w, row); err != nil {
 			return err
 		}
-		changes := map[string]any{"statut": map[string]any{"ancien": w.From, "nouveau": w.To}}
+		changes := map[string]any{"statut": map[string]any{"ancien": w.De, "nouveau": w.Vers}}
 		if w.TechnicienID != nil {
 			changes["technicien_id"] = *w.TechnicienID
 		}
@@ -128,7 +128,7 @@ func (s *Store) checkSlotFree(ctx context.Context, w domain.TransitionWrite) err
 // writePlanning keeps the intervention's one planning row in step with its status.
 func (s *Store) writePlanning(ctx context.Context, w domain.TransitionWrite, row domain.Intervention) error {
 	var err error
-	switch w.To {
+	switch w.Vers {
 	case domain.StatutPlanifiee:
 		if w.TechnicienID == nil || w.DatePlanifiee == nil {
 			return errors.New("storage: assignation without technicien or date")
@@ -144,7 +144,7 @@ func (s *Store) writePlanning(ctx context.Context, w domain.TransitionWrite, row
 		statut := map[domain.StatutIntervention]domain.StatutPlanning{
 			domain.StatutEnCours: domain.PlanningEnCours, domain.StatutEnAttente: domain.PlanningEnCours,
 			domain.StatutTerminee: domain.PlanningTerminee, domain.StatutAnnulee: domain.PlanningAnnulee,
-		}[w.To]
+		}[w.Vers]
 		_, err = s.q.ExecContext(ctx, `UPDATE plannings SET statut = $2, updated_at = now() WHERE intervention_id = $1`, row.ID, statut)
 	}
 	return wrap("write planning", err)
@@ -167,25 +167,25 @@ func (s *Store) touchEquipement(ctx context.Context, w domain.TransitionWrite, r
 	var err error
 	maintenance := row.TypeIntervention == domain.TypePreventive || row.TypeIntervention == domain.TypeCorrective
 	switch {
-	case w.To == domain.StatutEnCours && w.From == domain.StatutPlanifiee:
+	case w.Vers == domain.StatutEnCours && w.De == domain.StatutPlanifiee:
 		err = s.q.SelectContext(ctx, &res, `WITH o AS (SELECT id, statut FROM equipements WHERE id = $1 FOR UPDATE)
 			UPDATE equipements e SET statut = 'en_maintenance', updated_at = now() FROM o
 			WHERE e.id = o.id AND o.statut IN ('operationnel', 'en_panne') RETURNING e.statut, o.statut AS ancien`, row.EquipementID)
-	case w.To == domain.StatutTerminee:
+	case w.Vers == domain.StatutTerminee:
 		// derniere_maintenance moves for preventive and corrective work only ($4).
 		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET
 				derniere_maintenance = CASE WHEN $4 THEN $2 ELSE derniere_maintenance END,
 				statut = CASE WHEN statut IN ('en_maintenance', 'en_panne') AND NOT `+otherWorkOnEquipement+` THEN 'operationnel' ELSE statut END,
 				updated_at = now()
 			WHERE id = $1 AND ($4 OR statut = 'en_maintenance') RETURNING statut`, row.EquipementID, *row.DateFin, row.ID, maintenance)
-	case w.To == domain.StatutAnnulee && (w.From == domain.StatutEnCours || w.From == domain.StatutEnAttente):
+	case w.Vers == domain.StatutAnnulee && (w.De == domain.StatutEnCours || w.De == domain.StatutEnAttente):
 		// Back to the status the start recorded (operationnel when unknown).
 		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET statut = COALESCE((SELECT h.changements->>'ancien_statut' FROM historique h
 				WHERE h.entite = 'equipement' AND h.entite_id = $1 AND h.action = 'maintenance_en_cours'
 				  AND h.changements->>'intervention_id' = $3::bigint::text ORDER BY h.id DESC LIMIT 1), 'operationnel'),
 				updated_at = $2
 			WHERE id = $1 AND statut = 'en_maintenance' AND NOT `+otherWorkOnEquipement+` RETURNING statut`,
-			row.EquipementID, w.At, row.ID)
+			row.EquipementID, w.Date, row.ID)
 	default:
 		return nil
 	}
@@ -199,11 +199,11 @@ func (s *Store) touchEquipement(ctx context.Context, w domain.TransitionWrite, r
 	if res[0].Ancien != nil {
 		changes["ancien_statut"] = *res[0].Ancien
 	}
-	if w.To == domain.StatutTerminee && maintenance {
+	if w.Vers == domain.StatutTerminee && maintenance {
 		changes["derniere_maintenance"] = *row.DateFin
 	}
 	return s.RecordHistorique(ctx, HistoriqueEntry{
-		Entite: "equipement", EntiteID: row.EquipementID, Action: "maintenance_" + string(w.To), ActeurID: w.ActeurID,
+		Entite: "equipement", EntiteID: row.EquipementID, Action: "maintenance_" + string(w.Vers), ActeurID: w.ActeurID,
 		Changements: changes, EventKey: w.EventKey + "/equipement",
 	})
 }

@@ -43,8 +43,9 @@ type Acteur struct {
 // TransitionRequest is the argument of every lifecycle update; each update reads its own fields.
 type TransitionRequest struct {
 	Acteur Acteur
-	// To is the target of UpdateStatut (ignored by the other updates).
-	To domain.StatutIntervention
+	// Vers is the target of UpdateStatut (ignored by the other updates); its JSON key in histories
+	// is its first name, To.
+	Vers domain.StatutIntervention `json:"To"`
 	// Assignment.
 	TechnicienID  *int64
 	DatePlanifiee *time.Time
@@ -73,8 +74,8 @@ type Transition struct {
 	ActeurID *int64                    `json:"acteur_id"`
 }
 
-// PendingTimer is a durable timer the workflow is waiting on.
-type PendingTimer struct {
+// TimerEnAttente is a durable timer the workflow is waiting on.
+type TimerEnAttente struct {
 	Nom      string    `json:"nom"`
 	Echeance time.Time `json:"echeance"`
 }
@@ -83,12 +84,12 @@ type PendingTimer struct {
 type InterventionState struct {
 	InterventionID  int64                     `json:"intervention_id"`
 	Statut          domain.StatutIntervention `json:"statut"`
-	Created         bool                      `json:"created"`
+	Cree            bool                      `json:"created"` // the row exists (key kept: published API)
 	EnRetard        bool                      `json:"en_retard"`
 	TechnicienID    *int64                    `json:"technicien_id"`
 	SLA             SLAState                  `json:"sla"`
 	NiveauEscalade  int                       `json:"niveau_escalade"`
-	TimersEnAttente []PendingTimer            `json:"timers_en_attente"`
+	TimersEnAttente []TimerEnAttente          `json:"timers_en_attente"`
 	Historique      []Transition              `json:"historique"`
 }
 
@@ -310,7 +311,7 @@ func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain
 		fields = append(fields, "motif")
 	}
 	d, err := domain.Decide(domain.LifecycleRequest{
-		Action: domain.LifecycleAction(name), Vers: req.To,
+		Action: domain.LifecycleAction(name), Vers: req.Vers,
 		Statut: w.row.Statut, TypeIntervention: w.row.TypeIntervention, TechnicienID: w.row.TechnicienID,
 		Role: req.Acteur.Role, ActeurTechnicienID: req.Acteur.TechnicienID, Fields: fields,
 	})
@@ -340,7 +341,7 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 		acteur = &id
 	}
 	write := domain.TransitionWrite{
-		InterventionID: w.row.ID, From: from, To: to, Action: d.Historique, ActeurID: acteur, At: now,
+		InterventionID: w.row.ID, De: from, Vers: to, Action: d.Historique, ActeurID: acteur, Date: now,
 		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
 	}
 	if to == domain.StatutPlanifiee {
@@ -550,20 +551,20 @@ func (w *interventionWorkflow) state(ctx workflow.Context) func() (InterventionS
 	return func() (InterventionState, error) {
 		now := workflow.Now(ctx)
 		st := InterventionState{
-			InterventionID: w.row.ID, Statut: w.row.Statut, Created: w.created, EnRetard: w.row.EnRetard,
+			InterventionID: w.row.ID, Statut: w.row.Statut, Cree: w.created, EnRetard: w.row.EnRetard,
 			TechnicienID: w.row.TechnicienID, NiveauEscalade: w.escalationLevel,
-			TimersEnAttente: []PendingTimer{}, Historique: append([]Transition{}, w.timeline...),
+			TimersEnAttente: []TimerEnAttente{}, Historique: append([]Transition{}, w.timeline...),
 		}
 		st.SLA = w.sla.state(w.policy.DeadlineSource, w.row.Statut.Final(), now)
 		if w.slaRunning() {
-			st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "sla", Echeance: *w.sla.deadline})
+			st.TimersEnAttente = append(st.TimersEnAttente, TimerEnAttente{Nom: "sla", Echeance: *w.sla.deadline})
 		}
 		if w.escalation != nil && !w.row.Statut.Final() {
 			if w.row.Statut == domain.StatutOuverte && w.escalationLevel < 1 {
-				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "escalade_niveau_1", Echeance: w.row.DateCreation.Add(w.policy.EscalateAssignAfter)})
+				st.TimersEnAttente = append(st.TimersEnAttente, TimerEnAttente{Nom: "escalade_niveau_1", Echeance: w.row.DateCreation.Add(w.policy.EscalateAssignAfter)})
 			}
 			if (w.row.Statut == domain.StatutOuverte || w.row.Statut == domain.StatutPlanifiee) && w.escalationLevel < 2 {
-				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "escalade_niveau_2", Echeance: w.row.DateCreation.Add(w.policy.EscalateStartAfter)})
+				st.TimersEnAttente = append(st.TimersEnAttente, TimerEnAttente{Nom: "escalade_niveau_2", Echeance: w.row.DateCreation.Add(w.policy.EscalateStartAfter)})
 			}
 		}
 		return st, nil

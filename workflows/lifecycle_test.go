@@ -70,20 +70,20 @@ func lifecycleEnv(t *testing.T, f *fakeDB) *testsuite.TestWorkflowEnvironment {
 					return activities.TransitionResult{Intervention: f.row}, nil
 				}
 			}
-			if f.row.Statut != in.From {
-				return activities.TransitionResult{}, temporalerr.Wrap(domain.CheckTransition(f.row.Statut, in.To))
+			if f.row.Statut != in.De {
+				return activities.TransitionResult{}, temporalerr.Wrap(domain.CheckTransition(f.row.Statut, in.Vers))
 			}
 			if in.RequireFree && f.taken > 0 {
 				f.taken--
 				return activities.TransitionResult{SlotTaken: true}, nil
 			}
 			f.writes = append(f.writes, in.TransitionWrite)
-			f.row.Statut = in.To
+			f.row.Statut = in.Vers
 			if in.TechnicienID != nil {
 				f.row.TechnicienID = in.TechnicienID
 			}
-			if in.To == domain.StatutTerminee {
-				at := in.At
+			if in.Vers == domain.StatutTerminee {
+				at := in.Date
 				f.row.DateFin = &at
 			}
 			return activities.TransitionResult{Intervention: f.row, Applied: true}, nil
@@ -408,7 +408,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		send(env, time.Hour, workflows.UpdateCancel, workflows.TransitionRequest{})
 		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteNormale))
 		// The first write found the slot taken: a second search, then one write.
-		if c.err != nil || len(f.flexible) != 2 || len(f.writes) != 2 || !f.writes[0].RequireFree || f.writes[0].To != domain.StatutPlanifiee {
+		if c.err != nil || len(f.flexible) != 2 || len(f.writes) != 2 || !f.writes[0].RequireFree || f.writes[0].Vers != domain.StatutPlanifiee {
 			t.Fatalf("assignment after a taken slot: %+v searches=%v writes=%+v", c, f.flexible, f.writes)
 		}
 	})
@@ -480,7 +480,7 @@ func TestPlannedSignalAssignsOnlyOpenInterventions(t *testing.T) {
 		t.Fatal(env.GetWorkflowError())
 	}
 	if len(f.writes) != 3 || *f.writes[0].TechnicienID != planned || !f.writes[0].DatePlanifiee.Equal(when) ||
-		*f.writes[1].TechnicienID != manual || f.writes[2].To != domain.StatutAnnulee {
+		*f.writes[1].TechnicienID != manual || f.writes[2].Vers != domain.StatutAnnulee {
 		t.Fatalf("writes %+v", f.writes)
 	}
 }

@@ -20,14 +20,14 @@ func noticeTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UT
 func transitionNotice(row domain.Intervention, write domain.TransitionWrite) activities.NotifyInterventionInput {
 	n := activities.NotifyInterventionInput{InterventionID: row.ID, Stakeholders: true}
 	n.Notification = domain.NewNotification{
-		Titre:    "Intervention " + string(write.To),
-		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", row.Titre, write.From, write.To),
+		Titre:    "Intervention " + string(write.Vers),
+		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", row.Titre, write.De, write.Vers),
 		Type:     domain.NotificationInfo,
 		Event:    "intervention." + write.Action,
-		Metadata: map[string]any{"statut": write.To},
+		Metadata: map[string]any{"statut": write.Vers},
 		DedupKey: write.EventKey,
 	}
-	switch write.To {
+	switch write.Vers {
 	case domain.StatutPlanifiee:
 		n.Notification.Titre = "Intervention planifiée"
 		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le %s (%d min).", row.Titre,

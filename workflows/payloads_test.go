@@ -32,7 +32,7 @@ func TestHistoryPayloadsKeepTheirKeys(t *testing.T) {
 			`{"Technicien":{"TechnicienID":3,"UserID":4,"Nom":"Dubois","Prenom":"Marie","Actives":2,"Charge":240},"Candidates":5,"Start":"2026-11-26T16:23:37Z"}`},
 		{"OverdueResult", overdueResult(&id),
 			`{"Interventions":[{"ID":1,"WorkflowID":"intervention/x","Statut":"en_cours","TechnicienID":7}]}`},
-		{"TransitionRequest", workflows.TransitionRequest{Acteur: workflows.Acteur{UserID: 2, Role: domain.RoleResponsable}, To: domain.StatutTerminee, TechnicienID: &id, Rapport: &s},
+		{"TransitionRequest", workflows.TransitionRequest{Acteur: workflows.Acteur{UserID: 2, Role: domain.RoleResponsable}, Vers: domain.StatutTerminee, TechnicienID: &id, Rapport: &s},
 			`{"Acteur":{"user_id":2,"role":"responsable"},"To":"terminee","TechnicienID":7,"DatePlanifiee":null,"DureeEstimee":0,"Rapport":"texte","TempsPasse":null,"Notes":"","Motif":null}`},
 		{"InterventionState", interventionState(at, &id),
 			`{"intervention_id":1,"statut":"en_cours","created":true,"en_retard":true,"technicien_id":7,"sla":{"echeance":"2026-11-26T16:23:37Z","source":"contrat","en_pause":false,"restant_secondes":null},"niveau_escalade":1,"timers_en_attente":[{"nom":"sla","echeance":"2026-11-26T16:23:37Z"}],"historique":[{"de":"planifiee","vers":"en_cours","action":"demarrage","date":"2026-11-26T16:23:37Z","acteur_id":7}]}`},
@@ -81,14 +81,14 @@ func TestHistoryPayloadsDecodeTheirOldForm(t *testing.T) {
 
 func transitionWrite(at time.Time, id *int64, n *int, s *string) domain.TransitionWrite {
 	return domain.TransitionWrite{
-		InterventionID: 1, EventKey: "intervention/x/transition/1", From: domain.StatutPlanifiee, To: domain.StatutEnCours,
-		Action: "demarrage", ActeurID: id, At: at, TechnicienID: id, DatePlanifiee: &at, DureeEstimee: 90,
+		InterventionID: 1, EventKey: "intervention/x/transition/1", De: domain.StatutPlanifiee, Vers: domain.StatutEnCours,
+		Action: "demarrage", ActeurID: id, Date: at, TechnicienID: id, DatePlanifiee: &at, DureeEstimee: 90,
 		Rapport: s, TempsPasse: n, Notes: "n", Motif: s, RequireFree: true,
 	}
 }
 
 func transitionWriteMinimal() domain.TransitionWrite {
-	return domain.TransitionWrite{InterventionID: 1, EventKey: "k", From: domain.StatutOuverte, To: domain.StatutAnnulee, Action: "annulation"}
+	return domain.TransitionWrite{InterventionID: 1, EventKey: "k", De: domain.StatutOuverte, Vers: domain.StatutAnnulee, Action: "annulation"}
 }
 
 func findTechnicienResult(at time.Time) activities.FindTechnicienResult {
@@ -106,9 +106,9 @@ func overdueResult(id *int64) activities.OverdueResult {
 
 func interventionState(at time.Time, id *int64) workflows.InterventionState {
 	return workflows.InterventionState{
-		InterventionID: 1, Statut: domain.StatutEnCours, Created: true, EnRetard: true, TechnicienID: id,
+		InterventionID: 1, Statut: domain.StatutEnCours, Cree: true, EnRetard: true, TechnicienID: id,
 		SLA:            workflows.SLAState{Echeance: &at, Source: "contrat"},
-		NiveauEscalade: 1, TimersEnAttente: []workflows.PendingTimer{{Nom: "sla", Echeance: at}},
+		NiveauEscalade: 1, TimersEnAttente: []workflows.TimerEnAttente{{Nom: "sla", Echeance: at}},
 		Historique: []workflows.Transition{{De: domain.StatutPlanifiee, Vers: domain.StatutEnCours, Action: "demarrage", Date: at, ActeurID: id}},
 	}
 }
