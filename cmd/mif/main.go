@@ -8,6 +8,7 @@
 //	mif seed                  load the demo data set (idempotent)
 //	mif admin create-user     create an account from the command line
 //	mif documents rotate-keys re-encrypt documents with the first FERNET_KEYS key
+//	mif planning solve|convert-solomon|check   route planning on problem files
 //
 // Configuration comes from environment variables (see the README).
 package main
@@ -35,6 +36,9 @@ commands:
   documents rotate-keys [batch] | generate-key
                       re-encrypt every document with the first FERNET_KEYS key (Temporal
                       workflow, progress printed), or print a new Fernet key
+  planning solve|convert-solomon|check
+                      plan routes from a problem file, convert a Solomon instance, check a
+                      solution (mif planning help)
 `
 
 func main() {
@@ -42,7 +46,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mif:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -70,6 +74,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runSeed(ctx, out)
 	case "admin":
 		return runAdmin(ctx, args[1:], os.Stdin, out)
+	case "planning":
+		return runPlanning(ctx, args[1:], out, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
