@@ -27,7 +27,7 @@ TEST_FLAGS  ?= -race -count=1 -timeout 20m -p 2
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -timeout 60m
 ARGS        ?= up
 
-.PHONY: help pdftoppm tools build run test bench lint fmt-check vet staticcheck workflowcheck migrate clean clean-tools
+.PHONY: help pdftoppm tools build run test bench bench-planner lint fmt-check vet staticcheck workflowcheck migrate clean clean-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
@@ -59,6 +59,12 @@ test: $(TEMPORAL) pdftoppm ## all tests, race detector on (TEST_FLAGS, PKGS to o
 
 bench: $(TEMPORAL) ## benchmarks (BENCH_FLAGS, PKGS to override)
 	$(GO) test $(BENCH_FLAGS) $(PKGS)
+
+# The route planner on Solomon's instances (read from ../shared/benchmarks/planner/solomon, or
+# MIF_SOLOMON_DIR) and on a generated week, one core, PLANNER_BUDGET per instance.
+PLANNER_BUDGET ?= 30s
+bench-planner: ## route planner benchmarks: Solomon gaps and times, 50 techniciens × 1000 tasks (one core)
+	MIF_BENCH_TIME=$(PLANNER_BUDGET) GOMAXPROCS=1 $(GO) test ./planner/routing/ -run '^$$' -bench 'Solomon|Week' -benchtime 1x -timeout 3h
 
 lint: fmt-check vet staticcheck workflowcheck ## gofmt + go vet + staticcheck + workflowcheck
 
