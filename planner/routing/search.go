@@ -39,17 +39,24 @@ func newSearch(in *instance, seed uint64) *search {
 	sr := &search{in: in, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		cbar: 10, lmax: 10, blink: 0.01, splitRate: 0.5, splitDepth: 0.5}
 	sr.closed = make([]bool, len(in.vehicles))
+	sr.classify()
+	return sr
+}
+
+// classify gives identical vehicles (same shift, places, capacity, stock, skills, tools and
+// overrides) one class, so that a task tries only one of them while they are empty.
+func (sr *search) classify() {
+	in := sr.in
 	sr.vclass = make([]int32, len(in.vehicles))
 	for i := range in.vehicles {
 		sr.vclass[i] = int32(i)
 		for j := range i {
-			if sameVehicle(&in.vehicles[i], &in.vehicles[j]) && in.fixed[i] == 0 && in.fixed[j] == 0 && in.release[i] == in.release[j] {
+			if sameVehicle(&in.vehicles[i], &in.vehicles[j]) && in.fixed[i] == in.fixed[j] && in.release[i] == in.release[j] {
 				sr.vclass[i] = sr.vclass[j]
 				break
 			}
 		}
 	}
-	return sr
 }
 
 func sameVehicle(a, b *vehicle) bool {

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -193,8 +194,14 @@ func (sr *search) stateFrom(s *Solution, now float64) (*state, error) {
 			leave = leaveNext
 		}
 		in.fixed[v] = frozen
-		// Nothing after the frozen part starts before now (nor before the frozen part ends).
-		in.release[v] = max(now, frozenEnd)
+		if frozen > 0 && frozen == len(r.Stops) && leave < now {
+			// Every stop done and the technician on his way back: nothing can be added.
+			in.fixed[v] = frozen + 1
+			in.release[v] = math.Inf(-1)
+		} else {
+			// Nothing after the frozen part starts before now (nor before the frozen part ends).
+			in.release[v] = max(now, frozenEnd)
+		}
 		if !in.eval(rt) {
 			return nil, fmt.Errorf("routing: solution route %d (technician %s shift %d) does not fit the problem at time %v", ri, r.Technician, r.Shift, now)
 		}
@@ -209,6 +216,7 @@ func (sr *search) stateFrom(s *Solution, now float64) (*state, error) {
 		}
 	}
 	in.computeCompat()
+	sr.classify()
 	st.unassigned = append(st.unassigned, int32(in.n-1))
 	return st, nil
 }

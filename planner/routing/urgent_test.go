@@ -136,3 +136,39 @@ func TestInsertUrgentTooLate(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A week: yesterday's routes are history, and a technician driving home takes nothing more.
+func TestInsertUrgentLaterInTheWeek(t *testing.T) {
+	p := small(ObjDistance)
+	addTech(p, "1", Shift{0, 100}, Shift{200, 300})
+	addTech(p, "2", Shift{0, 100}, Shift{200, 300}).Skills = map[string]int{"froid": 1}
+	addTask(p, "lundi", 10, 0, 20, Window{0, 60})
+	addTask(p, "mardi", 10, 0, 20, Window{200, 230})
+	addTask(p, "froid", 0, 10, 20, Window{200, 230}).Skills = map[string]int{"froid": 1}
+	sol := solveChecked(t, p, Options{Iterations: 200})
+	if len(sol.Routes) != 3 {
+		t.Fatalf("setup: %+v", sol.Routes)
+	}
+	res, err := InsertUrgent(p, sol, Task{ID: "fuite", Site: "s-mardi", Duration: 10, Priority: 3}, 215)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(res.Problem, res.Solution); err != nil {
+		t.Fatal(err)
+	}
+	if res.Technician != "1" || res.Shift != 1 || startOf(res.Solution, "fuite") < 215 || !slices.Equal(res.Changed, []string{"1/1"}) {
+		t.Fatalf("urgent at %s/%d, changed %v: %+v", res.Technician, res.Shift, res.Changed, res.Solution.Routes)
+	}
+	// At 290 technician 1 has finished and is back (or on the way); technician 2 too; the task
+	// cannot be served today.
+	res, err = InsertUrgent(p, sol, Task{ID: "tard", Site: "s-mardi", Duration: 5, Priority: 3}, 290)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(res.Problem, res.Solution); err != nil {
+		t.Fatal(err)
+	}
+	if res.Technician != "" || !strings.HasPrefix(reasonOf(res.Solution, "tard"), "no room today") || len(res.Changed) != 0 {
+		t.Fatalf("at 290: %+v, changed %v", res.Solution, res.Changed)
+	}
+}
