@@ -53,7 +53,8 @@
 // itself after four cycles without improvement. Nothing depends on the budget, so a run stopped
 // after k iterations — by Options.Iterations or by the context's deadline, checked only between
 // iterations — returns exactly what a run with Iterations = k returns, and the solution reports
-// k. Same problem, seed and iterations: same bytes.
+// k. Same problem, seed and iterations: same bytes (on one CPU architecture: the compiler may
+// fuse floating-point multiply-adds on some, which changes the last bits and then the path).
 //
 // # Urgent work
 //
