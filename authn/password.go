@@ -1,5 +1,7 @@
 // Package authn authenticates callers: password hashing and policy, our JWT access tokens, and
-// (with the identity issue) refresh-token rotation, OIDC login and brute-force protection.
+// the session rules behind Service (login with brute-force protection, refresh-token rotation,
+// logout, password change, OIDC login and account linking, the check of every request's access
+// token). The HTTP handlers only decode, call and encode; the rules are tested here, without HTTP.
 package authn
 
 import (
