@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -148,6 +149,7 @@ func requestClient(r *http.Request) authn.Client {
 func (s *Server) authFail(w http.ResponseWriter, r *http.Request, err error) {
 	var throttled *authn.ThrottledError
 	var reuse *authn.ReuseError
+	var expired *authn.SessionExpiredError
 	rid := zap.String("request_id", requestIDFrom(r.Context()))
 	switch {
 	case errors.As(err, &throttled):
@@ -160,6 +162,12 @@ func (s *Server) authFail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Warn("refresh token reuse detected: token family revoked", rid, zap.Int64("user_id", reuse.UserID),
 			zap.String("family_id", reuse.FamilyID.String()), zap.String("ip", clientIP(r)))
 		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement déjà utilisé; toutes les sessions liées sont révoquées")
+	case errors.As(err, &expired):
+		detail := "session expirée après " + frenchDuration(expired.Limit) + " sans activité; reconnectez-vous"
+		if expired.Reason == authn.SessionMaxLifetime {
+			detail = "session expirée : durée maximale de " + frenchDuration(expired.Limit) + " depuis la connexion atteinte; reconnectez-vous"
+		}
+		problem(w, r, http.StatusUnauthorized, detail)
 	case errors.Is(err, authn.ErrRefreshInvalid):
 		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement invalide, expiré ou révoqué")
 	case errors.Is(err, authn.ErrOIDCDisabled):
@@ -178,6 +186,22 @@ func (s *Server) authFail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.fail(w, r, err)
 	}
+}
+
+// frenchDuration writes a configured limit as a reader says it: "30 jours", "12 h", "45 min".
+func frenchDuration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		if n := int(d / (24 * time.Hour)); n > 1 {
+			return strconv.Itoa(n) + " jours"
+		}
+		return "1 jour"
+	case d >= time.Hour && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " h"
+	case d >= time.Minute && d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	}
+	return d.String()
 }
 
 // writePair answers a new session (seed shape); tokens are never cached.

@@ -23,6 +23,9 @@ var (
 	// ErrRefreshReused: an already rotated refresh token came back; its whole family was revoked.
 	// The error returned is a *ReuseError.
 	ErrRefreshReused = fmt.Errorf("authn: refresh token reused: %w", domain.ErrUnauthenticated)
+	// ErrSessionExpired: the session reached its absolute lifetime or its idle timeout; the error
+	// returned is a *SessionExpiredError.
+	ErrSessionExpired = fmt.Errorf("authn: session expired: %w", domain.ErrUnauthenticated)
 	// ErrTokenRevoked: a well-signed access token that no longer counts (logout, password change,
 	// or an account changed since).
 	ErrTokenRevoked = fmt.Errorf("authn: access token revoked: %w", domain.ErrUnauthenticated)
@@ -66,3 +69,27 @@ func (e *ReuseError) Error() string {
 
 // Unwrap makes a ReuseError match ErrRefreshReused (and so domain.ErrUnauthenticated).
 func (e *ReuseError) Unwrap() error { return ErrRefreshReused }
+
+// SessionEnd says which limit ended a session.
+type SessionEnd string
+
+const (
+	// SessionMaxLifetime: the session is older than MIF_SESSION_MAX_LIFETIME (counted from its
+	// login, whatever its refreshes).
+	SessionMaxLifetime SessionEnd = "max_lifetime"
+	// SessionIdle: the session was not refreshed for MIF_SESSION_IDLE_TIMEOUT.
+	SessionIdle SessionEnd = "idle"
+)
+
+// SessionExpiredError is returned by Refresh when the session is over; the user signs in again.
+type SessionExpiredError struct {
+	Reason SessionEnd
+	Limit  time.Duration
+}
+
+func (e *SessionExpiredError) Error() string {
+	return fmt.Sprintf("authn: session expired (%s, limit %s)", e.Reason, e.Limit)
+}
+
+// Unwrap makes a SessionExpiredError match ErrSessionExpired (and so domain.ErrUnauthenticated).
+func (e *SessionExpiredError) Unwrap() error { return ErrSessionExpired }

@@ -24,6 +24,7 @@ type Service struct {
 	oidc     *OIDC // nil when OIDC is not configured
 	throttle Throttle
 	jwt      config.JWT
+	sessions config.Sessions
 	log      *zap.Logger
 	now      func() time.Time
 }
@@ -44,7 +45,13 @@ type ServiceDeps struct {
 // NewService builds the service.
 func NewService(d ServiceDeps) *Service {
 	s := &Service{store: d.Store, tokens: d.Tokens, oidc: d.OIDC, throttle: NewThrottle(d.Identity.BruteForce),
-		jwt: d.JWT, log: d.Log, now: d.Now}
+		jwt: d.JWT, sessions: d.Identity.Sessions, log: d.Log, now: d.Now}
+	if s.sessions.MaxLifetime <= 0 {
+		s.sessions.MaxLifetime = d.JWT.RefreshTTL
+	}
+	if s.sessions.IdleTimeout <= 0 || s.sessions.IdleTimeout > d.JWT.RefreshTTL {
+		s.sessions.IdleTimeout = d.JWT.RefreshTTL
+	}
 	if s.oidc == nil {
 		s.oidc = NewOIDC(d.Identity.OIDC)
 	}
@@ -170,9 +177,10 @@ func (s *Service) startSession(ctx context.Context, u domain.User, cl Client) (P
 		return Pair{}, err
 	}
 	refresh, hash := NewRefreshToken()
+	now := s.now()
 	err = s.store.CreateRefreshToken(ctx, storage.NewRefreshToken{
-		UserID: u.ID, TokenHash: hash, FamilyID: uuid.New(), ExpiresAt: s.now().Add(s.jwt.RefreshTTL),
-		UserAgent: cl.UserAgent, IP: cl.IP,
+		UserID: u.ID, TokenHash: hash, FamilyID: uuid.New(), ExpiresAt: s.refreshExpiry(now, now),
+		UserAgent: cl.UserAgent, IP: cl.IP, CreatedAt: now, FamilyStartedAt: now,
 	})
 	if err != nil {
 		return Pair{}, err
@@ -180,11 +188,38 @@ func (s *Service) startSession(ctx context.Context, u domain.User, cl Client) (P
 	return Pair{AccessToken: access, RefreshToken: refresh, ExpiresIn: s.tokens.TTL(), User: u}, nil
 }
 
+// refreshExpiry is the expiry of a refresh token issued at now in a session started at started:
+// one idle timeout (at most the refresh-token lifetime) from now, never past the session's
+// absolute end.
+func (s *Service) refreshExpiry(started, now time.Time) time.Time {
+	exp, end := now.Add(s.sessions.IdleTimeout), started.Add(s.sessions.MaxLifetime)
+	if end.Before(exp) {
+		return end
+	}
+	return exp
+}
+
+// sessionRule is applied to the presented token, under its row lock, before a rotation: the
+// session ends MaxLifetime after its login, and IdleTimeout after its last refresh, whatever the
+// token's stored expiry says (the limits may have been lowered since it was issued).
+func (s *Service) sessionRule(now time.Time) func(storage.RefreshToken) (time.Time, error) {
+	return func(old storage.RefreshToken) (time.Time, error) {
+		if !now.Before(old.FamilyStartedAt.Add(s.sessions.MaxLifetime)) {
+			return time.Time{}, &SessionExpiredError{Reason: SessionMaxLifetime, Limit: s.sessions.MaxLifetime}
+		}
+		if !now.Before(old.CreatedAt.Add(s.sessions.IdleTimeout)) {
+			return time.Time{}, &SessionExpiredError{Reason: SessionIdle, Limit: s.sessions.IdleTimeout}
+		}
+		return s.refreshExpiry(old.FamilyStartedAt, now), nil
+	}
+}
+
 // Refresh rotates a refresh token: the presented one stops working and a new pair of the same
 // session (family) is returned.
 //
 // Errors: *domain.ValidationError (no token, or too long), *ReuseError (an already rotated token:
-// the whole family is revoked, someone else holds a copy), ErrRefreshInvalid.
+// the whole family is revoked, someone else holds a copy), *SessionExpiredError (the session
+// reached its absolute lifetime or its idle timeout), ErrRefreshInvalid.
 func (s *Service) Refresh(ctx context.Context, token string, cl Client) (Pair, error) {
 	token = strings.TrimSpace(token)
 	if token == "" {
@@ -196,9 +231,12 @@ func (s *Service) Refresh(ctx context.Context, token string, cl Client) (Pair, e
 	now := s.now()
 	next, nextHash := NewRefreshToken()
 	old, err := s.store.RotateRefreshToken(ctx, HashRefreshToken(token), storage.NewRefreshToken{
-		TokenHash: nextHash, ExpiresAt: now.Add(s.jwt.RefreshTTL), UserAgent: cl.UserAgent, IP: cl.IP,
-	}, now)
+		TokenHash: nextHash, UserAgent: cl.UserAgent, IP: cl.IP, CreatedAt: now,
+	}, now, s.sessionRule(now))
+	var expired *SessionExpiredError
 	switch {
+	case errors.As(err, &expired):
+		return Pair{}, err
 	case errors.Is(err, domain.ErrRefreshTokenReused):
 		return Pair{}, &ReuseError{UserID: old.UserID, FamilyID: old.FamilyID}
 	case errors.Is(err, domain.ErrUnauthenticated):

@@ -66,7 +66,7 @@ func newFixture(t *testing.T, adjust ...func(*config.JWT, *config.Identity)) *fi
 		clock: &clock{},
 		jwt: config.JWT{Algorithm: "HS256", Secret: strings.Repeat("k", 32), Issuer: "mif", Audience: "mif-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour},
-		cfg: config.Identity{BruteForce: testBruteForce(),
+		cfg: config.Identity{BruteForce: testBruteForce(), Sessions: config.Sessions{MaxLifetime: 30 * 24 * time.Hour, IdleTimeout: 7 * 24 * time.Hour},
 			OIDC: config.OIDC{Issuer: "https://idp.mif.ma/realms/mif", ClientID: "mif-api", StateTTL: 10 * time.Minute}},
 		cl: authn.Client{IP: "192.0.2.10", UserAgent: "test"},
 	}
@@ -242,7 +242,7 @@ func TestServiceRefreshRotationAndReuseRevokesTheFamily(t *testing.T) {
 	}
 	fresh := f.login(t, u.Email)
 	f.clock.Add(f.jwt.RefreshTTL + time.Second)
-	if _, err := f.svc.Refresh(ctx, fresh.RefreshToken, f.cl); !errors.Is(err, authn.ErrRefreshInvalid) {
+	if _, err := f.svc.Refresh(ctx, fresh.RefreshToken, f.cl); !errors.Is(err, authn.ErrSessionExpired) {
 		t.Fatalf("expired: %v", err)
 	}
 }
@@ -471,5 +471,65 @@ func TestServiceOIDCUserLinking(t *testing.T) {
 	noOIDC := authn.NewService(authn.ServiceDeps{Store: f.st, Tokens: tokens, JWT: f.jwt, Identity: config.Identity{BruteForce: testBruteForce()}})
 	if _, err := noOIDC.OIDCUser(ctx, verified("sub-7", "x@mif.ma", "")); !errors.Is(err, authn.ErrOIDCDisabled) {
 		t.Fatalf("oidc off: %v", err)
+	}
+}
+
+// TestServiceSessionsEnd: a session refreshed faithfully still ends at its absolute lifetime,
+// and one left unrefreshed ends at its idle timeout (before, each refresh set a fresh 7-day
+// expiry, so a session never ended).
+func TestServiceSessionsEnd(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	f := newFixture(t, func(_ *config.JWT, id *config.Identity) {
+		id.Sessions = config.Sessions{MaxLifetime: 30 * day, IdleTimeout: 7 * day}
+	})
+	ctx := context.Background()
+	u := f.user(t, "longue.session@mif.ma")
+	p := f.login(t, u.Email)
+	started := f.clock.Now()
+	for i := 1; i <= 4; i++ { // days 6, 12, 18, 24
+		f.clock.Add(6 * day)
+		next, err := f.svc.Refresh(ctx, p.RefreshToken, f.cl)
+		if err != nil {
+			t.Fatalf("refresh on day %d: %v", 6*i, err)
+		}
+		p = next
+	}
+	// The token issued on day 24 expires with the session, on day 30, not on day 31.
+	stored, err := f.st.GetRefreshToken(ctx, authn.HashRefreshToken(p.RefreshToken))
+	if err != nil || stored.ExpiresAt.Sub(started) > 30*day || stored.ExpiresAt.Sub(started) < 30*day-time.Minute {
+		t.Fatalf("last token expires %s after the login (%v)", stored.ExpiresAt.Sub(started), err)
+	}
+	f.clock.Add(6*day - time.Minute) // day 30 less a minute: still within the session
+	if p, err = f.svc.Refresh(ctx, p.RefreshToken, f.cl); err != nil {
+		t.Fatalf("refresh just before the end: %v", err)
+	}
+	f.clock.Add(2 * time.Minute)
+	_, err = f.svc.Refresh(ctx, p.RefreshToken, f.cl)
+	var expired *authn.SessionExpiredError
+	if !errors.As(err, &expired) || expired.Reason != authn.SessionMaxLifetime || expired.Limit != 30*day ||
+		!errors.Is(err, authn.ErrSessionExpired) || !errors.Is(err, domain.ErrUnauthenticated) {
+		t.Fatalf("refresh past the absolute lifetime: %v", err)
+	}
+
+	// Idle: a session not refreshed for its idle timeout is over, even if its token, issued
+	// under a longer limit, has not expired yet.
+	g := newFixture(t, func(_ *config.JWT, id *config.Identity) {
+		id.Sessions = config.Sessions{MaxLifetime: 30 * day, IdleTimeout: 2 * day}
+	})
+	v := g.user(t, "inactive.session@mif.ma")
+	q := g.login(t, v.Email)
+	g.clock.Add(day)
+	q, err = g.svc.Refresh(ctx, q.RefreshToken, g.cl)
+	if err != nil {
+		t.Fatalf("refresh within the idle timeout: %v", err)
+	}
+	if _, err := g.st.DB().Exec(`UPDATE refresh_tokens SET expires_at = expires_at + interval '10 days' WHERE token_hash = $1`,
+		authn.HashRefreshToken(q.RefreshToken)); err != nil {
+		t.Fatal(err)
+	}
+	g.clock.Add(2*day + time.Second)
+	if _, err := g.svc.Refresh(ctx, q.RefreshToken, g.cl); !errors.As(err, &expired) || expired.Reason != authn.SessionIdle || expired.Limit != 2*day {
+		t.Fatalf("refresh after the idle timeout: %v", err)
 	}
 }

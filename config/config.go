@@ -162,7 +162,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		Normale:  r.duration("MIF_SLA_NORMALE", 72*time.Hour),
 		Basse:    r.duration("MIF_SLA_BASSE", 7*24*time.Hour),
 	}
-	c.Identity = r.identity(mode)
+	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
 	c.Documents = r.documents(c)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
