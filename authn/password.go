@@ -123,8 +123,8 @@ func Breached(password string) bool {
 func ValidatePassword(password, email string) error {
 	var v domain.Validator
 	const f = "password"
-	if !utf8.ValidString(password) || strings.ContainsFunc(password, unicode.IsControl) {
-		v.Add(f, "caractères invalides (caractère de contrôle ou UTF-8 invalide)")
+	if !validText(password) {
+		v.Add(f, invalidText)
 		return v.Err()
 	}
 	n := utf8.RuneCountInString(password)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
@@ -108,8 +110,12 @@ func (s *Service) Login(ctx context.Context, c Credentials, cl Client) (Pair, er
 	var v domain.Validator
 	v.Check(login != "", "email", "obligatoire (ou username)")
 	v.Check(len(login) <= 254, field, "254 caractères au maximum")
+	// The name goes to PostgreSQL, which refuses NUL and invalid UTF-8 in text; no account name
+	// or password (ValidatePassword) holds a control character.
+	v.Check(validText(login), field, invalidText)
 	v.Check(c.Password != "", "password", "obligatoire")
 	v.Check(len(c.Password) <= 1024, "password", "1024 caractères au maximum")
+	v.Check(validText(c.Password), "password", invalidText)
 	if err := v.Err(); err != nil {
 		return Pair{}, err
 	}
@@ -402,6 +408,13 @@ func (s *Service) providerTokenUser(ctx context.Context, raw string) (int64, err
 		return 0, err
 	}
 	return u.ID, nil
+}
+
+const invalidText = "caractères invalides (caractère de contrôle ou UTF-8 invalide)"
+
+// validText: valid UTF-8 without control characters (NUL included).
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 func fieldError(field, msg string) error {

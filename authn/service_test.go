@@ -195,6 +195,24 @@ func TestServiceLoginRefusesInactiveAndBadInput(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Fields[0].Field != "username" {
 		t.Fatalf("long username: %v", err)
 	}
+	// NUL and invalid UTF-8 would reach PostgreSQL (which refuses them in text): invalid input.
+	for _, c := range []authn.Credentials{
+		{Login: "admin\x00@mif.ma", Password: "x"},
+		{Login: "\xffadmin", LoginField: "username", Password: "x"},
+		{Login: u.Email, Password: "Atlas\x00#Presse2026"},
+	} {
+		_, err = f.svc.Login(ctx, c, f.cl)
+		want := c.LoginField
+		if want == "" {
+			want = "email"
+		}
+		if strings.HasPrefix(c.Password, "Atlas") {
+			want = "password"
+		}
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != want {
+			t.Fatalf("%q/%q: %v", c.Login, c.Password, err)
+		}
+	}
 }
 
 func TestServiceRefreshRotationAndReuseRevokesTheFamily(t *testing.T) {
