@@ -85,3 +85,16 @@ func TestSessionLimits(t *testing.T) {
 		t.Fatalf("bad session limits: %v", err)
 	}
 }
+
+func TestStreamsPerUser(t *testing.T) {
+	c, err := Load(ModeDev, env(nil))
+	if err != nil || c.StreamsPerUser != 5 {
+		t.Fatalf("default %+v %v", c, err)
+	}
+	if c, err = Load(ModeDev, env(map[string]string{"MIF_STREAMS_PER_USER": "2"})); err != nil || c.StreamsPerUser != 2 {
+		t.Fatalf("set: %v", err)
+	}
+	if _, err = Load(ModeDev, env(map[string]string{"MIF_STREAMS_PER_USER": "0"})); err == nil || !strings.Contains(err.Error(), "MIF_STREAMS_PER_USER") {
+		t.Fatalf("zero: %v", err)
+	}
+}
