@@ -43,7 +43,10 @@ type Config struct {
 	// NotificationGroupWindow: notifications of one event that arrive within this time of each
 	// other read as one digest in the inbox (GET /notifications/groupes).
 	NotificationGroupWindow time.Duration
-	Documents               Documents
+	// StreamsPerUser caps the notification streams one account holds open on one API replica;
+	// one more is refused (429) until one closes.
+	StreamsPerUser int
+	Documents      Documents
 
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -121,6 +124,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		DataDir:         r.str("MIF_DATA_DIR", ".data"),
 
 		NotificationGroupWindow: r.duration("MIF_NOTIFICATION_GROUP_WINDOW", 10*time.Minute),
+		StreamsPerUser:          r.intRange("MIF_STREAMS_PER_USER", 5, 1, 1000),
 	}
 	defaultFormat := "json"
 	if mode == ModeDev {
@@ -162,7 +166,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		Normale:  r.duration("MIF_SLA_NORMALE", 72*time.Hour),
 		Basse:    r.duration("MIF_SLA_BASSE", 7*24*time.Hour),
 	}
-	c.Identity = r.identity(mode)
+	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
 	c.Documents = r.documents(c)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
