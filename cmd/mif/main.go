@@ -8,6 +8,8 @@
 //	mif seed                  load the demo data set (idempotent)
 //	mif admin create-user     create an account from the command line
 //	mif documents rotate-keys re-encrypt documents with the first FERNET_KEYS key
+//	mif healthcheck [path]    container probe of this process's HTTP server
+//	mif init-secrets DIR      create the missing secrets (JWT key, Fernet key, admin password)
 //
 // Configuration comes from environment variables (see the README).
 package main
@@ -35,6 +37,9 @@ commands:
   documents rotate-keys [batch] | generate-key
                       re-encrypt every document with the first FERNET_KEYS key (Temporal
                       workflow, progress printed), or print a new Fernet key
+  healthcheck [path]  probe this process's HTTP server (default /api/v1/health/ready); for
+                      container health checks (the image has no shell)
+  init-secrets DIR    create in DIR the secrets that are missing: jwt.pem, fernet, admin_password
 `
 
 func main() {
@@ -70,6 +75,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runSeed(ctx, out)
 	case "admin":
 		return runAdmin(ctx, args[1:], os.Stdin, out)
+	case "healthcheck": // container.go
+		return runHealthcheck(ctx, args[1:], os.LookupEnv, out)
+	case "init-secrets":
+		return runInitSecrets(args[1:], out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
