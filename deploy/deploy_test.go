@@ -721,4 +721,3 @@ func podSpec(t *testing.T, where string, ps corev1.PodSpec, configMaps map[strin
 		}
 	}
 }
-

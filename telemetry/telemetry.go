@@ -152,8 +152,14 @@ func sampler(cfg config.Telemetry) sdktrace.Sampler {
 // Registry is the process's one Prometheus registry.
 func (t *Telemetry) Registry() *prometheus.Registry { return t.registry }
 
-// TracerProvider gives tracers: the SDK's when tracing is on, a no-op otherwise.
-func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tracer }
+// TracerProvider gives tracers: the SDK's when tracing is on, a no-op otherwise (also for a nil
+// Telemetry, so that code built without one, as in unit tests, traces nothing).
+func (t *Telemetry) TracerProvider() trace.TracerProvider {
+	if t == nil {
+		return noop.NewTracerProvider()
+	}
+	return t.tracer
+}
 
 // Propagator carries trace context across HTTP and Temporal: W3C trace context and baggage.
 func (t *Telemetry) Propagator() propagation.TextMapPropagator { return t.prop }
