@@ -37,6 +37,7 @@ type Config struct {
 	SLA       SLA
 	Workflows Workflows
 	Identity  Identity
+	Telemetry Telemetry
 
 	FernetKeys []string
 	DataDir    string
@@ -169,6 +170,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
 	c.Documents = r.documents(c)
+	c.Telemetry = r.telemetry()
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 

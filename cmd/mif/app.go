@@ -25,6 +25,7 @@ import (
 	"github.com/mifmaroc/mif/migrations"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/telemetry"
 )
 
 // app holds the dependencies built once at start-up and passed down.
@@ -36,6 +37,7 @@ type app struct {
 	temporal client.Client
 	docs     *documents.Vault // documents.go
 	devMail  *mail.Sink       // dev mode's SMTP sink (documents.go)
+	tel      *telemetry.Telemetry
 }
 
 // newApp loads the configuration, opens the database, migrates it (under goose's lock, so that
@@ -58,11 +60,15 @@ func newApp(ctx context.Context, mode config.Mode) (*app, error) {
 			log.Info("database created")
 		}
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
+	tel, db, err := openObserved(ctx, cfg, log) // observability.go
 	if err != nil {
 		return nil, err
 	}
-	a := &app{mode: mode, cfg: cfg, log: log, store: storage.New(db)}
+	a := &app{mode: mode, cfg: cfg, log: log, store: storage.New(db), tel: tel}
+	if err := tel.RegisterDatabase(db.DB, a.store.BusinessMetrics); err != nil {
+		a.close()
+		return nil, err
+	}
 	if err := migrations.Up(ctx, db.DB); err != nil {
 		a.close()
 		return nil, err
@@ -79,6 +85,7 @@ func (a *app) close() {
 		a.temporal.Close()
 	}
 	_ = a.store.DB().Close()
+	a.shutdownTelemetry() // observability.go
 	_ = a.log.Sync()
 }
 
@@ -110,7 +117,7 @@ func (a *app) bootstrapAdmin(ctx context.Context) error {
 }
 
 func (a *app) dialTemporal(ctx context.Context) error {
-	c, err := orchestration.Dial(ctx, a.cfg.Temporal, a.log)
+	c, err := dialTemporalWithRetry(ctx, a.cfg, a.log, a.tel) // observability.go
 	if err != nil {
 		return err
 	}
@@ -140,7 +147,7 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 		return nil, err
 	}
 	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Temporal: a.temporal, Tokens: tokens, Authz: az, Log: a.log,
-		Documents: vault, DevMail: a.devMail})
+		Documents: vault, DevMail: a.devMail, Telemetry: a.tel})
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +211,10 @@ func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error
 			return err
 		})
 		a.log.Info("worker started", zap.String("task_queue", a.cfg.Temporal.TaskQueue))
+		if !withAPI { // health and metrics of a worker-only process (observability.go)
+			srv := a.workerHTTPServer()
+			g.Go(func() error { return a.serveHTTP(ctx, srv) })
+		}
 	}
 	return g.Wait()
 }
@@ -226,7 +237,7 @@ func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, 2)
+	db, err := openForMigrations(ctx, cfg) // observability.go: waits for PostgreSQL (a Job may start first)
 	if err != nil {
 		return err
 	}

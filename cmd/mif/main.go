@@ -9,6 +9,8 @@
 //	mif admin create-user     create an account from the command line
 //	mif documents rotate-keys re-encrypt documents with the first FERNET_KEYS key
 //	mif planning solve|convert-solomon|check   route planning on problem files
+//	mif healthcheck [path]    container probe of this process's HTTP server
+//	mif init-secrets DIR      create the missing secrets (JWT key, Fernet key, admin password)
 //
 // Configuration comes from environment variables (see the README).
 package main
@@ -39,6 +41,9 @@ commands:
   planning solve|convert-solomon|check
                       plan routes from a problem file, convert a Solomon instance, check a
                       solution (mif planning help)
+  healthcheck [path]  probe this process's HTTP server (default /api/v1/health/ready); for
+                      container health checks (the image has no shell)
+  init-secrets DIR    create in DIR the secrets that are missing: jwt.pem, fernet, admin_password
 `
 
 func main() {
@@ -76,6 +81,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runAdmin(ctx, args[1:], os.Stdin, out)
 	case "planning":
 		return runPlanning(ctx, args[1:], out, os.Stderr)
+	case "healthcheck": // container.go
+		return runHealthcheck(ctx, args[1:], os.LookupEnv, out)
+	case "init-secrets":
+		return runInitSecrets(args[1:], out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
