@@ -479,7 +479,8 @@ func (w *writer) allocate(m *model) error {
 
 // copyIn streams rows into table with COPY.
 func (w *writer) copyIn(table string, cols []string, emit func(put func(vals ...any) error) error) error {
-	stmt, err := w.tx.PrepareContext(w.ctx, pq.CopyIn(table, cols...))
+	// lib/pq turns a prepared COPY ... FROM STDIN into a COPY stream fed by Exec.
+	stmt, err := w.tx.PrepareContext(w.ctx, "COPY "+table+" ("+strings.Join(cols, ", ")+") FROM STDIN")
 	if err != nil {
 		return fmt.Errorf("demo: copy %s: %w", table, err)
 	}
