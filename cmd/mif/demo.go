@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/orchestration"
@@ -100,9 +102,22 @@ func (a *app) attachDemoWorkflows(ctx context.Context, out io.Writer, timeout ti
 	if err != nil {
 		return err
 	}
-	if err := a.ensurePreventiveCycles(wctx); err != nil {
+	// The preventive cycles (one workflow per equipment with a frequency), started a few at a
+	// time: a thousand one after the other take minutes on a dev server.
+	ids, err := a.store.PreventiveEquipementIDs(wctx)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "workflows of %d open interventions and the preventive cycles in place in %s\n", n, time.Since(began).Round(time.Millisecond))
+	g, gctx := errgroup.WithContext(wctx)
+	for chunk := range slices.Chunk(ids, max(1, len(ids)/8+1)) {
+		g.Go(func() error {
+			_, err := orchestration.EnsurePreventiveCycles(gctx, a.temporal, a.cfg.Temporal.TaskQueue, chunk)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "workflows of %d open interventions and %d preventive cycles in place in %s\n", n, len(ids), time.Since(began).Round(time.Millisecond))
 	return nil
 }
