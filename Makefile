@@ -33,7 +33,14 @@ TEST_FLAGS  ?= -race -count=1 -timeout 20m -p 2
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -timeout 60m
 ARGS        ?= up
 
-.PHONY: help pdftoppm tools build run test bench bench-planner lint fmt-check vet staticcheck workflowcheck migrate clean clean-tools deploy-check deploy-tools-check
+# Load harness (cmd/mifload) against a running platform; see README "Load testing".
+USERS        ?= 100
+DURATION     ?= 60s
+CMP_DURATION ?= 30s
+LOAD_TARGET  ?= http://127.0.0.1:8000
+LOAD_FLAGS   ?=
+
+.PHONY: help pdftoppm pgbench loadtest loadtest-vs-pgbench tools build run test bench bench-planner lint fmt-check vet staticcheck workflowcheck migrate clean clean-tools deploy-check deploy-tools-check
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
@@ -66,7 +73,11 @@ run: $(TEMPORAL) build ## run `bin/mif dev` (Temporal dev server supervised by m
 pdftoppm:
 	@command -v pdftoppm >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
 
-test: $(TEMPORAL) pdftoppm deploy-tools-check ## all tests, race detector on (TEST_FLAGS, PKGS to override)
+# The load harness's comparison (and its test) runs pgbench (Debian's postgresql-contrib), installed when missing.
+pgbench:
+	@command -v pgbench >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-contrib >/dev/null; }
+
+test: $(TEMPORAL) pdftoppm pgbench deploy-tools-check ## all tests, race detector on (TEST_FLAGS, PKGS to override)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
 # Offline validation of deploy/ and docker-compose.yml (no Docker engine or cluster needed): the
@@ -90,6 +101,13 @@ bench: $(TEMPORAL) ## benchmarks (BENCH_FLAGS, PKGS to override)
 PLANNER_BUDGET ?= 30s
 bench-planner: ## route planner benchmarks: Solomon gaps and times, 50 techniciens × 1000 tasks (one core)
 	MIF_BENCH_TIME=$(PLANNER_BUDGET) GOMAXPROCS=1 $(GO) test ./planner/routing/ -run '^$$' -bench 'Solomon|Week' -benchtime 1x -timeout 3h
+loadtest: ## the seed's load scenario against a running API (USERS, DURATION, LOAD_TARGET, LOAD_FLAGS)
+	$(GO) build -o $(BIN)/mifload ./cmd/mifload
+	$(BIN)/mifload -target $(LOAD_TARGET) -users $(USERS) -duration $(DURATION) $(LOAD_FLAGS)
+
+loadtest-vs-pgbench: pgbench ## GET /interventions/{id} through the API vs pgbench on its SQL (LOAD_TARGET, DATABASE_URL, CMP_DURATION)
+	$(GO) build -o $(BIN)/mifload ./cmd/mifload
+	$(BIN)/mifload pgbench -target $(LOAD_TARGET) -duration $(CMP_DURATION) $(LOAD_FLAGS)
 
 lint: fmt-check vet staticcheck workflowcheck ## gofmt + go vet + staticcheck + workflowcheck
 
@@ -110,7 +128,7 @@ migrate: ## database migrations: make migrate [ARGS=up|down|status|...] (default
 	$(GO) run ./cmd/mif migrate $(ARGS)
 
 clean: ## remove build and coverage outputs (keeps bin/ tools and .data/)
-	rm -f $(BIN)/mif coverage.out coverage.html *.coverprofile
+	rm -f $(BIN)/mif $(BIN)/mifload coverage.out coverage.html *.coverprofile
 	find . -name '*.test' -type f -not -path './.git/*' -delete
 
 clean-tools: ## remove the tools in bin/ (next `make tools` rebuilds them)

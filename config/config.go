@@ -21,8 +21,10 @@ type Config struct {
 	DatabaseURL    string
 	DBMaxOpenConns int
 	HTTPAddr       string
-	PublicURL      string
-	CORSOrigins    []string
+	// DebugAddr is the loopback address of the pprof listener (empty: none).
+	DebugAddr   string
+	PublicURL   string
+	CORSOrigins []string
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed when finding the
 	// client's address (brute-force limits, audit); empty trusts nobody.
 	TrustedProxies  []netip.Prefix
@@ -115,6 +117,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		DatabaseURL:     r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mif?sslmode=disable"),
 		DBMaxOpenConns:  r.intRange("MIF_DB_MAX_OPEN_CONNS", 20, 1, 1000),
 		HTTPAddr:        r.str("MIF_HTTP_ADDR", ":8000"),
+		DebugAddr:       r.str("MIF_DEBUG_ADDR", ""),
 		PublicURL:       r.str("MIF_PUBLIC_URL", "http://localhost:8000"),
 		CORSOrigins:     r.list("MIF_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
 		TrustedProxies:  r.prefixes("MIF_TRUSTED_PROXIES"),
@@ -188,6 +191,10 @@ func (c *Config) validate(r *reader, mode Mode) {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		r.fail("MIF_HTTP_ADDR", "must be host:port or :port")
 	}
+	if c.DebugAddr != "" && !loopbackAddr(c.DebugAddr) {
+		// Profiles reveal memory contents and cost CPU: never reachable from the network.
+		r.fail("MIF_DEBUG_ADDR", "must be a loopback host:port (127.0.0.1:6060, [::1]:6060 or localhost:6060)")
+	}
 	if c.Temporal.Address != "" {
 		if _, _, err := net.SplitHostPort(c.Temporal.Address); err != nil {
 			r.fail("TEMPORAL_ADDRESS", "must be host:port")
@@ -243,6 +250,19 @@ func (c *Config) validate(r *reader, mode Mode) {
 	if c.BootstrapAdminEmail != "" && !strings.Contains(c.BootstrapAdminEmail, "@") {
 		r.fail("MIF_BOOTSTRAP_ADMIN_EMAIL", "must be an e-mail address")
 	}
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host.
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // reader reads variables and collects every error instead of stopping at the first.

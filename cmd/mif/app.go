@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"time"
 
@@ -163,6 +164,19 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 	}, nil
 }
 
+// debugServer serves net/http/pprof on its own listener (MIF_DEBUG_ADDR, loopback only), never
+// on the API's: profiles are for the operator on the machine, and the API's timeouts and
+// middleware would cut a 30-second CPU profile short.
+func debugServer(addr string) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+}
+
 // serveHTTP runs srv until ctx is cancelled, then shuts it down within the configured deadline.
 func (a *app) serveHTTP(ctx context.Context, srv *http.Server) error {
 	errc := make(chan error, 1)
@@ -183,6 +197,11 @@ func (a *app) serveHTTP(ctx context.Context, srv *http.Server) error {
 // runComponents runs the API and/or the worker until ctx is cancelled or one of them fails.
 func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error {
 	g, ctx := errgroup.WithContext(ctx)
+	if a.cfg.DebugAddr != "" {
+		srv := debugServer(a.cfg.DebugAddr)
+		g.Go(func() error { return a.serveHTTP(ctx, srv) })
+		a.log.Info("pprof debug listener", zap.String("addr", a.cfg.DebugAddr))
+	}
 	if withAPI {
 		srv, err := a.apiServer(ctx)
 		if err != nil {

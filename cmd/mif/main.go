@@ -6,6 +6,7 @@
 //	mif worker                Temporal worker only
 //	mif migrate up|down|status|reset
 //	mif seed                  load the demo data set (idempotent)
+//	mif demo --volume N       a believable installation with N interventions (benchmarks, evaluation)
 //	mif admin create-user     create an account from the command line
 //	mif documents rotate-keys re-encrypt documents with the first FERNET_KEYS key
 //	mif planning solve|convert-solomon|check   route planning on problem files
@@ -35,6 +36,9 @@ commands:
   migrate up|down|status|reset
                       apply, roll back one, list, or roll back every migration
   seed                load the demo data set (idempotent)
+  demo --volume N [--seed S] [--force] [--no-workflows]
+                      the demo data set plus N interventions over two years, their equipment,
+                      clients, techniciens, plannings, historique and notifications
   documents rotate-keys [batch] | generate-key
                       re-encrypt every document with the first FERNET_KEYS key (Temporal
                       workflow, progress printed), or print a new Fernet key
@@ -77,6 +81,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runDocuments(ctx, args[1:], out)
 	case "seed":
 		return runSeed(ctx, out)
+	case "demo":
+		return runDemo(ctx, args[1:], out)
 	case "admin":
 		return runAdmin(ctx, args[1:], os.Stdin, out)
 	case "planning":
