@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"regexp"
 
 	"github.com/mifmaroc/mif/authz"
 	"github.com/mifmaroc/mif/domain"
@@ -238,10 +237,3 @@ func (s *Server) register(e endpoint) {
 	s.routes = append(s.routes, e.Route)
 	s.router.Handle(e.Path, limitBody(c.maxBody, h)).Methods(e.Method)
 }
-
-// pathPattern is the regular expression of a path variable ({id:[0-9]+}).
-var pathPattern = regexp.MustCompile(`\{([^}:]+):[^}]*\}`)
-
-// plainTemplate is a route's path as people read it, without the variables' patterns
-// (/interventions/{id}): the metrics' route label.
-func plainTemplate(path string) string { return pathPattern.ReplaceAllString(path, "{$1}") }

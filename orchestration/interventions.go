@@ -55,6 +55,19 @@ func (i *Interventions) Create(ctx context.Context, key string, n domain.NewInte
 	return row, handle.Get(ctx, &row)
 }
 
+// Attach starts the workflow of an intervention whose row already exists under workflowID
+// (imported or generated data): with CreateOnStart, its create activity finds the row (the insert
+// is idempotent on workflow_id) and the workflow takes the row's state. A workflow already running
+// is left alone; a run that ended while its row stayed open (terminated by hand) is replaced.
+func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.NewIntervention) error {
+	_, err := i.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflowID, TaskQueue: i.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: n})
+	return err
+}
+
 // Transition sends a lifecycle update and waits for the new row. updateID makes a retried request
 // apply once (derive it from the Idempotency-Key when the client sent one).
 func (i *Interventions) Transition(ctx context.Context, workflowID string, action domain.LifecycleAction, updateID string, req workflows.TransitionRequest) (domain.Intervention, error) {
