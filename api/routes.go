@@ -54,7 +54,7 @@ func withTokenInQuery() routeOption { return func(c *routeConfig) { c.tokenInQue
 // permission demanded after authentication) and handler. Every path variable is constrained
 // (ids are digits), so that no two lines match the same request and their order never matters:
 // /users/me is not /users/{id}. The order below is only the order GET /auth/permissions lists.
-// Mounted outside the table (mountOutsideTable): the documentation assets under /docs/ and, in dev
+// Mounted outside the table (mount): the documentation assets under /docs/ and, in dev
 // mode, the mail inbox /dev/mail.
 func (s *Server) routeTable(docs docHandlers) []endpoint {
 	const (

@@ -29,7 +29,7 @@ type Deps struct {
 	Authz     *authz.Authorizer
 	Log       *zap.Logger
 	// Documents, Notifications and DevMail are optional: nil Documents and Notifications are built
-	// from Config; DevMail set (dev mode) exposes GET /dev/mail (documents.go).
+	// from Config; DevMail set (dev mode) exposes GET /dev/mail (routes.go).
 	Documents     *documents.Vault
 	Notifications *notify.Hub
 	DevMail       *mail.Sink
