@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
 	"github.com/mifmaroc/mif/workflows"
@@ -93,7 +94,10 @@ func TestLifecycleHTTPFullPath(t *testing.T) {
 	// Only the assigned technicien (or a manager) starts; a client may not at all.
 	step(t, env, apitest.Technicien2, "POST", base+"/start", nil, http.StatusForbidden)
 	step(t, env, apitest.Client, "POST", base+"/start", nil, http.StatusForbidden)
-	step(t, env, apitest.Technicien, "POST", base+"/resume", nil, http.StatusConflict)
+	res := env.Do(t, apitest.Request{Method: "POST", Path: base + "/resume", Token: env.Token(apitest.Technicien)})
+	if p := res.Problem(t); res.Status != http.StatusConflict || p.Code != api.CodeInvalidTransition {
+		t.Fatalf("resume from planifiee: %d code %q, want 409 %q: %s", res.Status, p.Code, api.CodeInvalidTransition, res.Body)
+	}
 	d = step(t, env, apitest.Technicien, "POST", base+"/start", nil, http.StatusOK)
 	if d.Statut != domain.StatutEnCours || d.DateDebut == nil {
 		t.Fatalf("after start: %+v", d)

@@ -93,7 +93,7 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 	raw, _ := bearer(r)
 	if !s.streamSessionAlive(ctx, raw, p.UserID) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
-		problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
+		problemCode(w, r, http.StatusUnauthorized, CodeTokenRevoked, "jeton d'accès révoqué")
 		return
 	}
 	if !replay {
