@@ -27,7 +27,7 @@ type identity struct {
 // newIdentity builds the session service from the Server's dependencies.
 func (s *Server) newIdentity() *identity {
 	return &identity{auth: authn.NewService(authn.ServiceDeps{
-		Store: s.store, Tokens: s.tokens, JWT: s.cfg.JWT, Identity: s.cfg.Identity, Log: s.log,
+		Store: s.store, Tokens: s.tokens, JWT: s.cfg.JWT, Identity: s.cfg.Identity, Log: s.log, Passwords: s.pw,
 	})}
 }
 

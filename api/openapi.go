@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sort"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/swaggest/swgui/v5emb"
@@ -41,6 +42,21 @@ func OpenAPI() (*openapi3.T, error) {
 	}
 	return doc, nil
 }
+
+// openAPIJSON is the validated document as served at /openapi.json. It is built once per
+// process from the embedded fragments (immutable): a test binary builds many Servers, and loading
+// and validating the document costs about half a second under the race detector.
+var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
+	doc, err := OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	b, err := doc.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("api: openapi: %w", err)
+	}
+	return b, nil
+})
 
 func mergeOpenAPI(fsys fs.FS) (map[string]any, error) {
 	names, err := fs.Glob(fsys, "openapi/*.yaml")
@@ -97,11 +113,7 @@ type docHandlers struct {
 	assets          http.Handler // under /docs/
 }
 
-func newDocHandlers(doc *openapi3.T) docHandlers {
-	specJSON, err := doc.MarshalJSON()
-	if err != nil {
-		panic("api: openapi document does not marshal: " + err.Error())
-	}
+func newDocHandlers(specJSON []byte) docHandlers {
 	ui := v5emb.New("MIF Maintenance Platform — API", "/openapi.json", "/docs/")
 	return docHandlers{
 		spec: func(w http.ResponseWriter, r *http.Request) {

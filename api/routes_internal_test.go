@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
+	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/mail"
 )
@@ -18,6 +19,7 @@ import (
 // directly would bypass the route table, hence authentication, and that test would never see it. Only the
 // documentation assets and the dev mail inbox (mif dev only) are mounted that way.
 func TestEveryRouterRouteIsInTheRouteList(t *testing.T) {
+	t.Parallel()
 	// With a dev mail sink, so that every optional route is mounted.
 	s := newRouteTestServer(t, &mail.Sink{})
 	listed := map[string]bool{}
@@ -60,12 +62,13 @@ func TestEveryRouterRouteIsInTheRouteList(t *testing.T) {
 // in any order (as the router tries routes in order, an unconstrained {id} would swallow
 // /users/me if declared first).
 func TestRouteTableOrderDoesNotMatter(t *testing.T) {
+	t.Parallel()
 	s := newRouteTestServer(t, nil)
-	doc, err := OpenAPI()
+	spec, err := openAPIJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := s.routeTable(newDocHandlers(doc))
+	table := s.routeTable(newDocHandlers(spec))
 	bare := regexp.MustCompile(`\{[^}:]+\}`)
 	variable := regexp.MustCompile(`\{[^}]+\}`)
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -115,4 +118,15 @@ func newRouteTestServer(t *testing.T, devMail *mail.Sink) *Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestServerHashesAtTheProductionCostByDefault: the platform (cmd/mif) builds its Server without
+// Deps.Passwords, so the hashes it writes and the session service behind login must use
+// authn.BcryptCost; only test harnesses pass a cheaper one.
+func TestServerHashesAtTheProductionCostByDefault(t *testing.T) {
+	t.Parallel()
+	s := newRouteTestServer(t, nil)
+	if s.pw.Cost() != authn.BcryptCost || s.pw != authn.DefaultPasswords() {
+		t.Fatalf("default Server hashes at cost %d, want authn.BcryptCost (%d)", s.pw.Cost(), authn.BcryptCost)
+	}
 }

@@ -36,6 +36,9 @@ type Deps struct {
 	// Telemetry (optional) gives the process's metrics registry and HTTP tracing; nil serves
 	// the API's own metrics only, untraced.
 	Telemetry *telemetry.Telemetry
+	// Passwords hashes and checks passwords (nil: authn.DefaultPasswords, bcrypt at
+	// authn.BcryptCost; internal/apitest passes a cheaper one).
+	Passwords *authn.Passwords
 }
 
 // Server holds the handlers' dependencies.
@@ -44,6 +47,7 @@ type Server struct {
 	store  *storage.Store
 	wf     *orchestration.Client
 	tokens *authn.Tokens
+	pw     *authn.Passwords
 	authz  *authz.Authorizer
 	log    *zap.Logger
 	ident  *identity // authentication endpoints' state (auth.go)
@@ -57,11 +61,14 @@ type Server struct {
 
 // New builds the server and registers every route.
 func New(d Deps) (*Server, error) {
-	doc, err := OpenAPI()
+	spec, err := openAPIJSON()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: d.Config, store: d.Store, wf: d.Workflows, tokens: d.Tokens, authz: d.Authz, log: d.Log, tel: d.Telemetry}
+	s := &Server{cfg: d.Config, store: d.Store, wf: d.Workflows, tokens: d.Tokens, pw: d.Passwords, authz: d.Authz, log: d.Log, tel: d.Telemetry}
+	if s.pw == nil {
+		s.pw = authn.DefaultPasswords()
+	}
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}
@@ -75,7 +82,7 @@ func New(d Deps) (*Server, error) {
 		problem(w, r, http.StatusMethodNotAllowed, "méthode "+r.Method+" non permise sur "+r.URL.Path)
 	})
 	s.ident = s.newIdentity() // the session service behind the authentication endpoints (auth.go)
-	s.mount(newDocHandlers(doc))
+	s.mount(newDocHandlers(spec))
 	return s, nil
 }
 

@@ -108,7 +108,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusForbidden, "seul un administrateur peut créer un compte administrateur")
 		return
 	}
-	hash, err := authn.HashPassword(req.Password)
+	hash, err := s.pw.Hash(req.Password)
 	if err != nil {
 		s.fail(w, r, err)
 		return

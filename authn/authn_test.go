@@ -16,6 +16,7 @@ import (
 )
 
 func TestPasswordPolicyListsEveryFailedRule(t *testing.T) {
+	t.Parallel()
 	err := ValidatePassword("abc", "x@y.ma")
 	var ve *domain.ValidationError
 	if !errors.As(err, &ve) {
@@ -52,6 +53,7 @@ func TestPasswordPolicyListsEveryFailedRule(t *testing.T) {
 }
 
 func TestHashUsesCost12(t *testing.T) {
+	t.Parallel()
 	h, err := HashPassword("Atlas#Presse2026")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +69,41 @@ func TestHashUsesCost12(t *testing.T) {
 	}
 }
 
+// TestPasswordsAtAChosenCost: a Passwords hashes at its own cost, and its dummy comparison (for
+// unknown accounts) at the same cost as its real hashes; the service and DefaultPasswords are
+// at BcryptCost unless told otherwise.
+func TestPasswordsAtAChosenCost(t *testing.T) {
+	t.Parallel()
+	if _, err := NewPasswords(bcrypt.MinCost - 1); err == nil {
+		t.Fatal("a cost below bcrypt's minimum was accepted")
+	}
+	p, err := NewPasswords(bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := p.Hash("Atlas#Presse2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := bcrypt.Cost([]byte(h)); c != bcrypt.MinCost || p.Cost() != bcrypt.MinCost {
+		t.Fatalf("hash cost %d, Cost() %d, want %d", c, p.Cost(), bcrypt.MinCost)
+	}
+	if c, _ := bcrypt.Cost(p.dummy()); c != bcrypt.MinCost {
+		t.Fatalf("dummy hash cost %d, want the real hashes' %d", c, bcrypt.MinCost)
+	}
+	if !p.Check(&h, "Atlas#Presse2026") || p.Check(&h, "atlas#presse2026") || p.Check(nil, "x") {
+		t.Fatal("Check answers wrongly")
+	}
+	if _, err := p.Hash(strings.Repeat("a", 73)); err == nil {
+		t.Fatal("a password longer than 72 bytes must be refused, not truncated")
+	}
+	if DefaultPasswords().Cost() != BcryptCost || NewService(ServiceDeps{}).pw != DefaultPasswords() {
+		t.Fatal("the default (and a service built without Passwords) must hash at BcryptCost")
+	}
+}
+
 func TestThrottleGrowsThenLocks(t *testing.T) {
+	t.Parallel()
 	cfg := config.BruteForce{Window: 15 * time.Minute, FreeAttempts: 3, BaseDelay: time.Second, MaxDelay: 8 * time.Second,
 		LockThreshold: 10, IPFreeAttempts: 20, IPLockThreshold: 100, LockDuration: 15 * time.Minute}
 	th := NewThrottle(cfg)
@@ -97,6 +133,7 @@ func TestThrottleGrowsThenLocks(t *testing.T) {
 }
 
 func TestRefreshTokens(t *testing.T) {
+	t.Parallel()
 	a, ha := NewRefreshToken()
 	b, hb := NewRefreshToken()
 	if a == b || ha == hb || !strings.HasPrefix(a, RefreshPrefix) || !LooksLikeRefreshToken(a) {
@@ -111,6 +148,7 @@ func TestRefreshTokens(t *testing.T) {
 }
 
 func TestProvisioningRoleNeverAdmin(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		claim any
 		want  domain.Role
@@ -139,6 +177,7 @@ func testTokens(t testing.TB) *Tokens {
 }
 
 func TestTokenClaims(t *testing.T) {
+	t.Parallel()
 	tk := testTokens(t)
 	changed := time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC)
 	u := domain.User{ID: 7, Email: "a@mif.ma", Role: domain.RoleTechnicien, IsActive: true, PasswordChangedAt: changed}
@@ -166,6 +205,7 @@ func TestTokenClaims(t *testing.T) {
 }
 
 func TestRS256KeyGenerationAndJWKS(t *testing.T) {
+	t.Parallel()
 	path := t.TempDir() + "/k/jwt.pem"
 	cfg := config.JWT{Algorithm: "RS256", Issuer: "mif", Audience: "mif-api", AccessTTL: time.Minute}
 	tk, err := NewTokens(cfg, path)
@@ -202,6 +242,7 @@ func configRS256() config.JWT {
 // provider's (garbage, or one of ours that failed its own check) is refused without a call to the
 // provider — one that accepts connections but never answers would otherwise hold the request.
 func TestProviderTokenCheckSkipsForeignTokens(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

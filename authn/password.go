@@ -7,6 +7,7 @@ package authn
 import (
 	_ "embed"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -160,28 +161,65 @@ func ValidatePassword(password, email string) error {
 	return v.Err()
 }
 
-// HashPassword hashes a password with bcrypt at BcryptCost.
-func HashPassword(password string) (string, error) {
+// Passwords hashes and checks passwords with bcrypt at one work factor. The platform uses
+// BcryptCost (DefaultPasswords, what a nil *Passwords in ServiceDeps or api.Deps means). Tests of
+// rules that do not depend on the work factor build a cheaper one with NewPasswords: bcrypt at
+// cost 12 takes seconds under the race detector, and TestHashUsesCost12 checks the real cost.
+type Passwords struct {
+	cost int
+	// dummy is compared against when the account does not exist, so that a login for an unknown
+	// e-mail costs the same bcrypt time as one for a known e-mail (no account enumeration by
+	// timing); it has the cost of the hashes this Passwords writes.
+	dummy func() []byte
+}
+
+// NewPasswords returns a Passwords hashing at cost (bcrypt.MinCost to bcrypt.MaxCost).
+func NewPasswords(cost int) (*Passwords, error) {
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("authn: bcrypt cost %d outside %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	return &Passwords{cost: cost, dummy: sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("no-such-account-placeholder"), cost)
+		return h
+	})}, nil
+}
+
+// defaultPasswords hashes at BcryptCost; it holds no state beyond its lazily computed dummy hash.
+var defaultPasswords = func() *Passwords {
+	p, err := NewPasswords(BcryptCost)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// DefaultPasswords returns the platform's Passwords (BcryptCost).
+func DefaultPasswords() *Passwords { return defaultPasswords }
+
+// Cost is the work factor of the hashes p writes.
+func (p *Passwords) Cost() int { return p.cost }
+
+// Hash hashes a password with bcrypt at p's cost.
+func (p *Passwords) Hash(password string) (string, error) {
 	if len(password) > maxPasswordBytes {
 		return "", errors.New("authn: password longer than 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), p.cost)
 	return string(h), err
 }
 
-// dummyHash is compared against when the account does not exist, so that a login for an unknown
-// e-mail costs the same bcrypt time as one for a known e-mail (no account enumeration by timing).
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("no-such-account-placeholder"), BcryptCost)
-	return h
-})
-
-// CheckPassword reports whether password matches hash. A nil hash (unknown account, or an
-// OIDC-only account) still spends one bcrypt comparison and returns false.
-func CheckPassword(hash *string, password string) bool {
+// Check reports whether password matches hash. A nil hash (unknown account, or an OIDC-only
+// account) still spends one bcrypt comparison and returns false.
+func (p *Passwords) Check(hash *string, password string) bool {
 	if hash == nil || *hash == "" {
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(p.dummy(), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(*hash), []byte(password)) == nil
 }
+
+// HashPassword hashes a password with bcrypt at BcryptCost.
+func HashPassword(password string) (string, error) { return defaultPasswords.Hash(password) }
+
+// CheckPassword reports whether password matches hash, as DefaultPasswords().Check.
+func CheckPassword(hash *string, password string) bool { return defaultPasswords.Check(hash, password) }

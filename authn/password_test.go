@@ -20,6 +20,7 @@ var weakButComposed = []string{
 }
 
 func TestPasswordPolicyRefusesBreachedPasswordsAndTheirVariants(t *testing.T) {
+	t.Parallel()
 	for _, pw := range weakButComposed {
 		err := ValidatePassword(pw, "k.alaoui@mif.ma")
 		var ve *domain.ValidationError
@@ -44,6 +45,7 @@ func TestPasswordPolicyRefusesBreachedPasswordsAndTheirVariants(t *testing.T) {
 // sorted (the lookup is a binary search), lower-case, and holding at least 10 000 entries that the
 // rest of the policy accepts — every one of which is refused.
 func TestBreachedCorpus(t *testing.T) {
+	t.Parallel()
 	list := breachedList()
 	if len(list) < 100000 || !slices.IsSorted(list) {
 		t.Fatalf("corpus of %d entries, sorted: %v", len(list), slices.IsSorted(list))
@@ -74,6 +76,7 @@ func TestBreachedCorpus(t *testing.T) {
 }
 
 func TestPasswordPolicyPassphrasesAndLimits(t *testing.T) {
+	t.Parallel()
 	// 15 characters or more: no character class demanded.
 	for _, pw := range []string{"la grue jaune du quai sept", "tournevis cruciforme bleu", "éléphant rose à midi"} {
 		if err := ValidatePassword(pw, "k.alaoui@mif.ma"); err != nil {

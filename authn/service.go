@@ -23,6 +23,7 @@ import (
 type Service struct {
 	store    *storage.Store
 	tokens   *Tokens
+	pw       *Passwords
 	oidc     *OIDC // nil when OIDC is not configured
 	throttle Throttle
 	jwt      config.JWT
@@ -42,11 +43,13 @@ type ServiceDeps struct {
 	OIDC *OIDC
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Passwords hashes and checks passwords (nil: DefaultPasswords, bcrypt at BcryptCost).
+	Passwords *Passwords
 }
 
 // NewService builds the service.
 func NewService(d ServiceDeps) *Service {
-	s := &Service{store: d.Store, tokens: d.Tokens, oidc: d.OIDC, throttle: NewThrottle(d.Identity.BruteForce),
+	s := &Service{store: d.Store, tokens: d.Tokens, pw: d.Passwords, oidc: d.OIDC, throttle: NewThrottle(d.Identity.BruteForce),
 		jwt: d.JWT, sessions: d.Identity.Sessions, log: d.Log, now: d.Now}
 	if s.sessions.MaxLifetime <= 0 {
 		s.sessions.MaxLifetime = d.JWT.RefreshTTL
@@ -62,6 +65,9 @@ func NewService(d ServiceDeps) *Service {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.pw == nil {
+		s.pw = DefaultPasswords()
 	}
 	return s
 }
@@ -137,7 +143,7 @@ func (s *Service) Login(ctx context.Context, c Credentials, cl Client) (Pair, er
 		hash = u.PasswordHash
 	}
 	// The same bcrypt comparison runs whether or not the account exists.
-	if !CheckPassword(hash, c.Password) || !u.IsActive {
+	if !s.pw.Check(hash, c.Password) || !u.IsActive {
 		return Pair{}, ErrWrongCredentials
 	}
 	if err := s.store.MarkLoginSucceeded(ctx, attempt); err != nil {
@@ -319,7 +325,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, oldPassword,
 	if err != nil {
 		return Pair{}, err
 	}
-	if len(oldPassword) > 1024 || !CheckPassword(u.PasswordHash, oldPassword) {
+	if len(oldPassword) > 1024 || !s.pw.Check(u.PasswordHash, oldPassword) {
 		return Pair{}, ErrWrongCredentials
 	}
 	if err := s.store.MarkLoginSucceeded(ctx, attempt); err != nil {
@@ -331,7 +337,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, oldPassword,
 	if newPassword == oldPassword {
 		return Pair{}, fieldError("new_password", "doit différer du mot de passe actuel")
 	}
-	hash, err := HashPassword(newPassword)
+	hash, err := s.pw.Hash(newPassword)
 	if err != nil {
 		return Pair{}, err
 	}

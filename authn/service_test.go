@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -23,13 +22,14 @@ import (
 
 const goodPassword = "Atlas#Presse2026"
 
-// goodHash is a bcrypt hash of goodPassword at the lowest cost: the rules tested here do not
-// depend on the cost (TestHashUsesCost12 checks the real one), and cost 12 under the race
-// detector would make every login of these tests take seconds.
-var goodHash = sync.OnceValues(func() (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(goodPassword), bcrypt.MinCost)
-	return string(h), err
-})
+// cheapPasswords hash and check at the lowest cost (internal/testpasswords): the rules tested
+// here do not depend on the cost (TestHashUsesCost12 checks the real one), and cost 12 under the
+// race detector would make every login, failed login (the dummy comparison) and password change
+// take seconds.
+var cheapPasswords = testpasswords.Passwords
+
+// goodHash is a bcrypt hash of goodPassword at the lowest cost.
+var goodHash = sync.OnceValues(func() (string, error) { return cheapPasswords().Hash(goodPassword) })
 
 // clock is the real time plus an offset the test moves forward. It never lags behind the
 // database's clock, which stamps password changes and logouts everywhere.
@@ -78,7 +78,7 @@ func newFixture(t *testing.T, adjust ...func(*config.JWT, *config.Identity)) *fi
 		t.Fatal(err)
 	}
 	f.svc = authn.NewService(authn.ServiceDeps{Store: f.st, Tokens: tokens.WithClock(f.clock.Now), JWT: f.jwt,
-		Identity: f.cfg, Now: f.clock.Now})
+		Identity: f.cfg, Now: f.clock.Now, Passwords: cheapPasswords()})
 	return f
 }
 
@@ -446,7 +446,7 @@ func TestServiceOIDCUserLinking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc2 := authn.NewService(authn.ServiceDeps{Store: f.st, Tokens: tokens, JWT: f.jwt, Identity: f2.cfg})
+	svc2 := authn.NewService(authn.ServiceDeps{Store: f.st, Tokens: tokens, JWT: f.jwt, Identity: f2.cfg, Passwords: cheapPasswords()})
 	if _, err := svc2.OIDCUser(ctx, verified("sub-1", existing.Email, "")); !errors.Is(err, authn.ErrOIDCLinkedElsewhere) {
 		t.Fatalf("same subject, other issuer: %v", err)
 	}
@@ -486,7 +486,7 @@ func TestServiceOIDCUserLinking(t *testing.T) {
 		t.Fatalf("deactivated, by link: %v", err)
 	}
 	// Without OIDC configured there is nothing to link.
-	noOIDC := authn.NewService(authn.ServiceDeps{Store: f.st, Tokens: tokens, JWT: f.jwt, Identity: config.Identity{BruteForce: testBruteForce()}})
+	noOIDC := authn.NewService(authn.ServiceDeps{Store: f.st, Tokens: tokens, JWT: f.jwt, Identity: config.Identity{BruteForce: testBruteForce()}, Passwords: cheapPasswords()})
 	if _, err := noOIDC.OIDCUser(ctx, verified("sub-7", "x@mif.ma", "")); !errors.Is(err, authn.ErrOIDCDisabled) {
 		t.Fatalf("oidc off: %v", err)
 	}
