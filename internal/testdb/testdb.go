@@ -21,6 +21,17 @@
 // Main the container stops by itself after an hour. When neither is available, tests fail (they
 // are never skipped).
 //
+// Connections are budgeted. A PostgreSQL server of our machines accepts max_connections = 100
+// (a few reserved for superusers), `go test -p 2 ./...` runs two test binaries at once, and tests
+// run in parallel (t.Parallel) inside each. So every database handed out reserves a number of
+// connections (DefaultConns, or Conns(n)) from its test binary's budget (MIF_TEST_DB_CONNS,
+// DefaultBudget) until its test ends; a test that finds the budget spent waits for others to
+// finish. New caps its pool to the reservation; a caller of NewURL opens at most that many
+// connections (internal/apitest sizes its platform's pool from it). The admin pool is capped
+// apart (adminConns). Two binaries thus hold at most 2 × (DefaultBudget + adminConns) = 72
+// connections. Every connection carries application_name "mif_t <package>", so
+// pg_stat_activity tells which test binary holds it.
+//
 // Old templates (from earlier versions of the migrations) and databases of test binaries that were
 // killed before their cleanup ran are left on the server; they are all named mif_tpl_* and
 // mif_t_* and can be dropped at will when no test is running.
@@ -63,6 +74,20 @@ const (
 	templateLockKey int64 = 0x6d69665f74706c
 	templatePrefix        = "mif_tpl_"
 	databasePrefix        = "mif_t_"
+
+	// EnvBudget names the variable holding the number of PostgreSQL connections one test binary
+	// may hold at once in the databases it creates (DefaultBudget when unset).
+	EnvBudget = "MIF_TEST_DB_CONNS"
+	// DefaultBudget: two test binaries (go test -p 2) with their admin pools stay under 80
+	// connections, on a server that accepts 100.
+	DefaultBudget = 28
+	// DefaultConns is what a database reserves from the budget unless told otherwise (Conns).
+	DefaultConns = 4
+	// adminConns caps the admin pool (CREATE and DROP DATABASE, the template build). Drops wait
+	// for a server checkpoint, which concurrent drops share: too small a pool queues them.
+	adminConns = 8
+	// adminPoolConns is the pool Admin hands to a test.
+	adminPoolConns = 2
 
 	dockerRepository = "postgres"
 	dockerTag        = "15"
@@ -160,9 +185,10 @@ func getTemplate() (*server, string, error) {
 }
 
 func resolveServer() (*server, error) {
-	adminURL := AdminURL()
+	adminURL := withParam(AdminURL(), "application_name", applicationName())
 	db, pgErr := openAndPing(adminURL, 10*time.Second)
 	if pgErr == nil {
+		db.SetMaxOpenConns(adminConns)
 		return &server{adminURL: adminURL, admin: db}, nil
 	}
 	var pqErr *pq.Error
@@ -220,11 +246,13 @@ func startDocker() (*server, error) {
 		return nil, fmt.Errorf("start %s:%s: %w", dockerRepository, dockerTag, err)
 	}
 	adminURL := fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", res.GetHostPort("5432/tcp"))
+	adminURL = withParam(adminURL, "application_name", applicationName())
 	db, err := sql.Open("postgres", adminURL)
 	if err != nil {
 		_ = pool.Purge(res)
 		return nil, err
 	}
+	db.SetMaxOpenConns(adminConns)
 	pool.MaxWait = 2 * time.Minute
 	if err := pool.Retry(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -335,6 +363,14 @@ func migrate(ctx context.Context, dsn string) error {
 // uniqueName returns a fresh database name: mif_t_, the test binary's name (the package) and
 // random hex digits.
 func uniqueName() string {
+	return databasePrefix + packageName() + "_" + rand.Text()[:10]
+}
+
+// applicationName is the application_name of this binary's connections: "mif_t <package>".
+func applicationName() string { return "mif_t " + packageName() }
+
+// packageName is the test binary's name (the package's), reduced to [a-z0-9_], at most 20 bytes.
+func packageName() string {
 	pkg := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"), ".test")
 	var b strings.Builder
 	for _, r := range strings.ToLower(pkg) {
@@ -351,17 +387,25 @@ func uniqueName() string {
 	if b.Len() == 0 {
 		b.WriteString("x")
 	}
-	return databasePrefix + b.String() + "_" + rand.Text()[:10]
+	return b.String()
 }
 
-// create makes a new database from template and schedules its drop. It returns its URL.
-func create(t testing.TB, s *server, template string) string {
+// create reserves conns connections of the budget, makes a new database from template and
+// schedules its drop. It returns its URL.
+//
+// The reservation ends before the drop: by then the test's pools are closed (they were opened
+// after the database was made, so their cleanups run first), and DROP ... WITH (FORCE) ends any
+// connection left. A drop waits for a checkpoint of the whole server, often seconds on a busy
+// one, and the next test need not wait for it.
+func create(t testing.TB, s *server, template string, conns int) string {
 	t.Helper()
+	release := take(t, conns)
 	name := strings.ToLower(uniqueName())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	stmt := "CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(template)
 	if _, err := s.admin.ExecContext(ctx, stmt); err != nil {
+		release()
 		t.Fatalf("testdb: create database %s from %s: %v", name, template, err)
 	}
 	t.Cleanup(func() {
@@ -371,30 +415,58 @@ func create(t testing.TB, s *server, template string) string {
 			t.Errorf("testdb: drop database %s: %v", name, err)
 		}
 	})
+	t.Cleanup(release) // runs before the drop
 	return DatabaseURL(s.adminURL, name)
+}
+
+// Option adjusts a database handed out by New, NewURL or NewEmptyURL.
+type Option func(*options)
+
+type options struct{ conns int }
+
+// Conns sets how many connections the database reserves from the budget (DefaultConns
+// otherwise): New caps its pool to n; a caller of NewURL must open at most n.
+func Conns(n int) Option { return func(o *options) { o.conns = n } }
+
+func buildOptions(opts []Option) options {
+	o := options{conns: DefaultConns}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.conns < 1 {
+		o.conns = 1
+	}
+	return o
 }
 
 // NewURL creates a brand-new database cloned from the migrated template and returns its URL. The
 // database is dropped when the test and its subtests end, closing any connection still open to it
 // (so an application started on the URL need not be stopped first, though it should be).
-func NewURL(t testing.TB) string {
+//
+// The database reserves DefaultConns connections of the binary's budget (Conns(n) to change it)
+// until the test ends: whatever opens the URL must hold at most that many at once.
+func NewURL(t testing.TB, opts ...Option) string {
 	t.Helper()
+	o := buildOptions(opts)
 	s, tpl, err := getTemplate()
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
-	return create(t, s, tpl)
+	return create(t, s, tpl, o.conns)
 }
 
-// New returns a connection pool to a brand-new database cloned from the migrated template. When
-// the test ends the pool is closed and the database dropped.
-func New(t testing.TB) *sqlx.DB {
+// New returns a connection pool to a brand-new database cloned from the migrated template, capped
+// to the connections it reserved (DefaultConns, or Conns(n)). When the test ends the pool is
+// closed and the database dropped.
+func New(t testing.TB, opts ...Option) *sqlx.DB {
 	t.Helper()
-	dsn := NewURL(t)
+	o := buildOptions(opts)
+	dsn := NewURL(t, Conns(o.conns))
 	db, err := sqlx.Open("postgres", dsn)
 	if err != nil {
 		t.Fatalf("testdb: open %s: %v", Redact(dsn), err)
 	}
+	db.SetMaxOpenConns(o.conns)
 	// Registered after the drop, so it runs before it.
 	t.Cleanup(func() { _ = db.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -408,27 +480,31 @@ func New(t testing.TB) *sqlx.DB {
 // NewEmptyURL creates a brand-new database with no schema at all (a copy of template0, not of
 // the migrated template) and returns its URL; it is dropped when the test ends. It is meant for
 // tests of the migrations themselves.
-func NewEmptyURL(t testing.TB) string {
+func NewEmptyURL(t testing.TB, opts ...Option) string {
 	t.Helper()
+	o := buildOptions(opts)
 	s, err := getServer()
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
-	return create(t, s, "template0")
+	return create(t, s, "template0", o.conns)
 }
 
 // Admin returns a connection pool to the admin database of the server the tests use (the Docker
-// container when testdb fell back to one). It is closed when the test ends.
+// container when testdb fell back to one), capped to adminPoolConns reserved from the budget. It
+// is closed when the test ends.
 func Admin(t testing.TB) *sqlx.DB {
 	t.Helper()
 	s, err := getServer()
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
+	reserve(t, adminPoolConns)
 	db, err := sqlx.Open("postgres", s.adminURL)
 	if err != nil {
 		t.Fatalf("testdb: open admin database: %v", err)
 	}
+	db.SetMaxOpenConns(adminPoolConns)
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }

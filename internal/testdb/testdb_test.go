@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mifmaroc/mif/internal/parallel"
 	"github.com/mifmaroc/mif/internal/testdb"
 	"github.com/mifmaroc/mif/migrations"
 )
@@ -18,6 +19,7 @@ import (
 func TestMain(m *testing.M) { testdb.Main(m) }
 
 func TestNewIsIsolatedAndMigrated(t *testing.T) {
+	t.Parallel()
 	a := testdb.New(t)
 	b := testdb.New(t)
 
@@ -81,6 +83,7 @@ func TestNewIsIsolatedAndMigrated(t *testing.T) {
 }
 
 func TestCleanupDropsDatabase(t *testing.T) {
+	t.Parallel()
 	admin := testdb.Admin(t)
 	exists := func(name string) bool {
 		t.Helper()
@@ -123,6 +126,7 @@ func TestCleanupDropsDatabase(t *testing.T) {
 }
 
 func TestTemplateIsSealed(t *testing.T) {
+	t.Parallel()
 	_ = testdb.New(t) // makes sure the template exists
 	tpl, err := testdb.TemplateName()
 	if err != nil {
@@ -140,7 +144,28 @@ func TestTemplateIsSealed(t *testing.T) {
 	}
 }
 
+// TestPoolsAreCappedAndNamed: New caps its pool to the connections it reserved, and every
+// connection says which test binary holds it (application_name), for pg_stat_activity.
+func TestPoolsAreCappedAndNamed(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, testdb.Conns(2))
+	if n := db.Stats().MaxOpenConnections; n != 2 {
+		t.Fatalf("pool of %d connections, want the 2 reserved", n)
+	}
+	if n := testdb.New(t).Stats().MaxOpenConnections; n != testdb.DefaultConns {
+		t.Fatalf("default pool of %d connections, want %d", n, testdb.DefaultConns)
+	}
+	var app string
+	if err := db.Get(&app, `SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if app != "mif_t testdb" {
+		t.Fatalf("application_name %q, want %q", app, "mif_t testdb")
+	}
+}
+
 func TestEmptyURL(t *testing.T) {
+	t.Parallel()
 	dsn := testdb.NewEmptyURL(t)
 	conn, err := sql.Open("postgres", dsn)
 	if err != nil {
@@ -157,6 +182,7 @@ func TestEmptyURL(t *testing.T) {
 }
 
 func TestDatabaseURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ base, want string }{
 		{"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "postgres://postgres@127.0.0.1:5432/mif_x?sslmode=disable"},
 		{"postgresql://u:p%40ss@h/db", "postgresql://u:p%40ss@h/mif_x"},
@@ -171,6 +197,7 @@ func TestDatabaseURL(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"postgres://u:secret@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?sslmode=disable"},
 		{"postgres://postgres@127.0.0.1:5432/postgres", "postgres://postgres@127.0.0.1:5432/postgres"},
@@ -180,4 +207,11 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
+// none); a test that cannot says why in its doc comment.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
 }
