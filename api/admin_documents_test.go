@@ -30,7 +30,9 @@ import (
 // the batch over and finishes. Every document then opens with the new key alone, and progress is
 // readable from the workflow Query through the admin endpoint.
 func TestKeyRotationSurvivesAWorkerCrash(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t, apitest.WithoutWorker())
+	apitest.Exclusive(t, apitest.KeyRotation)
 	ctx := context.Background()
 	admin, resp := e.Token(apitest.Admin), e.Token(apitest.Responsable)
 	iv := e.intervention(t, "Presse hydraulique PH-001", "")
@@ -215,6 +217,7 @@ func recordRotationHistory(t *testing.T, e *docEnv, runID string) {
 // have the old FERNET_KEYS; it must not take a batch and seal documents back with its own first
 // key. It refuses (Temporal retries the batch elsewhere) and touches nothing.
 func TestKeyRotationBatchRefusedByAWorkerWithOtherKeys(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t, apitest.WithoutWorker())
 	ctx := context.Background()
 	iv := e.intervention(t, "Presse hydraulique PH-001", "")
@@ -257,7 +260,9 @@ func TestKeyRotationBatchRefusedByAWorkerWithOtherKeys(t *testing.T) {
 // TestKeyRotationProgressOfAFailedRun: a rotation that cannot run (this worker has no document
 // storage) fails; its progress says so rather than "en_cours" for ever.
 func TestKeyRotationProgressOfAFailedRun(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t, apitest.WithActivities(func(a *activities.Activities) { a.Documents = nil }))
+	apitest.Exclusive(t, apitest.KeyRotation)
 	admin := e.Token(apitest.Admin)
 	r := e.Do(t, apitest.Request{Method: http.MethodPost, Path: "/api/v1/admin/documents/rotate-keys", Token: admin})
 	var started rotationAnswer

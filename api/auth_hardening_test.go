@@ -15,6 +15,7 @@ import (
 // from the login) and after its idle timeout (MIF_SESSION_IDLE_TIMEOUT), with a detail that says
 // which.
 func TestAuthSessionsEnd(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.WithEnv("MIF_SESSION_IDLE_TIMEOUT", "1h"))
 	old := authPair(t, env, apitest.Responsable, demo.Password)
 	idle := authPair(t, env, apitest.Technicien, demo.Password)
@@ -46,6 +47,7 @@ func TestAuthSessionsEnd(t *testing.T) {
 // field is a 422 naming the field, never a 500 (PostgreSQL refuses both in text: 22021), in JSON
 // and in the OAuth2 form; a client-chosen User-Agent cannot break the session's row either.
 func TestAuthLoginRefusesControlCharactersAndInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	jsonLogin := func(body string) *apitest.Response {
 		return env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: []byte(body),

@@ -65,6 +65,7 @@ func authRefresh(t *testing.T, env *apitest.Env, refresh string) *apitest.Respon
 }
 
 func TestAuthLoginReturnsTheSeedShape(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tr := authPair(t, env, apitest.Technicien, demo.Password)
 	if tr.TokenType != "bearer" || tr.ExpiresIn != 900 || tr.AccessToken == "" || !strings.HasPrefix(tr.RefreshToken, "rt_") {
@@ -109,6 +110,7 @@ func TestAuthLoginReturnsTheSeedShape(t *testing.T) {
 }
 
 func TestAuthLoginFailuresLookAlike(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	known := authLogin(t, env, apitest.Responsable, "Wrong#Password1")
 	unknown := authLogin(t, env, "personne@mif.ma", "Wrong#Password1")
@@ -143,6 +145,7 @@ func retryAfter(t *testing.T, res *apitest.Response) int {
 // TestAuthBruteForceProtection uses delays of minutes, so that the seconds a slow machine spends
 // on bcrypt between two requests never change the outcome.
 func TestAuthBruteForceProtection(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t,
 		apitest.WithEnv("MIF_LOGIN_WINDOW", "1h"), apitest.WithEnv("MIF_LOGIN_LOCK_DURATION", "30m"),
 		apitest.WithEnv("MIF_LOGIN_FREE_ATTEMPTS", "2"), apitest.WithEnv("MIF_LOGIN_LOCK_THRESHOLD", "5"),
@@ -199,6 +202,7 @@ func TestAuthBruteForceProtection(t *testing.T) {
 // TestAuthBruteForceCountsPerAccount: the e-mail and the username of one account share one
 // counter, so alternating them does not double an attacker's guesses.
 func TestAuthBruteForceCountsPerAccount(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t,
 		apitest.WithEnv("MIF_LOGIN_WINDOW", "1h"), apitest.WithEnv("MIF_LOGIN_LOCK_DURATION", "30m"),
 		apitest.WithEnv("MIF_LOGIN_FREE_ATTEMPTS", "2"), apitest.WithEnv("MIF_LOGIN_LOCK_THRESHOLD", "5"),
@@ -236,6 +240,7 @@ func TestAuthBruteForceCountsPerAccount(t *testing.T) {
 }
 
 func TestAuthRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	first := authPair(t, env, apitest.Responsable, demo.Password)
 
@@ -297,6 +302,7 @@ func TestAuthRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestAuthLogout(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	a := authPair(t, env, apitest.Technicien, demo.Password)
 	b := authPair(t, env, apitest.Technicien, demo.Password)
@@ -336,6 +342,7 @@ func TestAuthLogout(t *testing.T) {
 }
 
 func TestAuthChangePassword(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	a := authPair(t, env, apitest.Technicien, demo.Password)
 	b := authPair(t, env, apitest.Technicien, demo.Password)
@@ -385,6 +392,7 @@ func TestAuthChangePassword(t *testing.T) {
 }
 
 func TestAuthRevokedAndExpiredAccessTokens(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	u := env.User(apitest.Technicien)
 	expired, err := env.Tokens.WithClock(func() time.Time { return time.Now().Add(-time.Hour) }).Issue(u)
@@ -412,6 +420,7 @@ func TestAuthRevokedAndExpiredAccessTokens(t *testing.T) {
 }
 
 func TestAuthMeAndPermissions(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	var me domain.UserProfile
 	res := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/auth/me", Token: env.Token(apitest.Technicien)})
@@ -614,6 +623,7 @@ func oidcCallback(t *testing.T, env *apitest.Env, code, state string, cookie *ht
 }
 
 func TestAuthOIDC(t *testing.T) {
+	t.Parallel()
 	p := newOIDCProvider(t)
 	env := oidcEnv(t, p)
 	ctx := context.Background()
@@ -826,6 +836,7 @@ func TestAuthOIDC(t *testing.T) {
 }
 
 func TestAuthOIDCFrontendRedirectAndDisabled(t *testing.T) {
+	t.Parallel()
 	p := newOIDCProvider(t)
 	env := oidcEnv(t, p, apitest.WithEnv("MIF_OIDC_FRONTEND_URL", "http://localhost:5173/connexion"))
 	code, state, cookie := oidcStart(t, env, p, &oidcMockUser{MockUser: mockoidc.MockUser{Subject: "s1", Email: apitest.Technicien, EmailVerified: true}})
@@ -872,6 +883,7 @@ func TestAuthOIDCFrontendRedirectAndDisabled(t *testing.T) {
 // TestAuthJWKSPublishesTheRS256Key: a token issued by the API verifies with nothing but the
 // public key published at /.well-known/jwks.json (what another service would do).
 func TestAuthJWKSPublishesTheRS256Key(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

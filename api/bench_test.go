@@ -9,6 +9,7 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -22,7 +23,7 @@ func seedVolume(tb testing.TB, n int) *storage.Store {
 	tb.Helper()
 	ctx := context.Background()
 	st := storage.New(testdb.New(tb))
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(tb)); err != nil {
 		tb.Fatal(err)
 	}
 	stmts := []string{

@@ -6,6 +6,7 @@ import (
 )
 
 func TestResolveClientIP(t *testing.T) {
+	t.Parallel()
 	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	cases := []struct {
 		name, remote string

@@ -27,6 +27,7 @@ func routeKey(method, path string) string {
 // TestContractRoutesMatchOpenAPI fails when a registered route is missing from the OpenAPI
 // document, or when the document describes a path or method that no route serves.
 func TestContractRoutesMatchOpenAPI(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
 		v, ok := map[string]string{
 			"MIF_JWT_ALGORITHM": "HS256",
@@ -83,6 +84,7 @@ func TestContractRoutesMatchOpenAPI(t *testing.T) {
 // TestContractDocsServed checks the document and the documentation pages are served (the /docs
 // assets are registered with a path prefix, outside Routes()).
 func TestContractDocsServed(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
 		v, ok := map[string]string{"MIF_JWT_ALGORITHM": "HS256", "MIF_JWT_SECRET": "contract-secret-contract-secret-0123456"}[k]
 		return v, ok
@@ -108,6 +110,7 @@ func TestContractDocsServed(t *testing.T) {
 // TestContractProblemCodes keeps the documented enum of problem codes and the server's list equal,
 // so that a client generated from the document knows every code the server sends.
 func TestContractProblemCodes(t *testing.T) {
+	t.Parallel()
 	doc, err := api.OpenAPI()
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestDashboardAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	presseID, broyeurID, tankID := f.equipement(presse), f.equipement(broyeur), f.equipement(tankLait)
 	dubois := f.technicien(apitest.Technicien)

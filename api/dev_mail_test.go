@@ -53,6 +53,7 @@ func get(t *testing.T, url, accept string) (int, http.Header, string) {
 // TestDevMailShowsWhatTheSinkReceived: in dev mode the API shows the SMTP sink's inbox at
 // /dev/mail; without a sink (production) the route does not exist.
 func TestDevMailShowsWhatTheSinkReceived(t *testing.T) {
+	t.Parallel()
 	sink, err := mail.StartSink("127.0.0.1:0", mail.SinkOptions{})
 	if err != nil {
 		t.Fatal(err)

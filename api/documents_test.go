@@ -125,6 +125,7 @@ func pdfBytes(text string) []byte {
 }
 
 func TestDocumentsUploadDownloadVersionsDelete(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t)
 	resp := e.Token(apitest.Responsable)
 	iv := e.intervention(t, "Presse hydraulique PH-001", "technicien@mif.ma")
@@ -233,6 +234,7 @@ func TestDocumentsUploadDownloadVersionsDelete(t *testing.T) {
 }
 
 func TestDocumentsUploadRefusals(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t)
 	resp := e.Token(apitest.Responsable)
 	mine := e.intervention(t, "Presse hydraulique PH-001", "technicien@mif.ma")
@@ -298,6 +300,7 @@ func TestDocumentsUploadRefusals(t *testing.T) {
 }
 
 func TestDocumentsTamperedFileIsNeverServed(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t)
 	resp := e.Token(apitest.Responsable)
 	iv := e.intervention(t, "Presse hydraulique PH-001", "")
@@ -336,6 +339,7 @@ func TestDocumentsTamperedFileIsNeverServed(t *testing.T) {
 }
 
 func TestDocumentsClientOwnership(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t)
 	resp := e.Token(apitest.Responsable)
 	atlas := e.intervention(t, "Presse hydraulique PH-001", "")
@@ -418,6 +422,7 @@ func renderPDF(t *testing.T, pdf []byte) int {
 }
 
 func TestInterventionReport(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t)
 	ctx := context.Background()
 	iv := e.intervention(t, "Presse hydraulique PH-001", "technicien@mif.ma")

@@ -2,15 +2,21 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	updatepb "go.temporal.io/api/update/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
@@ -19,6 +25,7 @@ import (
 // the dev server, with the worker stopped between two steps: the request sent while no worker
 // runs waits, a new worker picks the workflow up, and every write happens exactly once.
 func TestE2EWorkerRestartLosesNothing(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.WithoutWorker())
 	w1 := env.NewWorker(t)
 	marie := technicienID(t, env, apitest.Technicien)
@@ -32,7 +39,20 @@ func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 		started <- env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
 			Header: map[string]string{"Idempotency-Key": "start-1"}})
 	}()
-	time.Sleep(2 * time.Second) // the request is waiting for a worker
+	// The request waits for a worker: once the server holds its update (admitted, not yet
+	// accepted by any workflow task), it must still be unanswered.
+	ctx := context.Background()
+	updateID := api.TransitionUpdateID(env.User(apitest.Technicien).ID, domain.ActionStart, "start-1")
+	poll.Until(t, "the start request's update admitted by the server", func() error {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := env.Temporal.WorkflowService().PollWorkflowExecutionUpdate(pctx, &workflowservice.PollWorkflowExecutionUpdateRequest{
+			Namespace:  env.Config.Temporal.Namespace,
+			UpdateRef:  &updatepb.UpdateRef{WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: in.WorkflowID}, UpdateId: updateID},
+			WaitPolicy: &updatepb.WaitPolicy{LifecycleStage: enumspb.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED},
+		})
+		return err
+	})
 	select {
 	case r := <-started:
 		t.Fatalf("answered without a worker: %d %s", r.Status, r.Body)
@@ -60,7 +80,6 @@ func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 		t.Fatalf("statut %s", d.Statut)
 	}
 
-	ctx := context.Background()
 	var res workflows.InterventionResult
 	if err := env.Temporal.GetWorkflow(ctx, in.WorkflowID, "").Get(ctx, &res); err != nil || res.Statut != domain.StatutTerminee {
 		t.Fatalf("workflow result %+v %v", res, err)
@@ -73,13 +92,11 @@ func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 	if n := countRows(t, env, `SELECT count(*) FROM plannings WHERE intervention_id = $1`, in.ID); n != 1 {
 		t.Errorf("%d plannings", n)
 	}
+	// The workflow has completed (above), and it completes only once its follow-ups (the
+	// notifications among them) are done: every notification it will ever write is written.
 	marieUser := env.User(apitest.Technicien).ID
-	waitFor(t, func() bool {
-		return countRows(t, env, `SELECT count(*) FROM notifications WHERE destinataire_id = $1 AND metadata->>'intervention_id' = $2`, marieUser, apitest.ID(in.ID)) == 3
-	}, "one notification per transition")
-	time.Sleep(500 * time.Millisecond)
 	if n := countRows(t, env, `SELECT count(*) FROM notifications WHERE destinataire_id = $1 AND metadata->>'intervention_id' = $2`, marieUser, apitest.ID(in.ID)); n != 3 {
-		t.Fatalf("%d notifications for the technicien, want 3", n)
+		t.Fatalf("%d notifications for the technicien, want 3 (one per transition)", n)
 	}
 	// Search attributes follow the transitions.
 	desc, err := describe(ctx, env, in.WorkflowID, "")
@@ -98,7 +115,9 @@ func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 // TestE2ESchedulesAreIdempotent creates the Schedules twice (two worker start-ups) and finds each
 // in place, with the weekly planning on Monday 06:00 Africa/Casablanca.
 func TestE2ESchedulesAreIdempotent(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.WithoutWorker())
+	apitest.Exclusive(t, apitest.Schedules)
 	ctx := context.Background()
 	if env.Config.Workflows != config.DefaultWorkflows() {
 		t.Fatalf("the platform's workflow configuration is not the default: %+v", env.Config.Workflows)
@@ -138,6 +157,7 @@ func TestE2ESchedulesAreIdempotent(t *testing.T) {
 // through the API) twice, as two replicas would: each equipment gets one cycle, and, being due in
 // five days with a seven-day lead time, exactly one preventive intervention each.
 func TestE2EPreventiveCyclesAtStartUp(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	ctx := context.Background()
 	ids, err := env.Store.PreventiveEquipementIDs(ctx)
@@ -177,15 +197,22 @@ func TestE2EPreventiveCyclesAtStartUp(t *testing.T) {
 			t.Fatalf("automatic assignment broke a constraint: %+v", c)
 		}
 	}
-	time.Sleep(time.Second)
+	// Every cycle now waits for its intervention (step "intervention"): none can open another,
+	// so the count below is final.
+	for _, id := range ids {
+		poll.Until(t, fmt.Sprintf("the cycle of equipment %d waiting for its intervention", id), func() error {
+			v, err := env.Temporal.QueryWorkflow(ctx, workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, id), "", workflows.QueryPreventiveState)
+			var st workflows.PreventiveState
+			if err == nil {
+				err = v.Get(&st)
+			}
+			if err == nil && st.Etape != "intervention" {
+				err = fmt.Errorf("step %q", st.Etape)
+			}
+			return err
+		})
+	}
 	if n := countRows(t, env, `SELECT count(*) FROM interventions WHERE type_intervention = 'preventive'`); n != 5 {
 		t.Fatalf("%d preventive interventions, want 5", n)
-	}
-	for _, id := range ids {
-		v, err := env.Temporal.QueryWorkflow(ctx, workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, id), "", workflows.QueryPreventiveState)
-		var st workflows.PreventiveState
-		if err != nil || v.Get(&st) != nil || st.Etape != "intervention" {
-			t.Fatalf("equipment %d: %+v %v", id, st, err)
-		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 const equipementsPath = "/api/v1/equipements"
 
 func TestEquipementsAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	presseID, broyeurID, tankID := f.equipement(presse), f.equipement(broyeur), f.equipement(tankLait)
 	// Maintained yesterday every 30 days: not due soon, so no preventive cycle fires during the test.

@@ -2,17 +2,20 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -38,6 +41,7 @@ func countRows(t *testing.T, env *apitest.Env, query string, args ...any) int {
 }
 
 func TestFoundationCreateAndGetIntervention(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tok := env.Token(apitest.Responsable)
 	res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/interventions/", Token: tok, Body: newIntervention("Réparation fuite hydraulique")})
@@ -107,6 +111,7 @@ func TestFoundationCreateAndGetIntervention(t *testing.T) {
 }
 
 func TestFoundationIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tok := env.Token(apitest.Responsable)
 	create := func(token, key string) domain.InterventionDetail {
@@ -120,13 +125,16 @@ func TestFoundationIdempotencyKey(t *testing.T) {
 		res.JSON(t, &d)
 		return d
 	}
-	a := create(tok, "retry-1")
-	b := create(tok, "retry-1")
+	// The keys name workflows in the namespace that every test of the binary shares (and the
+	// demo accounts have the same ids in every Env): a run of its own keeps this test's apart.
+	run := uuid.NewString()
+	a := create(tok, "retry-1/"+run)
+	b := create(tok, "retry-1/"+run)
 	if a.ID != b.ID || a.WorkflowID != b.WorkflowID {
 		t.Fatalf("retried create gave %d then %d", a.ID, b.ID)
 	}
-	c := create(tok, "retry-2")
-	d := create(env.Token(apitest.Admin), "retry-1") // keys are scoped to the caller
+	c := create(tok, "retry-2/"+run)
+	d := create(env.Token(apitest.Admin), "retry-1/"+run) // keys are scoped to the caller
 	if c.ID == a.ID || d.ID == a.ID || c.ID == d.ID {
 		t.Fatalf("distinct keys/callers share an intervention: %d %d %d", a.ID, c.ID, d.ID)
 	}
@@ -141,6 +149,7 @@ func TestFoundationIdempotencyKey(t *testing.T) {
 }
 
 func TestFoundationCreateValidation(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tok := env.Token(apitest.Responsable)
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
@@ -196,14 +205,19 @@ func TestFoundationCreateValidation(t *testing.T) {
 // failure answers an error and leaves no row and no historique; a transient one is retried and
 // ends with exactly one row.
 func TestFoundationCreateFailsMidway(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tok := env.Token(apitest.Responsable)
 	ctx := context.Background()
 	db := env.Store.DB()
 	// The intervention row is inserted first, then historique: failing the historique insert
 	// fails the activity after half of its writes.
+	// Each failed attempt takes a number from test_failures: a sequence is not rolled back with
+	// the attempt's transaction, so the test can watch the activity being retried.
+	mustExec(t, db, `CREATE SEQUENCE test_failures`)
 	mustExec(t, db, `CREATE FUNCTION fail_historique() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN RAISE EXCEPTION 'historique indisponible' USING ERRCODE = (SELECT code FROM test_failure); END $$`)
+		BEGIN PERFORM nextval('test_failures');
+		RAISE EXCEPTION 'historique indisponible' USING ERRCODE = (SELECT code FROM test_failure); END $$`)
 	mustExec(t, db, `CREATE TABLE test_failure (code text)`)
 	mustExec(t, db, `INSERT INTO test_failure VALUES ('23514')`) // check_violation: not retryable
 	mustExec(t, db, `CREATE TRIGGER fail_historique BEFORE INSERT ON historique FOR EACH ROW EXECUTE FUNCTION fail_historique()`)
@@ -219,13 +233,36 @@ func TestFoundationCreateFailsMidway(t *testing.T) {
 		t.Fatalf("half-written create left %d rows", n)
 	}
 
-	// Transient: a connection-class error is retried; lift the failure while the activity retries.
+	// Transient: a connection-class error is retried; lift the failure while the activity retries
+	// (once it has failed three times).
+	failures := func() (int, error) {
+		var n int
+		err := db.GetContext(ctx, &n, `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM test_failures`)
+		return n, err
+	}
+	before, err := failures()
+	if err != nil {
+		t.Fatal(err)
+	}
 	mustExec(t, db, `UPDATE test_failure SET code = '40001'`) // serialization_failure
+	lifted := make(chan error, 1)
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
-		_, _ = db.ExecContext(ctx, `DROP TRIGGER fail_historique ON historique`)
+		err := poll.Wait(func() error {
+			n, err := failures()
+			if err == nil && n-before < 3 {
+				err = fmt.Errorf("%d failed attempts", n-before)
+			}
+			return err
+		})
+		if err == nil {
+			_, err = db.ExecContext(ctx, `DROP TRIGGER fail_historique ON historique`)
+		}
+		lifted <- err
 	}()
 	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/interventions", Token: tok, Body: newIntervention("Panne passagère")})
+	if err := <-lifted; err != nil {
+		t.Fatalf("lifting the failure after three attempts: %v", err)
+	}
 	if res.Status != http.StatusCreated {
 		t.Fatalf("transient failure: %d %s", res.Status, res.Body)
 	}
@@ -245,6 +282,7 @@ func mustExec(t *testing.T, db *sqlx.DB, q string) {
 }
 
 func TestFoundationAuthentication(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	path := "/api/v1/interventions/1"
 	sign := func(secret string, claims jwt.MapClaims) string {
@@ -305,6 +343,7 @@ func TestFoundationAuthentication(t *testing.T) {
 }
 
 func TestFoundationClientScope(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	if res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/interventions", Token: env.Token(apitest.Client),
 		Body: newIntervention("Demande client")}); res.Status != http.StatusForbidden {
@@ -328,6 +367,7 @@ func TestFoundationClientScope(t *testing.T) {
 }
 
 func TestFoundationHTTPHygiene(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	for _, p := range []string{"/api/v1/health", "/api/v1/health/", "/api/v1/health/db", "/api/v1/health/ready/"} {
 		res := env.Do(t, apitest.Request{Method: "GET", Path: p})
@@ -369,6 +409,7 @@ func TestFoundationHTTPHygiene(t *testing.T) {
 }
 
 func TestFoundationMetrics(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tok := env.Token(apitest.Responsable)
 	env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions/424242", Token: tok})
@@ -394,6 +435,7 @@ func TestFoundationMetrics(t *testing.T) {
 }
 
 func TestFoundationUnknownQueryParameter(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	tok := env.Token(apitest.Responsable)
 	res := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions?statu=ouverte&limit=5", Token: tok})

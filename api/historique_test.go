@@ -10,6 +10,7 @@ import (
 )
 
 func TestHistoriqueAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	resp := f.env.User(apitest.Responsable)
 	var eq domain.EquipementVue

@@ -60,6 +60,7 @@ func replayer() worker.WorkflowReplayer {
 // MIF_RECORD_HISTORIES=1 it also writes them to workflows/testdata, where the replay test of the
 // workflows package keeps checking them after every change.
 func TestRecordWorkflowHistories(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
 		v, ok := map[string]string{
 			"MIF_ESCALATION_ASSIGN_AFTER": "1s", "MIF_ESCALATION_START_AFTER": "2s", "MIF_PREVENTIVE_LEAD_TIME": "9000h",

@@ -13,6 +13,7 @@ import (
 const interventionsPath = "/api/v1/interventions"
 
 func TestInterventionListAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	presseID, broyeurID, tankID := f.equipement(presse), f.equipement(broyeur), f.equipement(tankLait)
 	dubois, elAmrani := f.technicien(apitest.Technicien), f.technicien(apitest.Technicien2)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -76,6 +78,7 @@ func workflowState(t *testing.T, env *apitest.Env, who string, id int64) lifecyc
 }
 
 func TestLifecycleHTTPFullPath(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	marie := technicienID(t, env, apitest.Technicien)
 	in := createOpen(t, env, "Fuite vérin", 1)
@@ -172,24 +175,26 @@ func TestLifecycleHTTPFullPath(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds (poll.Until with its deadline).
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	poll.Until(t, what, func() error {
+		if !cond() {
+			return errors.New("not yet")
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestLifecycleHTTPRatingBeforeTheEnd(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	in := createOpen(t, env, "Pas fini", 1)
 	step(t, env, apitest.Client, "POST", "/api/v1/interventions/"+apitest.ID(in.ID)+"/evaluation", map[string]any{"note": 3}, http.StatusConflict)
 }
 
 func TestLifecycleHTTPAutomaticAssignmentAndCancel(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	marie := technicienID(t, env, apitest.Technicien)
 	in := createOpen(t, env, "Affectation automatique", 1, func(b map[string]any) { b["urgence"], b["priorite"] = false, "normale" })
@@ -235,6 +240,7 @@ func TestLifecycleHTTPAutomaticAssignmentAndCancel(t *testing.T) {
 }
 
 func TestLifecycleHTTPPatchStatut(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	in := createOpen(t, env, "Statut direct", 1)
 	path := "/api/v1/interventions/" + apitest.ID(in.ID) + "/statut"
@@ -258,6 +264,7 @@ func TestLifecycleHTTPPatchStatut(t *testing.T) {
 }
 
 func TestPlanningHTTPGenerateConflictsReschedule(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	marie := technicienID(t, env, apitest.Technicien)
 	// No date_limite: a plan for next week would otherwise end after it (an apres_echeance conflict).
@@ -343,6 +350,7 @@ func TestPlanningHTTPGenerateConflictsReschedule(t *testing.T) {
 }
 
 func TestEquipementHooksDrivePreventiveWorkflow(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements", Token: env.Token(apitest.Responsable), Body: map[string]any{
 		"nom": "Pompe P-9", "type": "Presse", "numero_serie": "P9-2026-001", "localisation": "Atelier C", "frequence_entretien": 90,
@@ -375,6 +383,7 @@ func TestEquipementHooksDrivePreventiveWorkflow(t *testing.T) {
 // A corrective intervention completed on an equipment re-plans its preventive cycle from that
 // maintenance at once.
 func TestCompletedRepairReplansThePreventiveCycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	ctx := context.Background()
 	res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements", Token: env.Token(apitest.Responsable), Body: map[string]any{
@@ -421,6 +430,7 @@ func TestCompletedRepairReplansThePreventiveCycle(t *testing.T) {
 }
 
 func TestEquipementWithoutFrequencyEndsItsCycle(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	ctx := context.Background()
 	tq := env.Config.Temporal.TaskQueue

@@ -3,6 +3,7 @@ package api
 import "testing"
 
 func TestPlainTemplate(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/api/v1/interventions/{id:[0-9]+}":                           "/api/v1/interventions/{id}",
 		"/api/v1/interventions/{id:[0-9]{1,9}}/complete":              "/api/v1/interventions/{id}/complete",

@@ -17,6 +17,7 @@ import (
 // NotificationDigestWorkflow on the test's worker, whose activity e-mails the notifications
 // waiting (here: created by Notify alone) through a real SMTP server, grouped in one digest.
 func TestDigestScheduleMailsThroughTemporal(t *testing.T) {
+	t.Parallel()
 	sink, err := mail.StartSink("127.0.0.1:0", mail.SinkOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestDigestScheduleMailsThroughTemporal(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := apitest.New(t, apitest.WithActivities(func(a *activities.Activities) { a.Mail = mailer }))
+	apitest.Exclusive(t, apitest.Schedules)
 	ctx := context.Background()
 	tech := e.User(apitest.Technicien)
 	acts := &activities.Activities{Store: e.Store, Log: e.Log}

@@ -13,6 +13,7 @@ import (
 // Notifications of one event close together read as one digest; a gap longer than the window, a
 // different event or a different read state starts another.
 func TestNotificationGroupsDigestTheInbox(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.WithEnv("MIF_NOTIFICATION_GROUP_WINDOW", "10m"))
 	ctx := context.Background()
 	user := env.User(apitest.Technicien).ID

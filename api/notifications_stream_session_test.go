@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 )
 
 // waitEnd reads the stream until an event named name (notifications before it are skipped),
@@ -46,6 +48,7 @@ func (s *sseStream) waitEnd(t *testing.T, name string) sseEvent {
 // ends — a logout of its session, a logout everywhere, a password change, a deactivation — with a
 // "revocation" event; a stream of another session of the same account goes on.
 func TestNotificationStreamEndsWithItsSession(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	ctx := context.Background()
 	stream := func(token string) *sseStream {
@@ -121,6 +124,7 @@ func TestNotificationStreamEndsWithItsSession(t *testing.T) {
 // TestNotificationStreamsPerUser: one account holds at most MIF_STREAMS_PER_USER streams; one
 // more is a 429 with Retry-After, until one of them closes. Other accounts are not affected.
 func TestNotificationStreamsPerUser(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t, apitest.WithEnv("MIF_STREAMS_PER_USER", "2"))
 	tok := e.Token(apitest.Technicien)
 	url := e.URL + "/api/v1/notifications/stream?access_token=" + tok
@@ -143,24 +147,24 @@ func TestNotificationStreamsPerUser(t *testing.T) {
 	// Once a stream is closed, a new one is accepted (the server notices the closed connection
 	// shortly after: poll).
 	first.close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Until(t, "a new stream accepted after one closed", func() error {
 		s := openStream(t, url, nil)
 		if s.status == http.StatusOK {
-			break
+			return nil
 		}
 		s.close()
-		if s.status != http.StatusTooManyRequests || time.Now().After(deadline) {
+		if s.status != http.StatusTooManyRequests {
 			t.Fatalf("after closing a stream: %d", s.status)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("status %d", s.status)
+	})
 }
 
 // TestNotificationStreamEndsWithItsSessionDespiteALostListenConnection: the session's
 // announcement may be lost while the replica's LISTEN connection is down; the reconnection makes
 // every stream re-check its session, so the stream still ends.
 func TestNotificationStreamEndsWithItsSessionDespiteALostListenConnection(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	ctx := context.Background()
 	s := openStream(t, e.URL+"/api/v1/notifications/stream?access_token="+e.Token(apitest.Technicien2), nil)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"github.com/mifmaroc/mif/authz"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -111,10 +113,11 @@ func (s *sseStream) next(t *testing.T) domain.Notification {
 }
 
 // replica starts a second API server on the same database (its own connection pool, its own
-// LISTEN connection), as another instance behind a load balancer would be.
+// LISTEN connection), as another instance behind a load balancer would be. The Env must reserve
+// replicaConns more connections (apitest.WithConns).
 func replica(t *testing.T, e *apitest.Env, log *zap.Logger) string {
 	t.Helper()
-	db, err := storage.Open(context.Background(), e.Config.DatabaseURL, 5)
+	db, err := storage.Open(context.Background(), e.Config.DatabaseURL, replicaConns-1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +126,7 @@ func replica(t *testing.T, e *apitest.Env, log *zap.Logger) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Deps{Config: e.Config, Store: storage.New(db), Workflows: e.Workflows, Tokens: e.Tokens, Authz: az, Log: log})
+	srv, err := api.New(api.Deps{Config: e.Config, Store: storage.New(db), Workflows: e.Workflows, Tokens: e.Tokens, Authz: az, Log: log, Passwords: e.Passwords})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +135,12 @@ func replica(t *testing.T, e *apitest.Env, log *zap.Logger) string {
 	return hs.URL
 }
 
+// replicaConns: a replica's pool and its LISTEN connection.
+const replicaConns = 3
+
 func TestNotificationStreamAcrossReplicas(t *testing.T) {
-	e := apitest.New(t)
+	t.Parallel()
+	e := apitest.New(t, apitest.WithConns(replicaConns))
 	ctx := context.Background()
 	// Replica 2 logs at Info level into an observer, to check what its access log records.
 	observed, logs := observer.New(zapcore.InfoLevel)
@@ -196,13 +203,12 @@ func TestNotificationStreamAcrossReplicas(t *testing.T) {
 	} else {
 		_ = r.Body.Close()
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for logs.FilterMessage("http request").FilterField(zap.Int("status", http.StatusOK)).Len() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the closed stream was never access-logged")
+	poll.Until(t, "the closed stream access-logged", func() error {
+		if logs.FilterMessage("http request").FilterField(zap.Int("status", http.StatusOK)).Len() == 0 {
+			return errors.New("no access log line with status 200")
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	for _, entry := range logs.All() {
 		line := entry.Message + fmt.Sprint(entry.ContextMap())
 		if strings.Contains(line, techToken[len(techToken)-20:]) || strings.Contains(line, forged[len(forged)-20:]) || strings.Contains(line, "access_token") {
@@ -215,6 +221,7 @@ func TestNotificationStreamAcrossReplicas(t *testing.T) {
 }
 
 func TestNotificationStreamRefusals(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	if r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/api/v1/notifications/stream"}); r.Status != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", r.Status)
@@ -229,6 +236,7 @@ func TestNotificationStreamRefusals(t *testing.T) {
 }
 
 func TestEmailPreferences(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	tok := e.Token(apitest.Technicien)
 	const path = "/api/v1/notifications/preferences"
@@ -296,6 +304,7 @@ func TestEmailPreferences(t *testing.T) {
 // PostgreSQL: the listener reconnects and the stream re-reads from its last id, so a notification
 // created while it was down still arrives.
 func TestNotificationStreamSurvivesALostListenConnection(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	ctx := context.Background()
 	tech := e.User(apitest.Technicien)
@@ -323,6 +332,7 @@ func TestNotificationStreamSurvivesALostListenConnection(t *testing.T) {
 // opened it (a deactivated account must stop receiving); it says why before it ends, and the
 // client resumes with a fresh token and Last-Event-ID without losing anything.
 func TestNotificationStreamEndsWhenItsTokenExpires(t *testing.T) {
+	t.Parallel()
 	e := apitest.New(t)
 	ctx := context.Background()
 	// A token issued long ago that expires in 3 s (the account's password predates it).

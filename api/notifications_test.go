@@ -10,6 +10,7 @@ import (
 )
 
 func TestNotificationsAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	ctx := context.Background()
 	notify := func(who string, titre string) int64 {

@@ -22,6 +22,7 @@ import (
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
 	"github.com/mifmaroc/mif/internal/otlptest"
+	"github.com/mifmaroc/mif/internal/poll"
 )
 
 // scrape reads /api/v1/health/metrics and parses it as Prometheus does.
@@ -135,6 +136,7 @@ func lifecycle(t *testing.T, env *apitest.Env, header map[string]string) domain.
 // SDK's worker and client series are there for our task queue, route labels are plain templates,
 // and every metric that a Grafana dashboard or an alert rule names exists.
 func TestMetricsFollowTheLifecycle(t *testing.T) {
+	t.Parallel()
 	// Recomputed on every scrape here, so the figures can be compared right after each step.
 	env := apitest.New(t, apitest.WithEnv("MIF_METRICS_REFRESH_INTERVAL", "0s"))
 	before := scrape(t, env)
@@ -166,17 +168,13 @@ func TestMetricsFollowTheLifecycle(t *testing.T) {
 	} {
 		// The e-mails of the completion are sent (or queued) by activities still running: read
 		// both sides again until they meet.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got, want := mustSample(t, scrape(t, env), name, nil), float64(countRows(t, env, query))
-			if got == want {
-				break
+		if err := poll.Wait(func() error {
+			if got, want := mustSample(t, scrape(t, env), name, nil), float64(countRows(t, env, query)); got != want {
+				return fmt.Errorf("%s = %v, the database says %v", name, got, want)
 			}
-			if time.Now().After(deadline) {
-				t.Errorf("%s = %v, the database says %v", name, got, want)
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
+			return nil
+		}); err != nil {
+			t.Error(err)
 		}
 	}
 	for _, lvl := range []string{"1", "2"} {
@@ -252,17 +250,18 @@ func TestMetricsFollowTheLifecycle(t *testing.T) {
 		// there or the time is up.
 		var missing []string
 		var exposed map[string]bool
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_ = poll.Wait(func() error { // a timeout leaves missing non-empty, reported below
 			exposed, missing = exposedNames(scrape(t, env)), nil
 			for _, u := range uses {
 				if !exposed[u.Metric] && !deploy.PrometheusOwn[u.Metric] {
 					missing = append(missing, fmt.Sprintf("%s (in %s)", u.Metric, u.Where))
 				}
 			}
-			if len(missing) == 0 || time.Now().After(deadline) {
-				break
+			if len(missing) > 0 {
+				return fmt.Errorf("%d metrics missing", len(missing))
 			}
-		}
+			return nil
+		})
 		if len(missing) > 0 {
 			names := make([]string, 0, len(exposed))
 			for n := range exposed {
@@ -283,6 +282,7 @@ func TestMetricsFollowTheLifecycle(t *testing.T) {
 // Update-With-Start, the workflow run, its update handlers and activities, down to SQL, the
 // e-mails sent and the report encrypted.
 func TestOneTraceFromRequestToSQL(t *testing.T) {
+	t.Parallel()
 	rcv := otlptest.StartHTTP(t)
 	env := apitest.New(t,
 		apitest.WithEnv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.Endpoint),

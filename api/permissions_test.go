@@ -47,6 +47,7 @@ var (
 // for each role, 403 exactly when the policy refuses that role the route's permission. A route
 // added without a permission, or with one the policy does not know, fails here.
 func TestPermissionsEveryRouteEveryRole(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	az, err := authz.NewDefault()
 	if err != nil {
@@ -140,6 +141,7 @@ func permProbe(t *testing.T, env *apitest.Env, method, path, token string) int {
 
 // TestPermissionsSeedMatrix pins the seed's matrix (section 5) in the shipped policy.
 func TestPermissionsSeedMatrix(t *testing.T) {
+	t.Parallel()
 	az, err := authz.NewDefault()
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +191,7 @@ var ownScopedElsewhere = map[string]string{
 // leaves the object out although an administrator's list shows it. A read_own route added
 // without a foreign fixture below, or whose handler forgets the ownership filter, fails here.
 func TestPermissionsOwnershipEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := newDocEnv(t)
 	ctx := context.Background()
 	az, err := authz.NewDefault()
@@ -310,6 +313,7 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 // behind a token requires the bearer scheme and documents 401, and 403 when some role is refused;
 // a public route says `security: []`.
 func TestPermissionsDocumentedInOpenAPI(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
 		v, ok := map[string]string{"MIF_JWT_ALGORITHM": "HS256", "MIF_JWT_SECRET": "contract-secret-contract-secret-0123456"}[k]
 		return v, ok

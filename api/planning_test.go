@@ -11,6 +11,7 @@ import (
 )
 
 func TestPlanningReadAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	dubois, elAmrani := f.technicien(apitest.Technicien), f.technicien(apitest.Technicien2)
 	monday := time.Date(2026, 12, 14, 0, 0, 0, 0, time.UTC)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"net/http"
 	"os"
@@ -10,16 +11,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 )
 
 // TestResourcePartialUpdatesCheckedAgainstStoredValues: a partial update that gives one half of a
 // pair (hours, contract dates, SLA delays) is checked against the stored other half, and the 422
 // names the field the caller sent.
 func TestResourcePartialUpdatesCheckedAgainstStoredValues(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	dubois := f.technicien(apitest.Technicien) // 08:00–17:00
 	atlas := f.id(`SELECT id FROM contrats WHERE numero = 'CT-2026-001'`)
@@ -56,6 +58,7 @@ func TestResourcePartialUpdatesCheckedAgainstStoredValues(t *testing.T) {
 // contract, events of an intervention) take limit and offset like every list, answer the total in
 // X-Total-Count, and refuse a bad page with 422.
 func TestResourceSmallListsArePaged(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	atlas := f.id(`SELECT id FROM contrats WHERE numero = 'CT-2026-001'`)
 	i := f.intervention("Fuite vérin", f.equipement(presse), domain.PrioriteHaute, nil)
@@ -90,6 +93,7 @@ func TestResourceSmallListsArePaged(t *testing.T) {
 // one records exactly one audit row naming the entity, the action and the actor, and that a
 // refused write records none.
 func TestResourceWritesRecordHistorique(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	resp := f.env.User(apitest.Responsable).ID
 	admin := f.env.User(apitest.Admin).ID
@@ -191,6 +195,7 @@ func TestResourceWritesRecordHistorique(t *testing.T) {
 // TestDashboardStatsExactSeedShape pins the keys of /dashboard/stats to the seed's, for every
 // role (the OpenAPI schema refuses extra keys too).
 func TestDashboardStatsExactSeedShape(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	want := map[string][]string{
 		"interventions": {"critiques", "en_cours", "ouvertes", "terminees_semaine", "total"},
@@ -227,6 +232,7 @@ func TestDashboardStatsExactSeedShape(t *testing.T) {
 // TestHistoriqueEntityFilterIsChecked: the audit filter's entity is one of the kinds recorded,
 // and every kind the code records is filterable.
 func TestHistoriqueEntityFilterIsChecked(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	f.want422(t, "entite", apitest.Admin, "GET", "/api/v1/historique?entite=equipment", nil)
 	if n := total(t, f.want(t, http.StatusOK, apitest.Admin, "GET", "/api/v1/historique?entite=user", nil)); n == 0 {
@@ -265,6 +271,7 @@ func TestHistoriqueEntityFilterIsChecked(t *testing.T) {
 // is being committed is refused (409) once that assignment lands, rather than deleted with the
 // assignment silently dropped by ON DELETE SET NULL.
 func TestDeleteTechnicienWaitsForAnAssignmentInFlight(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	ctx := context.Background()
 	userID := f.id(`INSERT INTO users (email, nom, prenom, role) VALUES ('nouveau@mif.ma', 'Tazi', 'Omar', 'technicien') RETURNING id`)
@@ -291,21 +298,18 @@ func TestDeleteTechnicienWaitsForAnAssignmentInFlight(t *testing.T) {
 		_ = res.Body.Close()
 		status <- res.StatusCode
 	}()
-	// Wait (bounded) until the delete is blocked on the assignment's lock, then commit it.
-	for n := 0; ; n++ {
+	// Wait until the delete is blocked on the assignment's lock, then commit it.
+	poll.Until(t, "the delete waiting for the assignment in flight", func() error {
 		var waiting int
 		if err := f.env.Store.Q().GetContext(ctx, &waiting, `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
 			t.Fatal(err)
 		}
-		if waiting > 0 {
-			break
+		if waiting == 0 {
+			return errors.New("no session waits for a lock")
 		}
-		if n == 500 {
-			t.Fatal("the delete never waited for the assignment in flight")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}

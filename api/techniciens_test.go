@@ -12,6 +12,7 @@ import (
 const techniciensPath = "/api/v1/techniciens"
 
 func TestTechniciensAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	dubois, elAmrani := f.technicien(apitest.Technicien), f.technicien(apitest.Technicien2)
 	hydraulique := f.id(`SELECT id FROM competences WHERE nom = 'Hydraulique'`)

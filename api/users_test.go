@@ -22,6 +22,7 @@ func usersList(t *testing.T, env *apitest.Env, token, query string) ([]domain.Us
 }
 
 func TestUsersList(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	resp := env.Token(apitest.Responsable)
 	all, res := usersList(t, env, resp, "")
@@ -62,6 +63,7 @@ func TestUsersList(t *testing.T) {
 }
 
 func TestUsersCreate(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	resp, admin := env.Token(apitest.Responsable), env.Token(apitest.Admin)
 	create := func(token string, body map[string]any) *apitest.Response {
@@ -146,6 +148,7 @@ func TestUsersCreate(t *testing.T) {
 }
 
 func TestUsersUpdateDeactivateActivate(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	admin := env.Token(apitest.Admin)
 	tech := env.User(apitest.Technicien)

@@ -11,6 +11,7 @@ import (
 // TestInterventionListsUseIndexes seeds 100 000 interventions and checks with EXPLAIN that no
 // list reads the whole interventions table: every filter and sort is served by an index.
 func TestInterventionListsUseIndexes(t *testing.T) {
+	t.Parallel()
 	st := seedVolume(t, volume)
 	ctx := context.Background()
 	for _, c := range volumeCases(st) {

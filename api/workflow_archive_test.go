@@ -16,6 +16,7 @@ import (
 // Once retention has removed a finished workflow, GET /workflow still answers, from the
 // intervention's own record, instead of failing.
 func TestWorkflowStateAfterRetention(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	in := createOpen(t, env, "Contrôle capteur", 1)
 	base := "/api/v1/interventions/" + apitest.ID(in.ID)

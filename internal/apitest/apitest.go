@@ -2,6 +2,12 @@
 // (cloned from the migrated template) with the demo data set, a real Temporal dev server shared by
 // the test binary, a worker on a private task queue, and the HTTP server. Every response that a
 // test reads is validated against the OpenAPI document.
+//
+// Envs share nothing but the dev server (each has its own database, task queue, SMTP sink,
+// metrics registry and configuration, given through options, never the process environment),
+// so tests that use them call t.Parallel(). Each Env reserves envConns connections of the test
+// binary's PostgreSQL budget (internal/testdb): when the budget is spent, New waits for another
+// test to finish, so any number of parallel tests stays within the server's max_connections.
 package apitest
 
 import (
@@ -40,6 +46,7 @@ import (
 	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
@@ -57,6 +64,9 @@ type Env struct {
 	Workflows *orchestration.Client
 	Server    *api.Server
 	Tokens    *authn.Tokens
+	// Passwords is what the Env's server hashes and checks passwords with: bcrypt at its lowest
+	// cost (internal/testpasswords); the demo accounts' hash is of this cost too.
+	Passwords *authn.Passwords
 	Log       *zap.Logger
 	// Telemetry is the platform's registry and tracer provider, as cmd/mif builds them (traces
 	// leave only when the Env was given OTEL_EXPORTER_OTLP_* variables).
@@ -66,8 +76,16 @@ type Env struct {
 
 	t      testing.TB
 	router routers.Router
+	mu     sync.Mutex // guards users: a test's goroutines may ask for tokens at once
 	users  map[string]domain.User
 }
+
+// The connections one Env holds at most: its pool, and the LISTEN connection of its server's
+// notification hub. A test that opens more to the Env's database says so (WithConns).
+const (
+	envPool  = 4
+	envConns = envPool + 1
+)
 
 // Option adjusts an Env before it starts.
 type Option func(*envOptions)
@@ -76,10 +94,15 @@ type envOptions struct {
 	env        map[string]string
 	noWorker   bool
 	activities func(*activities.Activities)
+	extraConns int
 }
 
 // WithEnv sets configuration variables (as the environment would).
 func WithEnv(k, v string) Option { return func(o *envOptions) { o.env[k] = v } }
+
+// WithConns reserves n more connections of the connection budget for the Env's database: those
+// the test opens itself beside the Env's (pgbench clients, a pool of its own).
+func WithConns(n int) Option { return func(o *envOptions) { o.extraConns += n } }
 
 // WithoutWorker starts no worker (to test what happens while workers are down).
 func WithoutWorker() Option { return func(o *envOptions) { o.noWorker = true } }
@@ -113,7 +136,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		o.env["MIF_SMTP_ADDR"] = sink.Addr()
 		o.env["MIF_SMTP_STARTTLS"] = "false"
 	}
-	dbURL := testdb.NewURL(t)
+	// Reserved from the binary's connection budget until t ends (New may wait here).
+	dbURL := testdb.NewURL(t, testdb.Conns(envConns+o.extraConns))
 	o.env["DATABASE_URL"] = dbURL
 	o.env["TEMPORAL_ADDRESS"] = sharedTemporal(t)
 	o.env["MIF_TEMPORAL_TASK_QUEUE"] = "test-" + uuid.NewString()
@@ -128,7 +152,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: %v", err)
 	}
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	db, err := storage.Open(ctx, cfg.DatabaseURL, 10, storage.WithTracing(tel.TracerProvider()))
+	db, err := storage.Open(ctx, cfg.DatabaseURL, envPool, storage.WithTracing(tel.TracerProvider()))
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -137,11 +161,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err := tel.RegisterDatabase(db.DB, store.BusinessMetrics); err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
-	hash, err := demoPasswordHash()
-	if err != nil {
-		t.Fatalf("apitest: %v", err)
-	}
-	if err := demo.SeedWithPasswordHash(ctx, store, hash); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, store, testpasswords.DemoHash(t)); err != nil {
 		t.Fatalf("apitest: demo data: %v", err)
 	}
 
@@ -174,26 +194,37 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: %v", err)
 	}
 	wf := orchestration.NewClient(tc, cfg, log)
-	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log, Telemetry: tel})
+	pw := testpasswords.Passwords() // bcrypt at its lowest cost: see internal/testpasswords
+	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log, Telemetry: tel, Passwords: pw})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 
-	doc, err := api.OpenAPI()
-	if err != nil {
-		t.Fatalf("apitest: %v", err)
-	}
-	doc.Servers = openapi3.Servers{{URL: hs.URL}}
-	router, err := gorillamux.NewRouter(doc)
+	router, err := contractRouter()
 	if err != nil {
 		t.Fatalf("apitest: openapi router: %v", err)
 	}
-	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Workflows: wf, Server: srv, Tokens: tokens, Log: log, Telemetry: tel, Mail: sink,
+	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Workflows: wf, Server: srv, Tokens: tokens, Passwords: pw, Log: log, Telemetry: tel, Mail: sink,
 		t: t, router: router, users: map[string]domain.User{}}
 	return e
 }
+
+// contractHost is the server of the OpenAPI document the answers are checked against: requests
+// are matched as if sent there, so one router serves every Env of the binary.
+const contractHost = "mif.apitest"
+
+// contractRouter loads the OpenAPI document and its router once per test binary (half a second
+// under the race detector, for each of dozens of Envs otherwise). Both are only read afterwards.
+var contractRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := api.OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	doc.Servers = openapi3.Servers{{URL: "http://" + contractHost}}
+	return gorillamux.NewRouter(doc)
+})
 
 // NewWorker starts another worker on the Env's task queue (e.g. after a simulated crash).
 func (e *Env) NewWorker(t testing.TB) worker.Worker {
@@ -233,14 +264,19 @@ func workerActivities(cfg *config.Config, store *storage.Store, log *zap.Logger,
 // User returns a demo account by e-mail.
 func (e *Env) User(email string) domain.User {
 	e.t.Helper()
-	if u, ok := e.users[email]; ok {
+	e.mu.Lock()
+	u, ok := e.users[email]
+	e.mu.Unlock()
+	if ok {
 		return u
 	}
 	u, err := e.Store.GetUserByLogin(context.Background(), email)
 	if err != nil {
 		e.t.Fatalf("apitest: user %s: %v", email, err)
 	}
+	e.mu.Lock()
 	e.users[email] = u
+	e.mu.Unlock()
 	return u
 }
 
@@ -353,9 +389,10 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 // and the body matches its schema.
 func (e *Env) validate(t testing.TB, req *http.Request, res *Response) {
 	t.Helper()
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = "http", contractHost, contractHost
 	// Paths answer with and without a trailing slash; the document lists them without.
 	if p := req.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
-		req = req.Clone(req.Context())
 		req.URL.Path = strings.TrimRight(p, "/")
 	}
 	route, params, err := e.router.FindRoute(req)
@@ -401,10 +438,6 @@ func testFernetKey(t testing.TB) string {
 }
 
 var fernetKey = sync.OnceValues(documents.GenerateKey)
-
-// demoPasswordHash is computed once per test binary: bcrypt at cost 12 takes seconds under the
-// race detector.
-var demoPasswordHash = sync.OnceValues(func() (string, error) { return authn.HashPassword(demo.Password) })
 
 var (
 	temporalOnce sync.Once
@@ -473,3 +506,27 @@ func moduleRoot() string {
 
 // ID formats an id for a path.
 func ID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// Names of the Temporal objects that the namespace holds once, whatever the task queue: their
+// IDs are fixed by the platform, so the parallel tests of a binary (which share the dev server's
+// namespace) take turns on them with Exclusive.
+const (
+	// Schedules: the cron Schedules and the notification digest's (orchestration.Schedules).
+	Schedules = "Temporal Schedules"
+	// KeyRotation: the document key rotation, a singleton workflow (workflows.KeyRotationWorkflowID).
+	KeyRotation = "Temporal workflow " + workflows.KeyRotationWorkflowID
+)
+
+// exclusive holds one lock per name for the test binary.
+var exclusive sync.Map // name → *sync.Mutex
+
+// Exclusive makes t the only test of the binary that uses name (Schedules, KeyRotation) until t
+// ends. Everything else an Env holds is its own; call it after New, so that a test never waits
+// for the connection budget while holding a name.
+func Exclusive(t testing.TB, name string) {
+	t.Helper()
+	m, _ := exclusive.LoadOrStore(name, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	t.Cleanup(mu.Unlock)
+}
