@@ -20,7 +20,7 @@ import (
 
 // runAdmin holds the operator commands. `mif admin create-user` creates an account from the
 // command line (a site without OIDC, or an administrator locked out of the API).
-func runAdmin(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
+func runAdmin(ctx context.Context, args []string, env config.Lookup, in io.Reader, out io.Writer) error {
 	if len(args) == 0 || args[0] != "create-user" {
 		return errors.New("admin: usage: mif admin create-user -email E -role R [-nom N] [-prenom P] [-username U] [-client-id ID] [-password-stdin]")
 	}
@@ -62,7 +62,7 @@ func runAdmin(ctx context.Context, args []string, in io.Reader, out io.Writer) e
 		return err
 	}
 
-	cfg, err := config.FromEnv(config.ModeDev) // only the database is needed
+	cfg, err := config.Load(config.ModeDev, env) // only the database is needed
 	if err != nil {
 		return err
 	}

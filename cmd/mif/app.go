@@ -42,8 +42,8 @@ type app struct {
 
 // newApp loads the configuration, opens the database, migrates it (under goose's lock, so that
 // replicas starting together are safe) and creates the bootstrap administrator when asked.
-func newApp(ctx context.Context, mode config.Mode) (*app, error) {
-	cfg, err := config.FromEnv(mode)
+func newApp(ctx context.Context, mode config.Mode, env config.Lookup) (*app, error) {
+	cfg, err := config.Load(mode, env)
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +237,8 @@ func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error
 	return g.Wait()
 }
 
-func runServe(ctx context.Context, withAPI, withWorker bool) error {
-	a, err := newApp(ctx, config.ModeProd)
+func runServe(ctx context.Context, env config.Lookup, withAPI, withWorker bool) error {
+	a, err := newApp(ctx, config.ModeProd, env)
 	if err != nil {
 		return err
 	}
@@ -249,9 +249,9 @@ func runServe(ctx context.Context, withAPI, withWorker bool) error {
 	return a.runComponents(ctx, withAPI, withWorker)
 }
 
-func runMigrate(ctx context.Context, args []string, out io.Writer) error {
+func runMigrate(ctx context.Context, args []string, env config.Lookup, out io.Writer) error {
 	// Migrating needs only the database: the dev rules keep it from demanding a JWT key.
-	cfg, err := config.FromEnv(config.ModeDev)
+	cfg, err := config.Load(config.ModeDev, env)
 	if err != nil {
 		return err
 	}
@@ -282,8 +282,8 @@ func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 	return migrations.Status(ctx, db.DB, out)
 }
 
-func runSeed(ctx context.Context, out io.Writer) error {
-	a, err := newApp(ctx, config.ModeDev)
+func runSeed(ctx context.Context, env config.Lookup, out io.Writer) error {
+	a, err := newApp(ctx, config.ModeDev, env)
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,11 +19,13 @@ import (
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/devenv"
 	"github.com/mifmaroc/mif/documents"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/internal/testdb"
 	"github.com/mifmaroc/mif/workflows"
 )
 
 func TestInitSecretsCreatesWhatIsMissingOnce(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "secrets")
 	var out bytes.Buffer
 	if err := runInitSecrets([]string{dir}, &out); err != nil {
@@ -65,6 +69,7 @@ func TestInitSecretsCreatesWhatIsMissingOnce(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v1/health/ready" {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -91,26 +96,46 @@ func TestHealthcheckCommand(t *testing.T) {
 // `mif worker` started before Temporal is up waits for it (MIF_STARTUP_TIMEOUT), then serves its
 // health and metrics on MIF_HTTP_ADDR, as the compose healthcheck and Prometheus expect.
 func TestWorkerWaitsForTemporalThenServesHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	httpAddr, _ := freeAddr(t)
-	_, temporalPort := freeAddr(t)
-	t.Setenv("DATABASE_URL", testdb.NewURL(t))
-	t.Setenv("TEMPORAL_ADDRESS", fmt.Sprintf("127.0.0.1:%d", temporalPort))
-	t.Setenv("MIF_HTTP_ADDR", httpAddr)
-	t.Setenv("MIF_JWT_ALGORITHM", "HS256")
-	t.Setenv("MIF_JWT_SECRET", strings.Repeat("k", 32))
+	// Until Temporal starts, a listener on its port stands for the server that is not there: it
+	// closes every connection at once, and counts them.
+	refuser, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	temporalPort := refuser.Addr().(*net.TCPAddr).Port
+	var tries atomic.Int32
+	go func() {
+		for {
+			c, err := refuser.Accept()
+			if err != nil {
+				return
+			}
+			tries.Add(1)
+			_ = c.Close()
+		}
+	}()
 	key, err := documents.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("FERNET_KEYS", key)
-	t.Setenv("MIF_DOCUMENTS_DIR", t.TempDir())
-	t.Setenv("MIF_SCHEDULES_ENABLED", "false")
-	t.Setenv("MIF_STARTUP_TIMEOUT", "2m")
-	t.Setenv("MIF_LOG_LEVEL", "error")
+	env := testEnv(map[string]string{
+		"DATABASE_URL":          testdb.NewURL(t),
+		"TEMPORAL_ADDRESS":      fmt.Sprintf("127.0.0.1:%d", temporalPort),
+		"MIF_HTTP_ADDR":         httpAddr,
+		"MIF_JWT_ALGORITHM":     "HS256",
+		"MIF_JWT_SECRET":        strings.Repeat("k", 32),
+		"FERNET_KEYS":           key,
+		"MIF_DOCUMENTS_DIR":     t.TempDir(),
+		"MIF_SCHEDULES_ENABLED": "false",
+		"MIF_STARTUP_TIMEOUT":   "2m",
+		"MIF_LOG_LEVEL":         "error",
+	})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"worker"}, io.Discard) }()
+	go func() { done <- run(ctx, []string{"worker"}, env, io.Discard) }()
 	defer func() {
 		cancel()
 		select {
@@ -123,12 +148,25 @@ func TestWorkerWaitsForTemporalThenServesHealthAndMetrics(t *testing.T) {
 		}
 	}()
 
-	// Temporal comes up after the worker: the worker must still be waiting, not gone.
-	time.Sleep(time.Second)
+	// Temporal comes up after the worker: the worker must keep trying, not give up.
+	poll.Until(t, "the worker trying Temporal again after a refusal", func() error {
+		select {
+		case err := <-done:
+			t.Fatalf("the worker gave up before Temporal started: %v", err)
+		default:
+		}
+		if n := tries.Load(); n < 2 {
+			return fmt.Errorf("%d connections to Temporal's port", n)
+		}
+		return nil
+	})
 	select {
 	case err := <-done:
 		t.Fatalf("the worker gave up before Temporal started: %v", err)
 	default:
+	}
+	if err := refuser.Close(); err != nil {
+		t.Fatal(err)
 	}
 	srv, err := devenv.StartTemporal(context.Background(), devenv.TemporalOptions{
 		BinPath: temporalCLI(t), Port: temporalPort, UIPort: -1, SearchAttributes: workflows.SearchAttributeTypes(),
@@ -142,19 +180,14 @@ func TestWorkerWaitsForTemporalThenServesHealthAndMetrics(t *testing.T) {
 		_ = srv.Stop(stopCtx)
 	}()
 
-	lookup := func(k string) (string, bool) { return os.LookupEnv(k) }
-	deadline := time.Now().Add(90 * time.Second)
-	for runHealthcheck(context.Background(), nil, lookup, io.Discard) != nil {
+	poll.Until(t, "the worker ready", func() error {
 		select {
 		case err := <-done:
 			t.Fatalf("worker exited: %v", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker never became ready")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return runHealthcheck(context.Background(), nil, env, io.Discard)
+	})
 	res, err := http.Get("http://" + httpAddr + "/api/v1/health/metrics")
 	if err != nil {
 		t.Fatal(err)

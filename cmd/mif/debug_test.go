@@ -11,6 +11,7 @@ import (
 // TestDebugListenerServesPprof: the debug listener answers pprof; it is its own handler, not the
 // API's (which never serves /debug/pprof).
 func TestDebugListenerServesPprof(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(debugServer("127.0.0.1:0").Handler)
 	defer srv.Close()
 	res, err := http.Get(srv.URL + "/debug/pprof/goroutine?debug=1")

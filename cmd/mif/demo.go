@@ -22,7 +22,7 @@ const demoUsage = `usage: mif demo --volume N [--seed S] [--force] [--no-workflo
 // cycles of its equipment, run by a worker of this process until they are in place, so that
 // `mif dev` (or `mif serve`) starts on a settled installation. The Temporal dev server of
 // `mif dev` is started on MIF_DATA_DIR for the time of it, unless TEMPORAL_ADDRESS names one.
-func runDemo(ctx context.Context, args []string, out io.Writer) error {
+func runDemo(ctx context.Context, args []string, env config.Lookup, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	volume := fs.Int("volume", 0, "number of interventions to generate (required, at least 100)")
@@ -36,7 +36,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if *volume < demo.MinVolume || fs.NArg() > 0 {
 		return fmt.Errorf("%s\n(--volume: at least %d)", demoUsage, demo.MinVolume)
 	}
-	a, err := newApp(ctx, config.ModeDev)
+	a, err := newApp(ctx, config.ModeDev, env)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,8 @@ import (
 // runDev brings the whole platform up on one machine: database (created if missing), migrations,
 // demo data, a supervised Temporal dev server (unless TEMPORAL_ADDRESS is set), the API and a
 // worker. Ctrl-C stops everything, the child process included.
-func runDev(ctx context.Context, out io.Writer) error {
-	a, err := newApp(ctx, config.ModeDev)
+func runDev(ctx context.Context, env config.Lookup, out io.Writer) error {
+	a, err := newApp(ctx, config.ModeDev, env)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ actions:
   generate-key         print a new Fernet key
 `
 
-func runDocuments(ctx context.Context, args []string, out io.Writer) error {
+func runDocuments(ctx context.Context, args []string, env config.Lookup, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, documentsUsage)
 		return errUsage
@@ -114,7 +114,7 @@ func runDocuments(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("documents rotate-keys: batch must be an integer between 1 and 1000")
 			}
 		}
-		return rotateKeys(ctx, batch, out)
+		return rotateKeys(ctx, batch, env, out)
 	}
 	fmt.Fprint(out, documentsUsage)
 	return errUsage
@@ -122,8 +122,8 @@ func runDocuments(ctx context.Context, args []string, out io.Writer) error {
 
 // rotateKeys starts (or joins) the rotation workflow and prints its progress until it ends. The
 // workers do the work: run it against a platform whose workers have the new FERNET_KEYS.
-func rotateKeys(ctx context.Context, batch int, out io.Writer) error {
-	a, err := newApp(ctx, config.ModeProd)
+func rotateKeys(ctx context.Context, batch int, env config.Lookup, out io.Writer) error {
+	a, err := newApp(ctx, config.ModeProd, env)
 	if err != nil {
 		return err
 	}

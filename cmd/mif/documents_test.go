@@ -15,28 +15,30 @@ import (
 )
 
 func TestDocumentsCommand(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"documents", "generate-key"}, &out); err != nil {
+	if err := run(context.Background(), []string{"documents", "generate-key"}, testEnv(nil), &out); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := documents.ParseKeys([]string{strings.TrimSpace(out.String())}); err != nil {
 		t.Fatalf("generated key %q: %v", out.String(), err)
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"documents"}, &out); err == nil || !strings.Contains(out.String(), "rotate-keys") {
+	if err := run(context.Background(), []string{"documents"}, testEnv(nil), &out); err == nil || !strings.Contains(out.String(), "rotate-keys") {
 		t.Fatalf("no action: %v\n%s", err, out.String())
 	}
-	if err := run(context.Background(), []string{"documents", "rotate-keys", "0"}, &out); err == nil || !strings.Contains(err.Error(), "batch") {
+	if err := run(context.Background(), []string{"documents", "rotate-keys", "0"}, testEnv(nil), &out); err == nil || !strings.Contains(err.Error(), "batch") {
 		t.Fatalf("bad batch: %v", err)
 	}
 	out.Reset()
-	_ = run(context.Background(), []string{"help"}, &out)
+	_ = run(context.Background(), []string{"help"}, testEnv(nil), &out)
 	if !strings.Contains(out.String(), "documents rotate-keys") {
 		t.Fatalf("usage does not list the documents command:\n%s", out.String())
 	}
 }
 
 func TestVaultKeys(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) {
 		v, ok := map[string]string{"MIF_DATA_DIR": dir}[k]

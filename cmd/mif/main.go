@@ -24,6 +24,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mifmaroc/mif/config"
 )
 
 const usage = `usage: mif <command>
@@ -53,7 +55,7 @@ commands:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mif:", err)
 		os.Exit(exitCode(err))
 	}
@@ -61,34 +63,36 @@ func main() {
 
 var errUsage = errors.New("unknown command (mif help lists them)")
 
-func run(ctx context.Context, args []string, out io.Writer) error {
+// run runs the command args with the configuration read through env (os.LookupEnv; a map in
+// tests, which then run in parallel).
+func run(ctx context.Context, args []string, env config.Lookup, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, usage)
 		return errUsage
 	}
 	switch args[0] {
 	case "dev":
-		return runDev(ctx, out)
+		return runDev(ctx, env, out)
 	case "serve":
-		return runServe(ctx, true, true)
+		return runServe(ctx, env, true, true)
 	case "api":
-		return runServe(ctx, true, false)
+		return runServe(ctx, env, true, false)
 	case "worker":
-		return runServe(ctx, false, true)
+		return runServe(ctx, env, false, true)
 	case "migrate":
-		return runMigrate(ctx, args[1:], out)
+		return runMigrate(ctx, args[1:], env, out)
 	case "documents":
-		return runDocuments(ctx, args[1:], out)
+		return runDocuments(ctx, args[1:], env, out)
 	case "seed":
-		return runSeed(ctx, out)
+		return runSeed(ctx, env, out)
 	case "demo":
-		return runDemo(ctx, args[1:], out)
+		return runDemo(ctx, args[1:], env, out)
 	case "admin":
-		return runAdmin(ctx, args[1:], os.Stdin, out)
+		return runAdmin(ctx, args[1:], env, os.Stdin, out)
 	case "planning":
 		return runPlanning(ctx, args[1:], out, os.Stderr)
 	case "healthcheck": // container.go
-		return runHealthcheck(ctx, args[1:], os.LookupEnv, out)
+		return runHealthcheck(ctx, args[1:], env, out)
 	case "init-secrets":
 		return runInitSecrets(args[1:], out)
 	case "help", "-h", "--help":

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -16,13 +17,37 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mifmaroc/mif/authn"
+	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/demo"
+	"github.com/mifmaroc/mif/internal/parallel"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/internal/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
+
+// TestEveryTestIsParallel: the commands read their configuration through a lookup (testEnv), never
+// the process's environment, so their tests run in parallel.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
+}
+
+// testConns is the pool of a command run by a test (MIF_DB_MAX_OPEN_CONNS): with the LISTEN
+// connection of the notifications and the migration lock, it stays within what testdb reserves
+// for a database (testdb.DefaultConns), unless the test reserves more.
+const testConns = "2"
+
+// testEnv is the environment a command run by a test sees: vars and nothing else (the process's
+// environment is shared by parallel tests, and a developer's shell should not change a test).
+func testEnv(vars map[string]string) config.Lookup {
+	m := map[string]string{"MIF_DB_MAX_OPEN_CONNS": testConns}
+	maps.Copy(m, vars)
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
 
 func freeAddr(t *testing.T) (string, int) {
 	t.Helper()
@@ -59,32 +84,32 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startDev runs `mif dev` until the returned stop function is called, and waits until it is ready.
-func startDev(t *testing.T, apiURL string) (stop func() error, out *syncBuffer) {
+func startDev(t *testing.T, env config.Lookup, apiURL string) (stop func() error, out *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"dev"}, out) }()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		res, err := http.Get(apiURL + "/api/v1/health/ready")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
+	go func() { done <- run(ctx, []string{"dev"}, env, out) }()
+	err := poll.Wait(func() error {
 		select {
 		case err := <-done:
 			cancel()
 			t.Fatalf("mif dev exited before being ready: %v\n%s", err, out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("mif dev not ready after 90s\n%s", out.String())
+		res, err := http.Get(apiURL + "/api/v1/health/ready")
+		if err != nil {
+			return err
 		}
-		time.Sleep(200 * time.Millisecond)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("readiness %d", res.StatusCode)
+		}
+		return nil
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("mif dev not ready: %v\n%s", err, out.String())
 	}
 	return func() error {
 		cancel()
@@ -119,26 +144,33 @@ func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
 // login and a create work; Ctrl-C stops everything, child process included; a second start keeps
 // the data and seeds nothing twice.
 func TestDevUpStopUpAgain(t *testing.T) {
+	t.Parallel()
 	admin := testdb.Admin(t)
+	// mif dev creates its database itself: its connections (pool, LISTEN, migrations, the
+	// creation) come from the budget all the same.
+	testdb.Reserve(t, 6)
 	dbName := "mif_devtest_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	t.Cleanup(func() { _, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + dbName + ` WITH (FORCE)`) })
 	httpAddr, _ := freeAddr(t)
 	_, temporalPort := freeAddr(t)
 	_, uiPort := freeAddr(t)
 	dataDir := t.TempDir()
-	t.Setenv("DATABASE_URL", testdb.DatabaseURL(testdb.AdminURL(), dbName))
-	t.Setenv("MIF_HTTP_ADDR", httpAddr)
-	t.Setenv("MIF_TEMPORAL_DEV_PORT", fmt.Sprint(temporalPort))
-	t.Setenv("MIF_TEMPORAL_UI_PORT", fmt.Sprint(uiPort))
-	t.Setenv("MIF_DATA_DIR", dataDir)
-	t.Setenv("MIF_TEMPORAL_CLI", temporalCLI(t))
-	t.Setenv("MIF_LOG_LEVEL", "warn")
-	t.Setenv("TEMPORAL_ADDRESS", "")
-	t.Setenv("MIF_BOOTSTRAP_ADMIN_EMAIL", "chef@mif.ma")
-	t.Setenv("MIF_BOOTSTRAP_ADMIN_PASSWORD", "Premier#Admin2026")
+	env := testEnv(map[string]string{
+		"DATABASE_URL":                 testdb.DatabaseURL(testdb.AdminURL(), dbName),
+		"MIF_DB_MAX_OPEN_CONNS":        "3",
+		"MIF_HTTP_ADDR":                httpAddr,
+		"MIF_TEMPORAL_DEV_PORT":        fmt.Sprint(temporalPort),
+		"MIF_TEMPORAL_UI_PORT":         fmt.Sprint(uiPort),
+		"MIF_DATA_DIR":                 dataDir,
+		"MIF_TEMPORAL_CLI":             temporalCLI(t),
+		"MIF_LOG_LEVEL":                "warn",
+		"TEMPORAL_ADDRESS":             "",
+		"MIF_BOOTSTRAP_ADMIN_EMAIL":    "chef@mif.ma",
+		"MIF_BOOTSTRAP_ADMIN_PASSWORD": "Premier#Admin2026",
+	})
 	api := "http://" + httpAddr
 
-	stop, out := startDev(t, api)
+	stop, out := startDev(t, env, api)
 	for _, want := range []string{"/docs", fmt.Sprintf("127.0.0.1:%d", uiPort), "responsable@mif.ma", demo.Password} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner does not mention %q:\n%s", want, out.String())
@@ -173,7 +205,7 @@ func TestDevUpStopUpAgain(t *testing.T) {
 		}
 	}
 
-	stop, out = startDev(t, api)
+	stop, out = startDev(t, env, api)
 	defer func() {
 		if err := stop(); err != nil {
 			t.Errorf("second stop: %v", err)
@@ -205,35 +237,35 @@ func TestDevUpStopUpAgain(t *testing.T) {
 }
 
 func TestBadConfigurationNamesTheVariable(t *testing.T) {
-	t.Setenv("MIF_HTTP_ADDR", "eight-thousand")
-	t.Setenv("MIF_JWT_ACCESS_TTL", "forever")
-	err := run(context.Background(), []string{"serve"}, &bytes.Buffer{})
+	t.Parallel()
+	env := testEnv(map[string]string{"MIF_HTTP_ADDR": "eight-thousand", "MIF_JWT_ACCESS_TTL": "forever"})
+	err := run(context.Background(), []string{"serve"}, env, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "MIF_HTTP_ADDR") || !strings.Contains(err.Error(), "MIF_JWT_ACCESS_TTL") {
 		t.Fatalf("want an error naming both variables, got %v", err)
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, &bytes.Buffer{}); err == nil {
+	if err := run(context.Background(), []string{"frobnicate"}, env, &bytes.Buffer{}); err == nil {
 		t.Fatal("unknown command accepted")
 	}
 }
 
 func TestMigrateCommand(t *testing.T) {
-	url := testdb.NewEmptyURL(t)
-	t.Setenv("DATABASE_URL", url)
+	t.Parallel()
+	env := testEnv(map[string]string{"DATABASE_URL": testdb.NewEmptyURL(t)})
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"migrate", "up"}, &out); err != nil {
+	if err := run(context.Background(), []string{"migrate", "up"}, env, &out); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(out.String(), "pending") {
 		t.Fatalf("pending migrations after up:\n%s", out.String())
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"migrate", "down"}, &out); err != nil {
+	if err := run(context.Background(), []string{"migrate", "down"}, env, &out); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(out.String(), "pending") != 1 {
 		t.Fatalf("want exactly one pending migration after down:\n%s", out.String())
 	}
-	if err := run(context.Background(), []string{"migrate", "sideways"}, &out); err == nil {
+	if err := run(context.Background(), []string{"migrate", "sideways"}, env, &out); err == nil {
 		t.Fatal("unknown migrate action accepted")
 	}
 }
@@ -241,34 +273,38 @@ func TestMigrateCommand(t *testing.T) {
 func openDB(url string) (*sql.DB, error) { return sql.Open("postgres", url) }
 
 func TestBootstrapAdminPasswordPolicy(t *testing.T) {
-	t.Setenv("DATABASE_URL", testdb.NewURL(t))
-	t.Setenv("MIF_JWT_ALGORITHM", "HS256")
-	t.Setenv("MIF_JWT_SECRET", strings.Repeat("s", 32))
-	t.Setenv("MIF_BOOTSTRAP_ADMIN_EMAIL", "chef@mif.ma")
-	t.Setenv("MIF_BOOTSTRAP_ADMIN_PASSWORD", "password")
-	err := run(context.Background(), []string{"serve"}, &bytes.Buffer{})
+	t.Parallel()
+	env := testEnv(map[string]string{
+		"DATABASE_URL":                 testdb.NewURL(t),
+		"MIF_JWT_ALGORITHM":            "HS256",
+		"MIF_JWT_SECRET":               strings.Repeat("s", 32),
+		"MIF_BOOTSTRAP_ADMIN_EMAIL":    "chef@mif.ma",
+		"MIF_BOOTSTRAP_ADMIN_PASSWORD": "password",
+	})
+	err := run(context.Background(), []string{"serve"}, env, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "MIF_BOOTSTRAP_ADMIN_PASSWORD") || !strings.Contains(err.Error(), "majuscule") {
 		t.Fatalf("weak bootstrap password accepted or badly reported: %v", err)
 	}
 }
 
 func TestAdminCreateUser(t *testing.T) {
+	t.Parallel()
 	url := testdb.NewURL(t)
-	t.Setenv("DATABASE_URL", url)
+	env := testEnv(map[string]string{"DATABASE_URL": url})
 	ctx := context.Background()
 	var out bytes.Buffer
-	err := runAdmin(ctx, []string{"create-user", "-email", "chef@mif.ma", "-role", "responsable", "-password-stdin"}, strings.NewReader("faible\n"), &out)
+	err := runAdmin(ctx, []string{"create-user", "-email", "chef@mif.ma", "-role", "responsable", "-password-stdin"}, env, strings.NewReader("faible\n"), &out)
 	if err == nil || !strings.Contains(err.Error(), "majuscule") || !strings.Contains(err.Error(), "caractères") {
 		t.Fatalf("weak password: %v", err)
 	}
-	if err := runAdmin(ctx, []string{"create-user", "-email", "c@mif.ma", "-role", "client"}, strings.NewReader(""), &out); err == nil {
+	if err := runAdmin(ctx, []string{"create-user", "-email", "c@mif.ma", "-role", "client"}, env, strings.NewReader(""), &out); err == nil {
 		t.Fatal("client account without -client-id accepted")
 	}
-	if err := runAdmin(ctx, []string{"create-user", "-email", "x@mif.ma", "-role", "boss"}, strings.NewReader(""), &out); err == nil {
+	if err := runAdmin(ctx, []string{"create-user", "-email", "x@mif.ma", "-role", "boss"}, env, strings.NewReader(""), &out); err == nil {
 		t.Fatal("unknown role accepted")
 	}
 	out.Reset()
-	if err := runAdmin(ctx, []string{"create-user", "-email", "Chef@MIF.ma", "-role", "technicien", "-nom", "Naciri"}, strings.NewReader(""), &out); err != nil {
+	if err := runAdmin(ctx, []string{"create-user", "-email", "Chef@MIF.ma", "-role", "technicien", "-nom", "Naciri"}, env, strings.NewReader(""), &out); err != nil {
 		t.Fatal(err)
 	}
 	_, generated, ok := strings.Cut(out.String(), "password (shown once): ")
@@ -293,7 +329,10 @@ func TestAdminCreateUser(t *testing.T) {
 	if !authn.CheckPassword(&hash, generated) || techniciens != 1 {
 		t.Fatalf("stored account: password ok=%v, technicien profiles=%d", authn.CheckPassword(&hash, generated), techniciens)
 	}
-	err = runAdmin(ctx, []string{"create-user", "-email", "chef@mif.ma", "-role", "admin"}, strings.NewReader(""), &out)
+	if c, err := bcrypt.Cost([]byte(hash)); err != nil || c != authn.BcryptCost {
+		t.Fatalf("the command hashed at cost %d (%v), want authn.BcryptCost", c, err)
+	}
+	err = runAdmin(ctx, []string{"create-user", "-email", "chef@mif.ma", "-role", "admin"}, env, strings.NewReader(""), &out)
 	if err == nil || !strings.Contains(err.Error(), "existe déjà") {
 		t.Fatalf("duplicate e-mail: %v", err)
 	}

@@ -22,6 +22,7 @@ const tinySolomon = "TINY\r\n\r\nVEHICLE\r\nNUMBER     CAPACITY\r\n  3         2
 	"    4      60         30         15          0        900         10\r\n"
 
 func TestPlanningCommands(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "TINY.txt")
@@ -30,7 +31,7 @@ func TestPlanningCommands(t *testing.T) {
 	}
 	problem := filepath.Join(dir, "tiny.json")
 	var out bytes.Buffer
-	if err := run(ctx, []string{"planning", "convert-solomon", src, "--objective", "distance", "-o", problem}, &out); err != nil {
+	if err := run(ctx, []string{"planning", "convert-solomon", src, "--objective", "distance", "-o", problem}, testEnv(nil), &out); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(problem)
@@ -49,7 +50,7 @@ func TestPlanningCommands(t *testing.T) {
 		t.Helper()
 		path := filepath.Join(dir, name)
 		// Flags before and after the file.
-		if err := run(ctx, []string{"planning", "solve", "--seed", "7", problem, "--iterations", "300", "--time", "0", "-o", path}, &out); err != nil {
+		if err := run(ctx, []string{"planning", "solve", "--seed", "7", problem, "--iterations", "300", "--time", "0", "-o", path}, testEnv(nil), &out); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)
@@ -70,7 +71,7 @@ func TestPlanningCommands(t *testing.T) {
 		t.Fatalf("solution %+v: %v", sol, err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"planning", "check", problem, filepath.Join(dir, "a.json")}, &out); err != nil || !strings.HasPrefix(out.String(), "feasible") {
+	if err := run(ctx, []string{"planning", "check", problem, filepath.Join(dir, "a.json")}, testEnv(nil), &out); err != nil || !strings.HasPrefix(out.String(), "feasible") {
 		t.Fatalf("check: %v %q", err, out.String())
 	}
 	// A broken solution is reported by check (status 1, not a usage error).
@@ -79,13 +80,14 @@ func TestPlanningCommands(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "broken.json"), broken, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(ctx, []string{"planning", "check", problem, filepath.Join(dir, "broken.json")}, &out); err == nil || exitCode(err) != 1 ||
+	if err := run(ctx, []string{"planning", "check", problem, filepath.Join(dir, "broken.json")}, testEnv(nil), &out); err == nil || exitCode(err) != 1 ||
 		!strings.Contains(err.Error(), "infeasible solution") {
 		t.Fatalf("check of a broken solution: %v", err)
 	}
 }
 
 func TestPlanningSolveBadInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
@@ -99,7 +101,7 @@ func TestPlanningSolveBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err := run(ctx, []string{"planning", "solve", bad}, &out)
+	err := run(ctx, []string{"planning", "solve", bad}, testEnv(nil), &out)
 	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "tasks[1].windows[0].end: expected a number, got a string") {
 		t.Fatalf("got %v (exit %d)", err, exitCode(err))
 	}
@@ -112,7 +114,7 @@ func TestPlanningSolveBadInput(t *testing.T) {
 		{"planning", "solve", filepath.Join(dir, "missing.json")},
 		{"planning", "frobnicate"},
 	} {
-		if err := run(ctx, args, &out); exitCode(err) != 2 {
+		if err := run(ctx, args, testEnv(nil), &out); exitCode(err) != 2 {
 			t.Errorf("%v: %v (exit %d), want exit 2", args, err, exitCode(err))
 		}
 	}
@@ -123,7 +125,7 @@ func TestPlanningSolveBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"planning", "solve", bad, "--time", "5s"}, &out); err != nil {
+	if err := run(ctx, []string{"planning", "solve", bad, "--time", "5s"}, testEnv(nil), &out); err != nil {
 		t.Fatal(err)
 	}
 	var sol routing.Solution

@@ -11,6 +11,7 @@ import (
 )
 
 func TestRetryWaitsUntilTheDependencyAnswers(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	err := retry(context.Background(), time.Minute, zap.NewNop(), "thing", func(context.Context) error {
 		calls++
@@ -25,6 +26,7 @@ func TestRetryWaitsUntilTheDependencyAnswers(t *testing.T) {
 }
 
 func TestRetryGivesUpAtTheTotalWait(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	err := retry(context.Background(), 1200*time.Millisecond, zap.NewNop(), "thing", func(context.Context) error {
 		calls++
@@ -39,6 +41,7 @@ func TestRetryGivesUpAtTheTotalWait(t *testing.T) {
 }
 
 func TestRetryZeroIsOneAttemptAndStopsWithTheContext(t *testing.T) {
+	t.Parallel()
 	calls := 0
 	fail := func(context.Context) error { calls++; return errors.New("down") }
 	if err := retry(context.Background(), 0, zap.NewNop(), "thing", fail); err == nil || calls != 1 {
