@@ -14,6 +14,7 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/storage"
 )
@@ -28,7 +29,7 @@ type mailFixture struct {
 func newMailFixture(t *testing.T, window time.Duration) *mailFixture {
 	t.Helper()
 	store := storage.New(testdb.New(t))
-	if err := demo.Seed(context.Background(), store); err != nil {
+	if err := demo.SeedWithPasswordHash(context.Background(), store, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	sink, err := mail.StartSink("127.0.0.1:0", mail.SinkOptions{Username: "mif", Password: "relay-pass", TLS: true})
@@ -120,6 +121,7 @@ func (f *mailFixture) waitMail(t *testing.T, n int) []mail.Received {
 // PLAIN): the first event goes out at once, per preferences; the next ones within the window are
 // grouped into one digest.
 func TestNotificationEmailsPreferencesAndDigest(t *testing.T) {
+	t.Parallel()
 	f := newMailFixture(t, 10*time.Minute)
 	ctx := context.Background()
 	tech, tech2, resp := f.user(t, "technicien@mif.ma"), f.user(t, "technicien2@mif.ma"), f.user(t, "responsable@mif.ma")
@@ -188,6 +190,7 @@ func TestNotificationEmailsPreferencesAndDigest(t *testing.T) {
 // would retry it); the in-app notifications are there all the same, and the mail goes out once
 // the relay is back.
 func TestNotificationEmailFailureKeepsInApp(t *testing.T) {
+	t.Parallel()
 	f := newMailFixture(t, 0)
 	tech := f.user(t, "technicien@mif.ma")
 	down, err := mail.NewSender(config.SMTP{Addr: "127.0.0.1:1", From: "noreply@mif.ma", StartTLS: false})
@@ -217,6 +220,7 @@ func TestNotificationEmailFailureKeepsInApp(t *testing.T) {
 // SendNotificationEmails (a retried Notify returns none) is still e-mailed by the digest run;
 // one older than a day is not mailed out of the blue.
 func TestDigestPicksUpForgottenNotifications(t *testing.T) {
+	t.Parallel()
 	f := newMailFixture(t, 5*time.Minute)
 	ctx := context.Background()
 	tech := f.user(t, "technicien@mif.ma")

@@ -13,6 +13,7 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 )
@@ -26,7 +27,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	store := storage.New(testdb.New(t))
-	if err := demo.Seed(context.Background(), store); err != nil {
+	if err := demo.SeedWithPasswordHash(context.Background(), store, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	acts := &activities.Activities{Store: store, Log: zap.NewNop()}
@@ -71,6 +72,7 @@ func run[T any](t *testing.T, f *fixture, act any, in any) (first, second T) {
 }
 
 func TestActivitiesLifecycleAgainstPostgres(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
@@ -173,6 +175,7 @@ func TestActivitiesLifecycleAgainstPostgres(t *testing.T) {
 }
 
 func TestActivitiesMarkLateOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	eq := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'TL12-2020-010'`)
 	res, _ := run[activities.CreateInterventionResult](t, f, f.acts.CreateIntervention, activities.CreateInterventionInput{
@@ -188,6 +191,7 @@ func TestActivitiesMarkLateOnce(t *testing.T) {
 }
 
 func TestActivitiesPlanningAndHousekeeping(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	for i, serie := range []string{"PH001-2023-001", "TL12-2020-010", "CA3-2021-553"} {
@@ -260,6 +264,7 @@ func TestActivitiesPlanningAndHousekeeping(t *testing.T) {
 }
 
 func TestActivitiesPolicyFallsBackToPriority(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	eq := f.id(t, `INSERT INTO equipements (nom, type, numero_serie) VALUES ('Hors contrat', 'Presse', 'HC-1') RETURNING id`)
 	res, _ := run[activities.CreateInterventionResult](t, f, f.acts.CreateIntervention, activities.CreateInterventionInput{
@@ -279,6 +284,7 @@ func TestActivitiesPolicyFallsBackToPriority(t *testing.T) {
 }
 
 func TestActivitiesCandidatesLowestLoadFirst(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
@@ -314,6 +320,7 @@ func TestActivitiesCandidatesLowestLoadFirst(t *testing.T) {
 // An automatic assignment without a precise date lands in working hours, on a weekday, after the
 // technicien's planned work; one with a date keeps it.
 func TestActivitiesFindTechnicienNearestWorkingSlot(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
@@ -365,6 +372,7 @@ func TestActivitiesFindTechnicienNearestWorkingSlot(t *testing.T) {
 // work puts it back in service without a derniere_maintenance; and nothing is put back in service
 // while other work on the same equipment goes on.
 func TestActivitiesEquipementStatusFollowsTheWork(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
@@ -447,6 +455,7 @@ func TestActivitiesEquipementStatusFollowsTheWork(t *testing.T) {
 // An automatic assignment (RequireFree) whose slot was taken since the search writes nothing and
 // says so; a manual one is written as asked.
 func TestActivitiesAssignmentRequiringAFreeSlot(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`)
@@ -491,6 +500,7 @@ func TestActivitiesAssignmentRequiringAFreeSlot(t *testing.T) {
 // The overdue scan finds what the SLA clock would: a passed date_limite, a passed contract SLA,
 // a passed default of the priority; not paused work without date_limite, nor what is marked late.
 func TestActivitiesFindOverdueUsesEverySLASource(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	presse := f.id(t, `SELECT id FROM equipements WHERE numero_serie = 'PH001-2023-001'`) // contract SLA: 24 h

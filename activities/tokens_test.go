@@ -16,6 +16,7 @@ import (
 )
 
 func TestPurgeExpiredTokensIsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := storage.New(testdb.New(t))
 	u, err := store.CreateUser(ctx, storage.NewUser{Email: "purge@mif.ma", Role: domain.RoleClient}, nil)

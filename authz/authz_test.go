@@ -3,6 +3,7 @@ package authz
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/mifmaroc/mif/casbin"
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/internal/poll"
 )
 
 func TestReadOwnGrantsReadButNothingElse(t *testing.T) {
@@ -131,13 +133,12 @@ func TestWatchReloadsAndKeepsThePolicyOnError(t *testing.T) {
 
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
+		poll.Until(t, what, func() error {
+			if !cond() {
+				return errors.New("not yet")
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	if a.Allowed(domain.RoleClient, "equipements:read") {
 		t.Fatal("not granted yet")

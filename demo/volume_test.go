@@ -11,7 +11,9 @@ import (
 
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/parallel"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -34,11 +36,12 @@ func count(t *testing.T, st *storage.Store, query string, args ...any) int {
 // sequences left usable, the API answering reads on it, lifecycle calls through the workflows the
 // open interventions get, and the refusal rules.
 func TestVolumeDataSet(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	ctx := context.Background()
 	st := env.Store
 	res, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: volumeN, Seed: 7, SLA: env.Config.SLA,
-		PreventiveLeadTime: env.Config.Workflows.PreventiveLeadTime})
+		PreventiveLeadTime: env.Config.Workflows.PreventiveLeadTime, PasswordHash: testpasswords.DemoHash(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,37 +304,40 @@ func TestVolumeDataSet(t *testing.T) {
 // TestVolumeRefusesRealData: a database with an account that is not a demo account gets nothing,
 // not even the demo seed, unless forced.
 func TestVolumeRefusesRealData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	if _, err := st.Q().ExecContext(ctx, `INSERT INTO users (email, nom, role) VALUES ('directeur@entreprise.ma', 'Directeur', 'admin')`); err != nil {
 		t.Fatal(err)
 	}
-	_, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1})
+	hash := testpasswords.DemoHash(t)
+	_, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1, PasswordHash: hash})
 	if !errors.Is(err, demo.ErrNotDemoDatabase) {
 		t.Fatalf("got %v, want ErrNotDemoDatabase", err)
 	}
 	if n := count(t, st, `SELECT count(*) FROM users`); n != 1 {
 		t.Fatalf("%d accounts after the refusal, want the one there before", n)
 	}
-	res, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1, Force: true})
+	res, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1, Force: true, PasswordHash: hash})
 	if err != nil || !res.Generated {
 		t.Fatalf("forced: %+v, %v", res, err)
 	}
 	if n := count(t, st, `SELECT count(*) FROM interventions`); n != demo.MinVolume {
 		t.Fatalf("%d interventions after a forced run", n)
 	}
-	if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume - 1, Seed: 1}); err == nil {
+	if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume - 1, Seed: 1, PasswordHash: hash}); err == nil {
 		t.Fatal("a data set below the minimum was accepted")
 	}
 }
 
 // TestVolumeDeterministic: the same seed, size and date give the same rows; another seed does not.
 func TestVolumeDeterministic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 6, 15, 10, 0, 0, 0, time.UTC)
 	digest := func(seed int64) string {
 		st := storage.New(testdb.New(t))
-		if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: 300, Seed: seed, Now: now}); err != nil {
+		if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: 300, Seed: seed, Now: now, PasswordHash: testpasswords.DemoHash(t)}); err != nil {
 			t.Fatal(err)
 		}
 		var d string
@@ -354,4 +360,11 @@ func TestVolumeDeterministic(t *testing.T) {
 	if a == c {
 		t.Errorf("different seeds, same data")
 	}
+}
+
+// TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
+// none); a test that cannot says why in its doc comment.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
 }

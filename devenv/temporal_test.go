@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/mifmaroc/mif/internal/parallel"
 	"github.com/mifmaroc/mif/logging"
 )
 
@@ -127,6 +128,7 @@ func assertStopped(t *testing.T, srv *TemporalServer) {
 }
 
 func TestTemporalPersistentRestart(t *testing.T) {
+	t.Parallel()
 	bin := temporalCLI(t)
 	dir := t.TempDir()
 	const ns = "mif-test"
@@ -233,6 +235,7 @@ func TestTemporalPersistentRestart(t *testing.T) {
 }
 
 func TestTemporalUnexpectedExitAndContextCancel(t *testing.T) {
+	t.Parallel()
 	bin := temporalCLI(t)
 	opts := TemporalOptions{
 		BinPath: bin,
@@ -275,6 +278,7 @@ func TestTemporalUnexpectedExitAndContextCancel(t *testing.T) {
 }
 
 func TestTemporalStartErrors(t *testing.T) {
+	t.Parallel()
 	bin := temporalCLI(t)
 
 	_, err := StartTemporal(context.Background(), TemporalOptions{BinPath: filepath.Join(t.TempDir(), "nope")})
@@ -307,6 +311,7 @@ func TestTemporalStartErrors(t *testing.T) {
 }
 
 func TestTemporalArgs(t *testing.T) {
+	t.Parallel()
 	opts, _, err := normalizeTemporalOptions(TemporalOptions{
 		DBFile:           ".data/temporal.db",
 		Namespace:        "mif",
@@ -325,4 +330,11 @@ func TestTemporalArgs(t *testing.T) {
 	if opts.BinPath != DefaultTemporalBinPath {
 		t.Errorf("BinPath default = %q", opts.BinPath)
 	}
+}
+
+// TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
+// none); a test that cannot says why in its doc comment.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
 }

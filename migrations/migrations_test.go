@@ -17,6 +17,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 
+	"github.com/mifmaroc/mif/internal/parallel"
 	"github.com/mifmaroc/mif/internal/testdb"
 	"github.com/mifmaroc/mif/migrations"
 )
@@ -145,6 +146,7 @@ func checkSchemaAt(t *testing.T, db *sql.DB, applied int) {
 }
 
 func TestUpDownResetUp(t *testing.T) {
+	t.Parallel()
 	versions, _ := schema(t)
 	n := len(versions)
 	db := open(t, testdb.NewEmptyURL(t))
@@ -213,6 +215,7 @@ func TestUpDownResetUp(t *testing.T) {
 // Two replicas starting together on an empty database: the session locker serialises them, both
 // succeed and the schema is applied once.
 func TestConcurrentUp(t *testing.T) {
+	t.Parallel()
 	versions, _ := schema(t)
 	n := len(versions)
 	dsn := testdb.NewEmptyURL(t)
@@ -244,6 +247,7 @@ func TestConcurrentUp(t *testing.T) {
 }
 
 func TestConstraints(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 
 	insertUser := func(email, role string) error {
@@ -282,4 +286,11 @@ func TestConstraints(t *testing.T) {
 	wantCode(err, "23514", "equipement statut casse")
 	_, err = db.Exec(`INSERT INTO notifications (titre, message, type, destinataire_id) VALUES ('t', 'm', 'spam', $1)`, userID)
 	wantCode(err, "23514", "notification type spam")
+}
+
+// TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
+// none); a test that cannot says why in its doc comment.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
 }

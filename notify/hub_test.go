@@ -15,6 +15,7 @@ import (
 // With PostgreSQL unreachable, Subscribe gives up when the caller's context ends instead of
 // hanging the request, and leaves no subscription behind.
 func TestSubscribeHonoursContextWhenDatabaseIsDown(t *testing.T) {
+	t.Parallel()
 	h := NewHub("postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", zap.NewNop())
 	defer h.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -30,6 +31,7 @@ func TestSubscribeHonoursContextWhenDatabaseIsDown(t *testing.T) {
 }
 
 func TestClosedHubRefuses(t *testing.T) {
+	t.Parallel()
 	h := NewHub("postgres://127.0.0.1:1/none", zap.NewNop())
 	h.Close()
 	if _, err := h.Subscribe(context.Background(), 1); !errors.Is(err, ErrClosed) {
@@ -38,6 +40,7 @@ func TestClosedHubRefuses(t *testing.T) {
 }
 
 func TestParsePayload(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][2]int64{"12:345": {12, 345}, "0:1": {0, 0}, "a:1": {0, 0}, "12": {0, 0}, "1:-4": {0, 0}} {
 		u, id, ok := parsePayload(in)
 		if ok != (want[0] != 0) || u != want[0] || id != want[1] {
@@ -50,6 +53,7 @@ func TestParsePayload(t *testing.T) {
 // counts open subscriptions only, and what ends an account's sessions (migration 00052's
 // triggers) reaches that account's subscriptions, and only them.
 func TestSubscribeAtMostAndSessionAnnouncements(t *testing.T) {
+	t.Parallel()
 	url := testdb.NewURL(t)
 	db, err := sqlx.Connect("postgres", url)
 	if err != nil {

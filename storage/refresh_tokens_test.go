@@ -33,6 +33,7 @@ func inAnHour(now time.Time) func(storage.RefreshToken) (time.Time, error) {
 // TestRefreshTokenRotationKeepsTheSessionStart: a rotation copies the login's time, takes its
 // expiry from the session rule, and writes nothing when the rule refuses.
 func TestRefreshTokenRotationKeepsTheSessionStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	u := newUser(t, st, "session@mif.ma")
@@ -75,6 +76,7 @@ func TestRefreshTokenRotationKeepsTheSessionStart(t *testing.T) {
 }
 
 func TestRefreshTokenRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	u := newUser(t, st, "rt@mif.ma")
@@ -112,6 +114,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 // TestRefreshTokenConcurrentRotation: two requests rotating the same token at once — exactly one
 // wins; the other is seen as a reuse.
 func TestRefreshTokenConcurrentRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	u := newUser(t, st, "race@mif.ma")
@@ -144,6 +147,7 @@ func TestRefreshTokenConcurrentRotation(t *testing.T) {
 }
 
 func TestRefreshTokenExpiryRevocationAndPurge(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	u := newUser(t, st, "purge@mif.ma")
@@ -176,6 +180,7 @@ func TestRefreshTokenExpiryRevocationAndPurge(t *testing.T) {
 }
 
 func TestLoginAttemptCounters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	now := time.Now()
@@ -209,6 +214,7 @@ func TestLoginAttemptCounters(t *testing.T) {
 }
 
 func TestOIDCStateIsSingleUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	now := time.Now()
@@ -235,6 +241,7 @@ func TestOIDCStateIsSingleUse(t *testing.T) {
 // TestReserveLoginAttemptSerialises: parallel guesses on one account cannot all use the same free
 // slot — each sees the attempts reserved before it.
 func TestReserveLoginAttemptSerialises(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
 	now := time.Now()

@@ -15,6 +15,7 @@ import (
 // parameters the harness gives pgbench, answer the same principal and intervention as the
 // store's own methods.
 func TestRequestStatementsAreWhatTheAPIRuns(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
 	st := storage.New(db)

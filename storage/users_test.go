@@ -8,13 +8,15 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 )
 
 func TestUserRoleChangesKeepTheSchemaRules(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	client, err := st.GetUserByLogin(ctx, "client@cimatlas.ma")
@@ -56,9 +58,10 @@ func TestUserRoleChangesKeepTheSchemaRules(t *testing.T) {
 }
 
 func TestListUsersFiltersAndProfiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	role := domain.RoleTechnicien

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/internal/parallel"
 	"github.com/mifmaroc/mif/internal/testdb"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/telemetry"
@@ -91,6 +92,7 @@ func mustDuration(t *testing.T, s string) time.Duration {
 }
 
 func TestBusinessGaugesFromTheDatabase(t *testing.T) {
+	t.Parallel()
 	_, tel, _ := businessPlatform(t, "0s")
 	reg := tel.Registry()
 	for _, tc := range []struct {
@@ -120,6 +122,7 @@ func TestBusinessGaugesFromTheDatabase(t *testing.T) {
 }
 
 func TestBusinessGaugesAreCachedForTheInterval(t *testing.T) {
+	t.Parallel()
 	store, tel, calls := businessPlatform(t, "1h")
 	reg := tel.Registry()
 	for range 5 {
@@ -140,6 +143,7 @@ func TestBusinessGaugesAreCachedForTheInterval(t *testing.T) {
 }
 
 func TestBusinessGaugesSurviveADatabaseOutage(t *testing.T) {
+	t.Parallel()
 	store, tel, _ := businessPlatform(t, "0s")
 	reg := tel.Registry()
 	if got := gaugeValue(t, reg, "mif_interventions_overdue", ""); got != 1 {
@@ -192,4 +196,11 @@ func gaugeValue(t *testing.T, reg prometheus.Gatherer, name, labels string) floa
 	}
 	t.Fatalf("no series %s{%s}", name, labels)
 	return 0
+}
+
+// TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
+// none); a test that cannot says why in its doc comment.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
 }

@@ -25,6 +25,7 @@ func load(t *testing.T, env map[string]string) config.Telemetry {
 }
 
 func TestTracingIsOffWithoutAnEndpoint(t *testing.T) {
+	t.Parallel()
 	tel, err := telemetry.New(context.Background(), load(t, nil), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +47,7 @@ func TestTracingIsOffWithoutAnEndpoint(t *testing.T) {
 
 // Both OTLP protocols reach a real receiver, with the service name and the caller's trace kept.
 func TestSpansReachTheReceiver(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		protocol string
 		start    func(testing.TB) *otlptest.Receiver
@@ -85,6 +87,7 @@ func TestSpansReachTheReceiver(t *testing.T) {
 }
 
 func TestSamplerAlwaysOffExportsNothingButKeepsTheTraceID(t *testing.T) {
+	t.Parallel()
 	rcv := otlptest.StartHTTP(t)
 	tel, err := telemetry.New(context.Background(), load(t, map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.Endpoint,
@@ -112,6 +115,7 @@ func TestSamplerAlwaysOffExportsNothingButKeepsTheTraceID(t *testing.T) {
 }
 
 func TestHistogramBucketsResolveMillisecondsToTenSeconds(t *testing.T) {
+	t.Parallel()
 	if b := telemetry.Buckets; b[0] != 0.001 || b[len(b)-1] != 10 {
 		t.Fatalf("buckets %v", b)
 	}
@@ -123,6 +127,7 @@ func TestHistogramBucketsResolveMillisecondsToTenSeconds(t *testing.T) {
 }
 
 func TestTelemetryConfiguration(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		env      map[string]string
 		endpoint string

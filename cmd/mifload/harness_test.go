@@ -11,6 +11,8 @@ import (
 
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/parallel"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 )
 
 func TestMain(m *testing.M) { apitest.Main(m) }
@@ -19,6 +21,7 @@ func TestMain(m *testing.M) { apitest.Main(m) }
 // seconds: every task of the scenario is sent and answered, technicien users never create, creates
 // carry an Idempotency-Key and create rows, and the JSON summary holds what was printed.
 func TestScenarioAgainstThePlatform(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	ctx := context.Background()
 	for _, mode := range []string{"open", "closed"} {
@@ -79,6 +82,7 @@ func TestScenarioAgainstThePlatform(t *testing.T) {
 }
 
 func TestRefusesARemoteTarget(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	err := runScenario(context.Background(), []string{"-target", "http://192.0.2.10:8000", "-duration", "1s"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "allow-remote") {
@@ -89,8 +93,10 @@ func TestRefusesARemoteTarget(t *testing.T) {
 // TestPgbenchComparison runs the comparison for a second on a small data set: both sides run and
 // the ratio is computed from them.
 func TestPgbenchComparison(t *testing.T) {
-	env := apitest.New(t)
-	if _, err := demo.GenerateVolume(context.Background(), env.Store, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1}); err != nil {
+	t.Parallel()
+	env := apitest.New(t, apitest.WithConns(3)) // pgbench's two clients, and the harness's own look-up
+	if _, err := demo.GenerateVolume(context.Background(), env.Store, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1,
+		PasswordHash: testpasswords.DemoHash(t)}); err != nil {
 		t.Fatal(err)
 	}
 	jsonPath := filepath.Join(t.TempDir(), "cmp.json")
@@ -114,4 +120,11 @@ func TestPgbenchComparison(t *testing.T) {
 	if !strings.Contains(out.String(), "ratio API / PostgreSQL alone") {
 		t.Errorf("report:\n%s", out.String())
 	}
+}
+
+// TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
+// none); a test that cannot says why in its doc comment.
+func TestEveryTestIsParallel(t *testing.T) {
+	t.Parallel()
+	parallel.Check(t)
 }

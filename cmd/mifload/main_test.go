@@ -11,6 +11,7 @@ import (
 )
 
 func TestOfferedRate(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		users    int
 		lo, hi   time.Duration
@@ -32,6 +33,7 @@ func TestOfferedRate(t *testing.T) {
 }
 
 func TestWeightedPickFollowsWeights(t *testing.T) {
+	t.Parallel()
 	w, err := roleScenario("responsable", map[string]int{"equipements": 3, "interventions": 3, "dashboard": 2, "create": 1})
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +76,7 @@ func TestWeightedPickFollowsWeights(t *testing.T) {
 }
 
 func TestParseWeights(t *testing.T) {
+	t.Parallel()
 	w, err := parseWeights(defaultWeights, []string{"equipements", "interventions", "dashboard", "create"})
 	if err != nil || w["equipements"] != 3 || w["interventions"] != 3 || w["dashboard"] != 2 || w["create"] != 1 {
 		t.Fatalf("default weights: %v, %v", w, err)
@@ -86,6 +89,7 @@ func TestParseWeights(t *testing.T) {
 }
 
 func TestPoissonPacer(t *testing.T) {
+	t.Parallel()
 	const rate = 80.0
 	p := newPoissonPacer(rate, 7)
 	const n = 20000
@@ -128,6 +132,7 @@ func TestPoissonPacer(t *testing.T) {
 }
 
 func TestThinkTime(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	var sum time.Duration
 	const n = 20000
@@ -144,6 +149,7 @@ func TestThinkTime(t *testing.T) {
 }
 
 func TestPercentile(t *testing.T) {
+	t.Parallel()
 	var v []time.Duration
 	for i := 1; i <= 100; i++ {
 		v = append(v, time.Duration(i)*time.Millisecond)
@@ -167,6 +173,7 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
+	t.Parallel()
 	var samples []sample
 	add := func(ep string, n int, lat time.Duration, code int, err string) {
 		for range n {
@@ -199,6 +206,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestRefreshAt(t *testing.T) {
+	t.Parallel()
 	issued := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	if got := refreshAt(issued, issued.Add(15*time.Minute)); !got.Equal(issued.Add(12 * time.Minute)) {
 		t.Errorf("15-minute token refreshed at %s", got.Sub(issued))
@@ -212,6 +220,7 @@ func TestRefreshAt(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	base := "http://127.0.0.1:8000"
 	for u, want := range map[string]string{
 		base + "/api/v1/equipements":            epEquipements.Name,
@@ -232,6 +241,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, ok := range []string{"http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "http://127.0.0.5"} {
 		u, _ := url.Parse(ok)
@@ -248,6 +258,7 @@ func TestLoopbackOnly(t *testing.T) {
 }
 
 func TestProcParsing(t *testing.T) {
+	t.Parallel()
 	status := "Name:\tmif\nVmPeak:\t 1500000 kB\nVmHWM:\t  180224 kB\nVmRSS:\t  123456 kB\nThreads:\t12\n"
 	if n, ok := readStatusKB(status, "VmRSS"); !ok || n != 123456 {
 		t.Errorf("VmRSS %d %v", n, ok)
@@ -270,6 +281,7 @@ func TestProcParsing(t *testing.T) {
 }
 
 func TestPgbenchScript(t *testing.T) {
+	t.Parallel()
 	s := pgbenchScript(10, 99)
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) != 3 || lines[0] != `\set id random(10, 99)` {
