@@ -26,7 +26,8 @@ func (e *CheckError) Error() string {
 // and the solution alone — its own travel computation and bookkeeping, none of the solver's —
 // so that it can vouch for the solver: time windows on the start of service, shifts, skills at
 // their levels, tools, parts consumed and restocked, capacity, pins, the fleet limit, every task
-// served once or listed as unassigned with a reason, and the reported distance and duration.
+// served once or listed as unassigned with a reason, and the reported distance, duration, travel
+// time and balance.
 // The departure of a route is taken as late as its first start allows.
 func Check(p *Problem, s *Solution) error {
 	c := checker{p: p}
@@ -105,7 +106,8 @@ func (c *checker) run(s *Solution) {
 		shift int
 	}
 	seenRoute := map[key]bool{}
-	var totalDist, totalDur float64
+	var totalDist, totalDur, totalTravel float64
+	workTime := map[string]float64{} // per technician, for the balance
 	for ri, r := range s.Routes {
 		where := fmt.Sprintf("route %d (technician %s shift %d)", ri, r.Technician, r.Shift)
 		ti, ok := techs[r.Technician]
@@ -162,7 +164,7 @@ func (c *checker) run(s *Solution) {
 			c.fail("%s: leaves at %v, before its shift starts (%v)", where, departure, shift.Start)
 		}
 		pos, clock := tech.StartSite, departure
-		var dist, load float64
+		var dist, travel, load float64
 		hasTask := false
 		for i, id := range r.Stops {
 			st := r.StartTimes[i]
@@ -174,6 +176,7 @@ func (c *checker) run(s *Solution) {
 			}
 			d, tt := leg(pos, site)
 			dist += d
+			travel += tt
 			arrival := clock + tt
 			if st < arrival-1e-6*max(1, math.Abs(arrival)) {
 				c.fail("%s: starts at %v before arriving at %v", at, st, arrival)
@@ -237,6 +240,7 @@ func (c *checker) run(s *Solution) {
 		}
 		d, tt := leg(pos, tech.EndSite)
 		dist += d
+		travel += tt
 		back := clock + tt
 		if back > shift.End+1e-6*max(1, math.Abs(shift.End)) {
 			c.fail("%s: back at %v, after its shift ends (%v)", where, back, shift.End)
@@ -251,6 +255,11 @@ func (c *checker) run(s *Solution) {
 		routesUsed++
 		totalDist += dist
 		totalDur += back - departure
+		totalTravel += travel
+		workTime[r.Technician] += back - departure
+		if r.TravelTime != 0 && !near(r.TravelTime, travel) {
+			c.fail("%s: travel time reported %v, recomputed %v", where, r.TravelTime, travel)
+		}
 		if r.Distance != 0 && !near(r.Distance, dist) {
 			c.fail("%s: distance reported %v, recomputed %v", where, r.Distance, dist)
 		}
@@ -296,6 +305,32 @@ func (c *checker) run(s *Solution) {
 	}
 	if !near(s.Duration, totalDur) {
 		c.fail("duration reported %v, recomputed %v", s.Duration, totalDur)
+	}
+	if s.TravelTime != 0 && !near(s.TravelTime, totalTravel) {
+		c.fail("travel time reported %v, recomputed %v", s.TravelTime, totalTravel)
+	}
+	if s.Balance != nil {
+		// The spread of utilisation: work time over shift time, per technician with shifts.
+		var us []float64
+		for _, t := range p.Technicians {
+			var span float64
+			for _, sh := range t.Shifts {
+				span += sh.End - sh.Start
+			}
+			if span > 0 {
+				us = append(us, workTime[t.ID]/span)
+			}
+		}
+		var mean, variance float64
+		for _, u := range us {
+			mean += u / float64(len(us))
+		}
+		for _, u := range us {
+			variance += (u - mean) * (u - mean) / float64(len(us))
+		}
+		if sd := math.Sqrt(variance); math.Abs(sd-*s.Balance) > 1e-6 {
+			c.fail("balance reported %v, recomputed %v", *s.Balance, sd)
+		}
 	}
 	if s.Vehicles != 0 && s.Vehicles != routesUsed {
 		c.fail("vehicles reported %d, counted %d", s.Vehicles, routesUsed)

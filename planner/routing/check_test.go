@@ -91,6 +91,9 @@ func TestCheckCatchesEveryKindOfViolation(t *testing.T) {
 		}, "no reason given"},
 		{"reported distance", func(p *Problem, s *Solution) { s.Distance += 1 }, "distance reported"},
 		{"reported duration", func(p *Problem, s *Solution) { s.Duration -= 1 }, "duration reported"},
+		{"reported travel time", func(p *Problem, s *Solution) { s.TravelTime += 2 }, "travel time reported"},
+		{"route travel time", func(p *Problem, s *Solution) { s.Routes[0].TravelTime -= 2 }, "travel time reported"},
+		{"reported balance", func(p *Problem, s *Solution) { s.Balance = ptr(0.0) }, "balance reported 0"},
 		{"fleet limit", func(p *Problem, s *Solution) { p.FleetLimit = ptr(0) }, "1 routes used, fleet limit 0"},
 		{"pinned elsewhere", func(p *Problem, s *Solution) {
 			p.Tasks[1].Pinned = &Pin{Technician: "2", Shift: 0}

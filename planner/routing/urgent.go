@@ -248,6 +248,7 @@ func (sr *search) displace(st *state, u int32, now float64) (int32, int32, bool)
 				continue
 			}
 			ins := insertion{}
+			sr.prepBalance(trial)
 			sr.scanRoute(&trial.routes[v], u, false, &ins)
 			if !ins.ok || !sr.apply(trial, u, ins) {
 				continue
