@@ -93,7 +93,7 @@ func (a *Activities) RotateDocumentKeys(ctx context.Context, in RotateDocumentKe
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		id, err := a.Documents.Reencrypt(d.CheminFichier, d.Checksum)
+		id, err := a.Documents.ReencryptContext(ctx, d.CheminFichier, d.Checksum)
 		switch {
 		case errors.Is(err, documents.ErrIntegrity), errors.Is(err, documents.ErrNoKeys):
 			a.Log.Error("document not re-encrypted", zap.Int64("document_id", d.ID), zap.Error(err))

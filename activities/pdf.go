@@ -62,7 +62,7 @@ func (a *Activities) GenerateInterventionReport(ctx context.Context, in Generate
 		return GenerateInterventionReportResult{}, err
 	}
 	// Every report is encrypted: it names the client, the site and what was found there.
-	blob, err := a.Documents.Put(pdf, true)
+	blob, err := a.Documents.PutContext(ctx, pdf, true)
 	if err != nil {
 		return GenerateInterventionReportResult{}, err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"math"
 	"net/http"
@@ -12,20 +11,24 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/authz"
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/storage"
 )
 
-// identity holds what the authentication endpoints need besides the Server's dependencies.
+// identity holds what the authentication endpoints need besides the Server's dependencies: the
+// session rules live in authn.Service; the handlers below only decode, call and encode.
 type identity struct {
-	oidc     *authn.OIDC // nil when OIDC is not configured
-	throttle authn.Throttle
-	now      func() time.Time
+	auth *authn.Service
+}
+
+// newIdentity builds the session service from the Server's dependencies.
+func (s *Server) newIdentity() *identity {
+	return &identity{auth: authn.NewService(authn.ServiceDeps{
+		Store: s.store, Tokens: s.tokens, JWT: s.cfg.JWT, Identity: s.cfg.Identity, Log: s.log,
+	})}
 }
 
 // oidcCookie binds an OIDC login to the browser that started it.
@@ -35,11 +38,7 @@ const oidcCookie = "mif_oidc"
 // access token (login, refresh, logout, OIDC) are public; the others need the "profile"
 // permission every role has.
 func (s *Server) registerAuthRoutes() {
-	s.ident = &identity{
-		oidc:     authn.NewOIDC(s.cfg.Identity.OIDC),
-		throttle: authn.NewThrottle(s.cfg.Identity.BruteForce),
-		now:      time.Now,
-	}
+	s.ident = s.newIdentity()
 	const v1 = "/api/v1"
 	s.public(http.MethodPost, v1+"/auth/login", s.login)
 	s.public(http.MethodPost, v1+"/auth/token", s.login)
@@ -52,10 +51,9 @@ func (s *Server) registerAuthRoutes() {
 	s.handle(http.MethodGet, v1+"/auth/permissions", "profile:read", s.permissions)
 }
 
-// authenticate admits requests that carry a valid access token of an active user whose password
-// has not changed since the token was issued (exactly: the token's pwd_at claim must be the
-// account's password_changed_at; tokens without the claim fall back to comparing iat) (or, when enabled, a token of the OIDC provider for
-// an account linked to it).
+// authenticate admits requests that carry a valid access token (the rules are
+// authn.Service.Principal's: an active account, a token not ended by a logout and issued under the
+// account's current credentials epoch, or, when enabled, a provider token of a linked account).
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := bearer(r)
@@ -64,27 +62,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			problem(w, r, http.StatusUnauthorized, "jeton d'accès manquant (en-tête Authorization: Bearer <token>)")
 			return
 		}
-		var userID int64
-		claims, err := s.tokens.Verify(raw)
-		if err == nil {
-			userID = claims.UserID
-		} else if id, perr := s.providerTokenUser(r.Context(), raw); perr == nil {
-			userID, claims = id, nil
-		} else {
+		sess, err := s.ident.auth.Principal(r.Context(), raw)
+		switch {
+		case errors.Is(err, authn.ErrInvalidToken):
 			s.log.Info("token refused", zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
 			problem(w, r, http.StatusUnauthorized, "jeton d'accès invalide ou expiré")
 			return
-		}
-		jti := "" // provider tokens carry no jti of ours
-		if claims != nil {
-			jti = claims.ID
-		}
-		p, u, revoked, err := s.store.PrincipalFor(r.Context(), userID, jti)
-		switch {
-		case errors.Is(err, domain.ErrNotFound), err == nil && (!u.IsActive || revoked),
-			err == nil && claims != nil && (claims.IssuedAt.Time.Before(u.PasswordChangedAt.Truncate(time.Second)) ||
-				claims.PwdAt != 0 && claims.PwdAt != u.PasswordChangedAt.UnixMicro()):
+		case errors.Is(err, authn.ErrTokenRevoked), errors.Is(err, authn.ErrInactive):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
 			problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
 			return
@@ -92,26 +77,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, sess.Principal)))
 	})
-}
-
-// providerTokenUser accepts an access token of the OIDC provider when MIF_OIDC_ACCEPT_PROVIDER_TOKENS
-// is on: verified against the provider's keys and our client ID, for an account already linked to
-// that subject (linking happens at the first OIDC login, on a verified e-mail).
-func (s *Server) providerTokenUser(ctx context.Context, raw string) (int64, error) {
-	if s.ident == nil || s.ident.oidc == nil || !s.ident.oidc.Config().AcceptProviderTokens {
-		return 0, authn.ErrInvalidToken
-	}
-	sub, err := s.ident.oidc.VerifyProviderToken(ctx, raw)
-	if err != nil {
-		return 0, err
-	}
-	u, err := s.store.GetUserByOIDCSubject(ctx, s.ident.oidc.SubjectKey(sub))
-	if err != nil {
-		return 0, err
-	}
-	return u.ID, nil
 }
 
 // authorize checks the route's permission against the Casbin policy.
@@ -172,10 +139,79 @@ func isForm(r *http.Request) bool {
 	return strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded")
 }
 
+// requestClient is the request's side of a session: its address (as the brute-force limits count it)
+// and its user agent.
+func requestClient(r *http.Request) authn.Client {
+	return authn.Client{IP: clientIP(r), UserAgent: r.UserAgent()}
+}
+
+// authFail answers the session rules' typed errors; anything else goes to fail.
+func (s *Server) authFail(w http.ResponseWriter, r *http.Request, err error) {
+	var throttled *authn.ThrottledError
+	var reuse *authn.ReuseError
+	var expired *authn.SessionExpiredError
+	rid := zap.String("request_id", requestIDFrom(r.Context()))
+	switch {
+	case errors.As(err, &throttled):
+		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		problem(w, r, http.StatusTooManyRequests, "trop de tentatives de connexion; réessayez dans "+strconv.Itoa(secs)+" s")
+	case errors.Is(err, authn.ErrWrongCredentials):
+		problem(w, r, http.StatusUnauthorized, "identifiants invalides")
+	case errors.As(err, &reuse):
+		s.log.Warn("refresh token reuse detected: token family revoked", rid, zap.Int64("user_id", reuse.UserID),
+			zap.String("family_id", reuse.FamilyID.String()), zap.String("ip", clientIP(r)))
+		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement déjà utilisé; toutes les sessions liées sont révoquées")
+	case errors.As(err, &expired):
+		detail := "session expirée après " + frenchDuration(expired.Limit) + " sans activité; reconnectez-vous"
+		if expired.Reason == authn.SessionMaxLifetime {
+			detail = "session expirée : durée maximale de " + frenchDuration(expired.Limit) + " depuis la connexion atteinte; reconnectez-vous"
+		}
+		problem(w, r, http.StatusUnauthorized, detail)
+	case errors.Is(err, authn.ErrRefreshInvalid):
+		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement invalide, expiré ou révoqué")
+	case errors.Is(err, authn.ErrOIDCDisabled):
+		problem(w, r, http.StatusNotFound, "connexion OIDC non configurée (MIF_OIDC_ISSUER)")
+	case errors.Is(err, authn.ErrOIDCState):
+		problem(w, r, http.StatusBadRequest, "état OIDC inconnu, expiré ou déjà utilisé; recommencez la connexion")
+	case errors.Is(err, authn.ErrOIDCBrowser):
+		s.log.Warn("oidc callback from another browser than the login's", rid)
+		problem(w, r, http.StatusBadRequest, "la connexion OIDC n'a pas été commencée depuis ce navigateur; recommencez")
+	case errors.Is(err, authn.ErrOIDC):
+		s.log.Warn("oidc login refused", rid, zap.Error(err))
+		problem(w, r, http.StatusUnauthorized, "jeton d'identité refusé")
+	case errors.Is(err, authn.ErrProviderUnavailable):
+		s.log.Error("oidc provider unreachable", rid, zap.Error(err))
+		problem(w, r, http.StatusServiceUnavailable, "fournisseur d'identité injoignable; réessayez plus tard")
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// frenchDuration writes a configured limit as a reader says it: "30 jours", "12 h", "45 min".
+func frenchDuration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		if n := int(d / (24 * time.Hour)); n > 1 {
+			return strconv.Itoa(n) + " jours"
+		}
+		return "1 jour"
+	case d >= time.Hour && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " h"
+	case d >= time.Minute && d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	}
+	return d.String()
+}
+
+// writePair answers a new session (seed shape); tokens are never cached.
+func writePair(w http.ResponseWriter, p authn.Pair) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, tokenResponse(p))
+}
+
 // login accepts JSON {email, password} and the OAuth2 password form (username + password, where
-// username may be a username or an e-mail). Unknown and known accounts take the same path: the
-// throttle is keyed on the account (or the name typed, when none), and a bcrypt comparison runs
-// either way.
+// username may be a username or an e-mail).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if isForm(r) {
@@ -188,115 +224,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	login := strings.TrimSpace(req.Email)
-	if login == "" {
-		login = strings.TrimSpace(req.Username)
+	cred := authn.Credentials{Login: req.Email, LoginField: "email", Password: req.Password}
+	if strings.TrimSpace(req.Email) == "" {
+		cred.Login, cred.LoginField = req.Username, "username"
 	}
-	var v domain.Validator
-	v.Check(login != "", "email", "obligatoire (ou username)")
-	v.Check(len(login) <= 254, "email", "254 caractères au maximum")
-	v.Check(req.Password != "", "password", "obligatoire")
-	v.Check(len(req.Password) <= 1024, "password", "1024 caractères au maximum")
-	if err := v.Err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	// One query whether or not the account exists, before the throttle: the account's counter is
-	// keyed on its e-mail, so that alternating the e-mail and the username does not double the
-	// attempts; an unknown name counts under itself.
-	u, err := s.store.GetUserByLogin(ctx, login)
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
-		s.fail(w, r, err)
-		return
-	}
-	found := err == nil
-	key, now := strings.ToLower(login), s.ident.now()
-	if found {
-		key = u.Email
-	}
-	attempt, ok := s.reservePasswordAttempt(w, r, key)
-	if !ok {
-		return
-	}
-
-	var hash *string
-	if found {
-		hash = u.PasswordHash
-	}
-	// The same bcrypt comparison runs whether or not the account exists.
-	if !authn.CheckPassword(hash, req.Password) || !u.IsActive {
-		problem(w, r, http.StatusUnauthorized, "identifiants invalides")
-		return
-	}
-	if err := s.store.MarkLoginSucceeded(ctx, attempt); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.TouchLogin(ctx, u.ID, now); err != nil {
-		s.log.Warn("last login not recorded", zap.Int64("user_id", u.ID), zap.Error(err))
-	}
-	res, err := s.issuePair(r, u, uuid.New())
+	p, err := s.ident.auth.Login(r.Context(), cred, requestClient(r))
 	if err != nil {
-		s.fail(w, r, err)
+		s.authFail(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, res)
+	writePair(w, p)
 }
 
-// reservePasswordAttempt asks the brute-force throttle whether a password may be checked for the
-// account key from this address, and records the attempt as failed until MarkLoginSucceeded. When
-// the throttle refuses it answers 429 with Retry-After and returns false.
-func (s *Server) reservePasswordAttempt(w http.ResponseWriter, r *http.Request, key string) (int64, bool) {
-	now := s.ident.now()
-	var wait time.Duration
-	attempt, err := s.store.ReserveLoginAttempt(r.Context(), key, clientIP(r), now.Add(-s.ident.throttle.Config().Window), now,
-		func(acc, byIP storage.LoginFailures) bool {
-			wait = s.ident.throttle.Wait(failures(acc), failures(byIP), now)
-			return wait <= 0
-		})
-	if err != nil {
-		s.fail(w, r, err)
-		return 0, false
-	}
-	if attempt == 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		problem(w, r, http.StatusTooManyRequests, "trop de tentatives de connexion; réessayez dans "+strconv.Itoa(secs)+" s")
-		return 0, false
-	}
-	return attempt, true
-}
-
-func failures(f storage.LoginFailures) authn.Failures {
-	out := authn.Failures{Count: f.Count}
-	if f.Last != nil {
-		out.Last = *f.Last
-	}
-	return out
-}
-
-// issuePair signs an access token and stores a new refresh token in family.
-func (s *Server) issuePair(r *http.Request, u domain.User, family uuid.UUID) (TokenResponse, error) {
-	access, err := s.tokens.Issue(u)
-	if err != nil {
-		return TokenResponse{}, err
-	}
-	refresh, hash := authn.NewRefreshToken()
-	err = s.store.CreateRefreshToken(r.Context(), storage.NewRefreshToken{
-		UserID: u.ID, TokenHash: hash, FamilyID: family, ExpiresAt: s.ident.now().Add(s.cfg.JWT.RefreshTTL),
-		UserAgent: r.UserAgent(), IP: clientIP(r),
-	})
-	if err != nil {
-		return TokenResponse{}, err
-	}
-	return tokenResponse(access, refresh, s.tokens.TTL(), u), nil
-}
-
-func tokenResponse(access, refresh string, ttl time.Duration, u domain.User) TokenResponse {
+func tokenResponse(p authn.Pair) TokenResponse {
+	u := p.User
 	return TokenResponse{
-		AccessToken: access, RefreshToken: refresh, TokenType: "bearer", ExpiresIn: int(ttl.Seconds()),
+		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
 		User: UserSummary{ID: u.ID, Email: u.Email, Role: u.Role, Nom: u.Nom, Prenom: u.Prenom},
 	}
 }
@@ -330,9 +273,6 @@ func refreshTokenFrom(r *http.Request) (string, error) {
 			tok = b
 		}
 	}
-	if len(tok) > 512 {
-		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "refresh_token", Message: "512 caractères au maximum"}}}
-	}
 	return tok, nil
 }
 
@@ -344,41 +284,12 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if tok == "" {
-		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "refresh_token", Message: "obligatoire (corps ou en-tête Authorization: Bearer)"}}})
-		return
-	}
-	now := s.ident.now()
-	next, nextHash := authn.NewRefreshToken()
-	old, err := s.store.RotateRefreshToken(r.Context(), authn.HashRefreshToken(tok), storage.NewRefreshToken{
-		TokenHash: nextHash, ExpiresAt: now.Add(s.cfg.JWT.RefreshTTL), UserAgent: r.UserAgent(), IP: clientIP(r),
-	}, now)
-	switch {
-	case errors.Is(err, domain.ErrRefreshTokenReused):
-		s.log.Warn("refresh token reuse detected: token family revoked",
-			zap.String("request_id", requestIDFrom(r.Context())), zap.Int64("user_id", old.UserID),
-			zap.String("family_id", old.FamilyID.String()), zap.String("ip", clientIP(r)))
-		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement déjà utilisé; toutes les sessions liées sont révoquées")
-		return
-	case errors.Is(err, domain.ErrUnauthenticated):
-		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement invalide, expiré ou révoqué")
-		return
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	}
-	u, err := s.store.GetUser(r.Context(), old.UserID)
+	p, err := s.ident.auth.Refresh(r.Context(), tok, requestClient(r))
 	if err != nil {
-		s.fail(w, r, err)
+		s.authFail(w, r, err)
 		return
 	}
-	access, err := s.tokens.Issue(u)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, tokenResponse(access, next, s.tokens.TTL(), u))
+	writePair(w, p)
 }
 
 // logout revokes the session (refresh-token family) of the given refresh token; with only an
@@ -390,34 +301,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	raw, hasBearer := bearer(r)
-	var access *authn.Claims
-	if hasBearer {
-		if c, err := s.tokens.Verify(raw); err == nil {
-			access = c
-		}
-	}
-	switch {
-	case tok != "":
-		// This session: its refresh family, and the access token presented with it.
-		if _, err := s.store.RevokeRefreshTokenFamilyByHash(r.Context(), authn.HashRefreshToken(tok)); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if access != nil {
-			if err := s.store.RevokeAccessToken(r.Context(), access.ID, access.UserID, access.ExpiresAt.Time); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-	case access != nil:
-		// Only an access token: every session of the account ends, access tokens included.
-		if err := s.store.EndAllSessions(r.Context(), access.UserID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	case !hasBearer:
-		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "refresh_token", Message: "obligatoire (corps ou en-tête Authorization: Bearer)"}}})
+	raw, _ := bearer(r)
+	if err := s.ident.auth.Logout(r.Context(), tok, raw); err != nil {
+		s.authFail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -438,79 +324,25 @@ type changePasswordRequest struct {
 	NewPassword string `json:"new_password"`
 }
 
-// changePassword checks the current password, applies the policy to the new one, then revokes
-// every session: access tokens issued before are refused and refresh tokens revoked. The answer is
-// a fresh token pair, so the caller stays signed in while every other device is signed out.
+// changePassword changes the caller's password (authn.Service.ChangePassword: every other session
+// ends); the answer is a fresh token pair.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
-	p := principalFrom(r.Context())
 	var req changePasswordRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	u, err := s.store.GetUser(r.Context(), p.UserID)
-	if err != nil {
-		s.fail(w, r, err)
+	p, err := s.ident.auth.ChangePassword(r.Context(), principalFrom(r.Context()).UserID, req.OldPassword, req.NewPassword, requestClient(r))
+	if errors.Is(err, authn.ErrWrongCredentials) {
+		// The caller is authenticated: a wrong current password is an invalid input, not a 401.
+		problem(w, r, http.StatusUnprocessableEntity, "données invalides: old_password: mot de passe actuel incorrect",
+			domain.FieldError{Field: "old_password", Message: "mot de passe actuel incorrect"})
+		return
+	} else if err != nil {
+		s.authFail(w, r, err)
 		return
 	}
-	var v domain.Validator
-	v.Check(req.OldPassword != "", "old_password", "obligatoire")
-	v.Check(req.NewPassword != "", "new_password", "obligatoire")
-	if err := v.Err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// The old password is a password guess like a login's: the same throttle holds it back, or a
-	// stolen access token would allow unlimited guesses here.
-	attempt, ok := s.reservePasswordAttempt(w, r, u.Email)
-	if !ok {
-		return
-	}
-	if len(req.OldPassword) > 1024 || !authn.CheckPassword(u.PasswordHash, req.OldPassword) {
-		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "old_password", Message: "mot de passe actuel incorrect"}}})
-		return
-	}
-	if err := s.store.MarkLoginSucceeded(r.Context(), attempt); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := newPasswordError(req.NewPassword, u.Email, "new_password"); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if req.NewPassword == req.OldPassword {
-		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "new_password", Message: "doit différer du mot de passe actuel"}}})
-		return
-	}
-	hash, err := authn.HashPassword(req.NewPassword)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u, err = s.store.ChangePassword(r.Context(), u.ID, hash, &p.UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	res, err := s.issuePair(r, u, uuid.New())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, res)
-}
-
-// newPasswordError applies the password policy, reporting under field.
-func newPasswordError(password, email, field string) error {
-	err := authn.ValidatePassword(password, email)
-	var ve *domain.ValidationError
-	if errors.As(err, &ve) {
-		for i := range ve.Fields {
-			ve.Fields[i].Field = field
-		}
-	}
-	return err
+	writePair(w, p)
 }
 
 // routePattern strips the regular expressions of path variables ({id:[0-9]+} → {id}), so that
@@ -549,52 +381,34 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"keys": s.tokens.JWKS()})
 }
 
-// oidcLogin starts a login at the OIDC provider: authorization code flow with PKCE. The state,
-// nonce and PKCE verifier are stored server-side (any replica can finish the login, and a state
-// works once); the state is bound to this browser by a random value in an HttpOnly cookie.
+// oidcLogin starts a login at the OIDC provider (authorization code flow with PKCE); the state is
+// bound to this browser by a random value in an HttpOnly cookie.
 func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
-	o := s.ident.oidc
-	if o == nil {
-		problem(w, r, http.StatusNotFound, "connexion OIDC non configurée (MIF_OIDC_ISSUER)")
-		return
-	}
-	state, nonce, verifier, browser := authn.RandomString(32), authn.RandomString(32), authn.RandomString(48), authn.RandomString(32)
-	ttl := o.Config().StateTTL
-	err := s.store.SaveOIDCLoginState(r.Context(), storage.OIDCLoginState{
-		StateHash: authn.HashRefreshToken(state), BrowserHash: authn.HashRefreshToken(browser),
-		Nonce: nonce, CodeVerifier: verifier, ExpiresAt: s.ident.now().Add(ttl),
-	})
+	st, err := s.ident.auth.OIDCBegin(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	target, err := o.AuthCodeURL(r.Context(), state, nonce, verifier)
-	if err != nil {
-		s.log.Error("oidc provider unreachable", zap.Error(err))
-		problem(w, r, http.StatusServiceUnavailable, "fournisseur d'identité injoignable; réessayez plus tard")
+		s.authFail(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: oidcCookie, Value: browser, Path: "/api/v1/auth/oidc", MaxAge: int(ttl.Seconds()),
+		Name: oidcCookie, Value: st.BrowserSecret, Path: "/api/v1/auth/oidc", MaxAge: int(st.TTL.Seconds()),
 		HttpOnly: true, Secure: s.secureCookies(r),
 		// Lax: the cookie must come back on the provider's top-level redirect to the callback.
 		SameSite: http.SameSiteLaxMode,
 	})
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, target, http.StatusFound)
+	http.Redirect(w, r, st.URL, http.StatusFound)
 }
 
 func (s *Server) secureCookies(r *http.Request) bool {
 	return r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://")
 }
 
-// oidcCallback finishes an OIDC login: checks the state (known, unexpired, unused, same browser),
-// exchanges the code with the PKCE verifier, verifies the ID token (signature, issuer, audience,
-// expiry, nonce), then finds or provisions the account and answers our own token pair.
+// oidcCallback finishes an OIDC login (authn.Service.OIDCFinish checks state, browser, code and
+// ID token, then finds, links or provisions the account) and answers our own token pair.
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
-	o := s.ident.oidc
+	o := s.ident.auth.OIDC()
 	if o == nil {
-		problem(w, r, http.StatusNotFound, "connexion OIDC non configurée (MIF_OIDC_ISSUER)")
+		s.authFail(w, r, authn.ErrOIDCDisabled)
 		return
 	}
 	q := r.URL.Query()
@@ -606,50 +420,13 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusUnauthorized, "connexion refusée par le fournisseur d'identité")
 		return
 	}
-	code, state := q.Get("code"), q.Get("state")
-	var v domain.Validator
-	v.Check(code != "" && len(code) <= 2048, "code", "obligatoire (2048 caractères au maximum)")
-	v.Check(state != "" && len(state) <= 512, "state", "obligatoire (512 caractères au maximum)")
-	if err := v.Err(); err != nil {
-		s.fail(w, r, err)
-		return
+	browser := ""
+	if c, err := r.Cookie(oidcCookie); err == nil {
+		browser = c.Value
 	}
-	st, err := s.store.ConsumeOIDCLoginState(r.Context(), authn.HashRefreshToken(state), s.ident.now())
-	if errors.Is(err, domain.ErrNotFound) {
-		problem(w, r, http.StatusBadRequest, "état OIDC inconnu, expiré ou déjà utilisé; recommencez la connexion")
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := r.Cookie(oidcCookie)
-	if err != nil || subtle.ConstantTimeCompare([]byte(authn.HashRefreshToken(c.Value)), []byte(st.BrowserHash)) != 1 {
-		s.log.Warn("oidc callback from another browser than the login's", zap.String("request_id", requestIDFrom(r.Context())))
-		problem(w, r, http.StatusBadRequest, "la connexion OIDC n'a pas été commencée depuis ce navigateur; recommencez")
-		return
-	}
-	id, err := o.Exchange(r.Context(), code, st.CodeVerifier, st.Nonce)
-	switch {
-	case errors.Is(err, authn.ErrOIDC):
-		s.log.Warn("oidc login refused", zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
-		problem(w, r, http.StatusUnauthorized, "jeton d'identité refusé")
-		return
-	case err != nil:
-		s.log.Error("oidc provider unreachable", zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
-		problem(w, r, http.StatusServiceUnavailable, "fournisseur d'identité injoignable; réessayez plus tard")
-		return
-	}
-	u, err := s.oidcUser(r.Context(), id)
+	res, err := s.ident.auth.OIDCFinish(r.Context(), q.Get("code"), q.Get("state"), browser, requestClient(r))
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.TouchLogin(r.Context(), u.ID, s.ident.now()); err != nil {
-		s.log.Warn("last login not recorded", zap.Int64("user_id", u.ID), zap.Error(err))
-	}
-	res, err := s.issuePair(r, u, uuid.New())
-	if err != nil {
-		s.fail(w, r, err)
+		s.authFail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -657,58 +434,10 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		// The tokens travel in the fragment: browsers never send it to a server or a log.
 		frag := url.Values{
 			"access_token": {res.AccessToken}, "refresh_token": {res.RefreshToken},
-			"token_type": {res.TokenType}, "expires_in": {strconv.Itoa(res.ExpiresIn)},
+			"token_type": {"bearer"}, "expires_in": {strconv.Itoa(int(res.ExpiresIn.Seconds()))},
 		}
 		http.Redirect(w, r, strings.SplitN(front, "#", 2)[0]+"#"+frag.Encode(), http.StatusFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
-}
-
-// oidcUser finds the account of a verified OIDC identity: the one linked to its subject, else the
-// one with its e-mail (only when the provider verified it), else a new account with the role of
-// the configured claim (never admin). A deactivated account stays out.
-func (s *Server) oidcUser(ctx context.Context, id authn.Identity) (domain.User, error) {
-	key := s.ident.oidc.SubjectKey(id.Subject)
-	u, err := s.store.GetUserByOIDCSubject(ctx, key)
-	switch {
-	case err == nil:
-	case !errors.Is(err, domain.ErrNotFound):
-		return domain.User{}, err
-	case id.Email == "" || !id.EmailVerified || !domain.ValidEmail(id.Email):
-		s.log.Warn("oidc login without a verified e-mail", zap.String("subject", id.Subject))
-		return domain.User{}, domain.ErrUnauthenticated
-	default:
-		u, err = s.store.GetUserByLogin(ctx, id.Email)
-		switch {
-		case err == nil && u.Email == id.Email:
-			// A deactivated account is neither linked nor signed in.
-			if !u.IsActive {
-				return domain.User{}, domain.ErrUnauthenticated
-			}
-			err := s.store.LinkOIDCSubject(ctx, u.ID, key)
-			if errors.Is(err, domain.ErrConflict) {
-				// The account is bound to another identity of the provider: a second identity
-				// claiming the same e-mail must not take it over.
-				s.log.Warn("oidc login for an account linked to another subject", zap.Int64("user_id", u.ID),
-					zap.String("subject", id.Subject))
-				return domain.User{}, domain.ErrUnauthenticated
-			} else if err != nil {
-				return domain.User{}, err
-			}
-		case err == nil || errors.Is(err, domain.ErrNotFound):
-			u, err = s.store.CreateOIDCUser(ctx, storage.NewUser{Email: id.Email, Nom: id.Nom, Prenom: id.Prenom, Role: id.Role}, key)
-			if err != nil {
-				return domain.User{}, err
-			}
-			s.log.Info("account provisioned by oidc", zap.Int64("user_id", u.ID), zap.String("role", string(u.Role)),
-				zap.String("claimed_role", id.RequestedRole))
-		default:
-			return domain.User{}, err
-		}
-	}
-	if !u.IsActive {
-		return domain.User{}, domain.ErrUnauthenticated
-	}
-	return u, nil
+	writeJSON(w, http.StatusOK, tokenResponse(res))
 }

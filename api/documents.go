@@ -37,6 +37,9 @@ func (s *Server) initDelivery(d Deps) error {
 		if err != nil {
 			return err
 		}
+		if s.tel != nil {
+			v.SetTracerProvider(s.tel.TracerProvider())
+		}
 		s.dl.docs = v
 	}
 	if s.dl.hub == nil {
@@ -210,7 +213,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	encrypt := f.sensitive || f.typeDocument == "rapport_intervention"
-	blob, err := s.dl.docs.Put(f.content, encrypt)
+	blob, err := s.dl.docs.PutContext(r.Context(), f.content, encrypt)
 	if errors.Is(err, documents.ErrNoKeys) {
 		problem(w, r, http.StatusServiceUnavailable, "chiffrement indisponible: aucune clé FERNET_KEYS configurée")
 		return
@@ -326,7 +329,7 @@ func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	b, err := s.dl.docs.Get(d.CheminFichier, d.IsEncrypted, d.Checksum)
+	b, err := s.dl.docs.GetContext(r.Context(), d.CheminFichier, d.IsEncrypted, d.Checksum)
 	if err != nil {
 		s.documentIntegrityFailure(w, r, d, err)
 		return
@@ -375,7 +378,7 @@ func (s *Server) verifyDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := DocumentVerification{ID: d.ID, Checksum: d.Checksum, IsEncrypted: d.IsEncrypted, Valide: true, Detail: "contenu intact (SHA-256 conforme)"}
-	_, err := s.dl.docs.Get(d.CheminFichier, d.IsEncrypted, d.Checksum)
+	_, err := s.dl.docs.GetContext(r.Context(), d.CheminFichier, d.IsEncrypted, d.Checksum)
 	switch {
 	case err == nil:
 	case errors.Is(err, documents.ErrIntegrity):

@@ -152,7 +152,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("panic in handler", zap.String("request_id", requestIDFrom(r.Context())),
+				s.log.Error("panic in handler", zap.String("request_id", requestIDFrom(r.Context())), traceField(r),
 					zap.String("path", r.URL.Path), zap.Any("panic", p))
 				if rec.status == 0 {
 					problem(rec, r, http.StatusInternalServerError, "erreur interne; l'incident est journalisé")
@@ -166,6 +166,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 				zap.Int("bytes", rec.bytes),
 				zap.Duration("duration", time.Since(start)),
 				zap.String("client_ip", clientIP(r)),
+				traceField(r),
 			}
 			if p := principalFrom(r.Context()); p.UserID != 0 {
 				fields = append(fields, zap.Int64("user_id", p.UserID))

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,7 +12,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/notify"
 )
 
 // Real-time notifications use Server-Sent Events rather than WebSocket: the traffic is one way
@@ -19,7 +23,13 @@ import (
 // the replay we need; and it needs no extra dependency. Browsers' EventSource cannot set an
 // Authorization header, so this route also takes the access token as ?access_token= (short-lived,
 // 15 min; our access log records the path without the query string). A stream lasts no longer
-// than the token that opened it: it then sends an "expiration" event and ends.
+// than the token that opened it: it then sends an "expiration" event and ends. It ends as soon
+// as its session does (logout, password change, deactivation): the token is checked again when
+// the database announces that the account's sessions changed, and at every heartbeat; the stream
+// then sends a "revocation" event and ends. One account holds at most MIF_STREAMS_PER_USER
+// streams on a replica: one more is refused with 429 and Retry-After (rather than closing the
+// oldest: a browser's EventSource reconnects by itself, so two tabs over the limit would close
+// each other in turn forever, while a refused one stays refused and says why).
 
 const (
 	streamHeartbeat = 20 * time.Second
@@ -73,12 +83,26 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 	}
 	// Subscribe before replaying: a notification committed in between is then both replayed and
 	// announced, and the set of sent ids drops the duplicate.
-	sub, err := s.dl.hub.Subscribe(ctx, p.UserID)
-	if err != nil {
+	sub, err := s.dl.hub.SubscribeAtMost(ctx, p.UserID, s.cfg.StreamsPerUser)
+	if errors.Is(err, notify.ErrTooMany) {
+		secs := int(streamHeartbeat.Seconds())
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		problem(w, r, http.StatusTooManyRequests, fmt.Sprintf(
+			"trop de flux de notifications ouverts pour ce compte (%d au plus); fermez-en un ou réessayez dans %d s", s.cfg.StreamsPerUser, secs))
+		return
+	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	defer sub.Close()
+	// The session may have ended between the authentication and the subscription, whose
+	// announcement would then be missed.
+	raw, _ := bearer(r)
+	if !s.streamSessionAlive(ctx, raw, p.UserID) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
+		problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
+		return
+	}
 	if !replay {
 		// Without Last-Event-ID the stream starts now: from the newest notification, read after
 		// subscribing and before answering, so that nothing created once the client sees the
@@ -137,6 +161,11 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 	if replay && !catchUp() {
 		return
 	}
+	endRevoked := func() {
+		// The client's EventSource reconnects with the same token and gets 401: it stops there.
+		fmt.Fprint(w, "event: revocation\ndata: {\"detail\":\"session terminée (déconnexion, changement de mot de passe ou compte désactivé) : reconnectez-vous\"}\n\n")
+		flusher.Flush()
+	}
 	tick := time.NewTicker(streamHeartbeat)
 	defer tick.Stop()
 	expiry := time.NewTimer(time.Until(s.streamExpiry(r)))
@@ -153,10 +182,20 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 			return
 		case <-tick.C:
+			// The heartbeat also re-checks the session, should an announcement have been lost.
+			if !s.streamSessionAlive(ctx, raw, p.UserID) {
+				endRevoked()
+				return
+			}
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return
 			}
 			flusher.Flush()
+		case <-sub.Session:
+			if !s.streamSessionAlive(ctx, raw, p.UserID) {
+				endRevoked()
+				return
+			}
 		case id := <-sub.C:
 			if id == 0 { // announcements may have been lost: re-read
 				if !catchUp() {
@@ -177,6 +216,23 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 		}
 	}
+}
+
+// streamSessionAlive checks the stream's token again, as authenticate does. A database that does
+// not answer keeps the stream open (it is checked again at the next heartbeat): an outage must
+// not drop every stream, and no notification can be read meanwhile anyway.
+func (s *Server) streamSessionAlive(ctx context.Context, raw string, userID int64) bool {
+	sess, err := s.ident.auth.Principal(ctx, raw)
+	switch {
+	case err == nil:
+		return sess.Principal.UserID == userID
+	case errors.Is(err, authn.ErrInvalidToken), errors.Is(err, domain.ErrUnauthenticated):
+		return false
+	}
+	if ctx.Err() == nil {
+		s.log.Warn("notification stream: session not re-checked", zap.Int64("user_id", userID), zap.Error(err))
+	}
+	return true
 }
 
 // streamExpiry is when the stream must end: the expiry of our access token that opened it, or

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/telemetry"
 	"github.com/mifmaroc/mif/temporalerr"
 )
 
@@ -19,6 +20,7 @@ type Problem struct {
 	Detail    string              `json:"detail"`
 	Instance  string              `json:"instance,omitempty"`
 	RequestID string              `json:"request_id,omitempty"`
+	TraceID   string              `json:"trace_id,omitempty"`
 	Errors    []domain.FieldError `json:"errors,omitempty"`
 }
 
@@ -33,7 +35,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func problem(w http.ResponseWriter, r *http.Request, status int, detail string, fields ...domain.FieldError) {
 	p := Problem{
 		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		Instance: r.URL.Path, RequestID: requestIDFrom(r.Context()), Errors: fields,
+		Instance: r.URL.Path, RequestID: requestIDFrom(r.Context()), TraceID: telemetry.TraceID(r.Context()), Errors: fields,
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
@@ -62,7 +64,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 		problem(w, r, http.StatusServiceUnavailable, "requête interrompue")
 	default:
-		s.log.Error("request failed", zap.String("request_id", requestIDFrom(r.Context())),
+		s.log.Error("request failed", zap.String("request_id", requestIDFrom(r.Context())), traceField(r),
 			zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
 		problem(w, r, http.StatusInternalServerError, "erreur interne; l'incident est journalisé")
 	}

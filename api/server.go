@@ -16,6 +16,7 @@ import (
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/notify"
 	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/telemetry"
 )
 
 // Deps are what the API needs; cmd/mif builds them once.
@@ -31,6 +32,9 @@ type Deps struct {
 	Documents     *documents.Vault
 	Notifications *notify.Hub
 	DevMail       *mail.Sink
+	// Telemetry (optional) gives the process's metrics registry and HTTP tracing; nil serves
+	// the API's own metrics only, untraced.
+	Telemetry *telemetry.Telemetry
 }
 
 // Server holds the handlers' dependencies.
@@ -47,6 +51,7 @@ type Server struct {
 	router  *mux.Router
 	routes  []Route
 	metrics *metrics
+	tel     *telemetry.Telemetry
 }
 
 // Route is one registered endpoint and the permission it demands. Public routes need no token.
@@ -63,12 +68,12 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, tokens: d.Tokens, authz: d.Authz, log: d.Log}
+	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, tokens: d.Tokens, authz: d.Authz, log: d.Log, tel: d.Telemetry}
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}
 	s.router = mux.NewRouter()
-	s.metrics = newMetrics()
+	s.metrics = newMetrics(s.tel)
 	s.router.Use(s.metrics.instrument)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "aucune route pour "+r.URL.Path)
@@ -90,6 +95,9 @@ func (s *Server) Handler() http.Handler {
 	h = s.accessLog(h)
 	h = s.clientAddress(h)
 	h = withRequestID(h)
+	if s.tel != nil {
+		h = s.tel.HTTPHandler(h) // outermost: the span covers everything, its trace id reaches the logs
+	}
 	return h
 }
 

@@ -21,8 +21,10 @@ type Config struct {
 	DatabaseURL    string
 	DBMaxOpenConns int
 	HTTPAddr       string
-	PublicURL      string
-	CORSOrigins    []string
+	// DebugAddr is the loopback address of the pprof listener (empty: none).
+	DebugAddr   string
+	PublicURL   string
+	CORSOrigins []string
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed when finding the
 	// client's address (brute-force limits, audit); empty trusts nobody.
 	TrustedProxies  []netip.Prefix
@@ -37,13 +39,17 @@ type Config struct {
 	SLA       SLA
 	Workflows Workflows
 	Identity  Identity
+	Telemetry Telemetry
 
 	FernetKeys []string
 	DataDir    string
 	// NotificationGroupWindow: notifications of one event that arrive within this time of each
 	// other read as one digest in the inbox (GET /notifications/groupes).
 	NotificationGroupWindow time.Duration
-	Documents               Documents
+	// StreamsPerUser caps the notification streams one account holds open on one API replica;
+	// one more is refused (429) until one closes.
+	StreamsPerUser int
+	Documents      Documents
 
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -111,6 +117,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		DatabaseURL:     r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mif?sslmode=disable"),
 		DBMaxOpenConns:  r.intRange("MIF_DB_MAX_OPEN_CONNS", 20, 1, 1000),
 		HTTPAddr:        r.str("MIF_HTTP_ADDR", ":8000"),
+		DebugAddr:       r.str("MIF_DEBUG_ADDR", ""),
 		PublicURL:       r.str("MIF_PUBLIC_URL", "http://localhost:8000"),
 		CORSOrigins:     r.list("MIF_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
 		TrustedProxies:  r.prefixes("MIF_TRUSTED_PROXIES"),
@@ -121,6 +128,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		DataDir:         r.str("MIF_DATA_DIR", ".data"),
 
 		NotificationGroupWindow: r.duration("MIF_NOTIFICATION_GROUP_WINDOW", 10*time.Minute),
+		StreamsPerUser:          r.intRange("MIF_STREAMS_PER_USER", 5, 1, 1000),
 	}
 	defaultFormat := "json"
 	if mode == ModeDev {
@@ -162,9 +170,10 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		Normale:  r.duration("MIF_SLA_NORMALE", 72*time.Hour),
 		Basse:    r.duration("MIF_SLA_BASSE", 7*24*time.Hour),
 	}
-	c.Identity = r.identity(mode)
+	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
 	c.Documents = r.documents(c)
+	c.Telemetry = r.telemetry()
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 
@@ -181,6 +190,10 @@ func (c *Config) validate(r *reader, mode Mode) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		r.fail("MIF_HTTP_ADDR", "must be host:port or :port")
+	}
+	if c.DebugAddr != "" && !loopbackAddr(c.DebugAddr) {
+		// Profiles reveal memory contents and cost CPU: never reachable from the network.
+		r.fail("MIF_DEBUG_ADDR", "must be a loopback host:port (127.0.0.1:6060, [::1]:6060 or localhost:6060)")
 	}
 	if c.Temporal.Address != "" {
 		if _, _, err := net.SplitHostPort(c.Temporal.Address); err != nil {
@@ -237,6 +250,19 @@ func (c *Config) validate(r *reader, mode Mode) {
 	if c.BootstrapAdminEmail != "" && !strings.Contains(c.BootstrapAdminEmail, "@") {
 		r.fail("MIF_BOOTSTRAP_ADMIN_EMAIL", "must be an e-mail address")
 	}
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host.
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // reader reads variables and collects every error instead of stopping at the first.

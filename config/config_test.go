@@ -87,3 +87,20 @@ func TestTrustedProxies(t *testing.T) {
 		t.Fatalf("want an error naming MIF_TRUSTED_PROXIES, got %v", err)
 	}
 }
+
+func TestDebugListenerOnlyOnLoopback(t *testing.T) {
+	c, err := Load(ModeDev, env(nil))
+	if err != nil || c.DebugAddr != "" {
+		t.Fatalf("the debug listener must be off by default: %q, %v", c.DebugAddr, err)
+	}
+	for _, ok := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060", "127.0.0.2:0"} {
+		if c, err := Load(ModeDev, env(map[string]string{"MIF_DEBUG_ADDR": ok})); err != nil || c.DebugAddr != ok {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{":6060", "0.0.0.0:6060", "10.0.0.1:6060", "example.com:6060", "6060", "[::]:6060"} {
+		if _, err := Load(ModeDev, env(map[string]string{"MIF_DEBUG_ADDR": bad})); err == nil || !strings.Contains(err.Error(), "MIF_DEBUG_ADDR") {
+			t.Errorf("%s accepted: %v", bad, err)
+		}
+	}
+}

@@ -11,6 +11,14 @@ type Identity struct {
 	OIDC       OIDC
 	BruteForce BruteForce
 	Casbin     Casbin
+	Sessions   Sessions
+}
+
+// Sessions bounds a signed-in session (a refresh-token family): it ends MaxLifetime after its
+// login whatever its refreshes, and after IdleTimeout without a refresh.
+type Sessions struct {
+	MaxLifetime time.Duration
+	IdleTimeout time.Duration
 }
 
 // OIDC configures login through an external OpenID Connect provider. An empty Issuer disables it.
@@ -60,7 +68,7 @@ type Casbin struct {
 	ReloadInterval time.Duration
 }
 
-func (r *reader) identity(mode Mode) Identity {
+func (r *reader) identity(mode Mode, jwt JWT) Identity {
 	id := Identity{
 		OIDC: OIDC{
 			Issuer:               r.str("MIF_OIDC_ISSUER", ""),
@@ -87,6 +95,12 @@ func (r *reader) identity(mode Mode) Identity {
 			ModelFile:      r.str("MIF_CASBIN_MODEL_FILE", ""),
 			PolicyFile:     r.str("MIF_CASBIN_POLICY_FILE", ""),
 			ReloadInterval: r.duration("MIF_CASBIN_RELOAD_INTERVAL", 5*time.Second),
+		},
+		Sessions: Sessions{
+			MaxLifetime: r.duration("MIF_SESSION_MAX_LIFETIME", 30*24*time.Hour),
+			// A refresh token lives MIF_JWT_REFRESH_TTL: unused that long, the session is over
+			// anyway; a shorter idle timeout ends it sooner.
+			IdleTimeout: r.duration("MIF_SESSION_IDLE_TIMEOUT", jwt.RefreshTTL),
 		},
 	}
 	o := id.OIDC
@@ -130,6 +144,12 @@ func (r *reader) identity(mode Mode) Identity {
 	// A lock counts the failures of the window: a lock longer than the window would end early.
 	if b.LockDuration <= 0 || b.LockDuration > b.Window {
 		r.fail("MIF_LOGIN_LOCK_DURATION", "must be positive and not longer than MIF_LOGIN_WINDOW")
+	}
+	if se := id.Sessions; se.MaxLifetime < jwt.AccessTTL || se.MaxLifetime > 366*24*time.Hour {
+		r.fail("MIF_SESSION_MAX_LIFETIME", "must be between MIF_JWT_ACCESS_TTL and 366 days")
+	}
+	if se := id.Sessions; se.IdleTimeout < jwt.AccessTTL || se.IdleTimeout > jwt.RefreshTTL {
+		r.fail("MIF_SESSION_IDLE_TIMEOUT", "must be between MIF_JWT_ACCESS_TTL and MIF_JWT_REFRESH_TTL")
 	}
 	if id.Casbin.ReloadInterval < 100*time.Millisecond {
 		r.fail("MIF_CASBIN_RELOAD_INTERVAL", "must be at least 100ms")

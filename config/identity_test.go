@@ -62,3 +62,39 @@ func TestIdentityBadValuesAreNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionLimits(t *testing.T) {
+	c, err := Load(ModeDev, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Identity.Sessions; s.MaxLifetime != 30*24*time.Hour || s.IdleTimeout != c.JWT.RefreshTTL {
+		t.Fatalf("session defaults %+v", s)
+	}
+	// The idle timeout follows the refresh-token lifetime unless set.
+	c, err = Load(ModeDev, env(map[string]string{"MIF_JWT_REFRESH_TTL": "48h", "MIF_SESSION_MAX_LIFETIME": "8h"}))
+	if err != nil || c.Identity.Sessions.IdleTimeout != 48*time.Hour || c.Identity.Sessions.MaxLifetime != 8*time.Hour {
+		t.Fatalf("%+v %v", c, err)
+	}
+	c, err = Load(ModeDev, env(map[string]string{"MIF_SESSION_IDLE_TIMEOUT": "2h"}))
+	if err != nil || c.Identity.Sessions.IdleTimeout != 2*time.Hour {
+		t.Fatalf("%+v %v", c, err)
+	}
+	_, err = Load(ModeDev, env(map[string]string{"MIF_SESSION_MAX_LIFETIME": "1s", "MIF_SESSION_IDLE_TIMEOUT": "200h"}))
+	if err == nil || !strings.Contains(err.Error(), "MIF_SESSION_MAX_LIFETIME") || !strings.Contains(err.Error(), "MIF_SESSION_IDLE_TIMEOUT") {
+		t.Fatalf("bad session limits: %v", err)
+	}
+}
+
+func TestStreamsPerUser(t *testing.T) {
+	c, err := Load(ModeDev, env(nil))
+	if err != nil || c.StreamsPerUser != 5 {
+		t.Fatalf("default %+v %v", c, err)
+	}
+	if c, err = Load(ModeDev, env(map[string]string{"MIF_STREAMS_PER_USER": "2"})); err != nil || c.StreamsPerUser != 2 {
+		t.Fatalf("set: %v", err)
+	}
+	if _, err = Load(ModeDev, env(map[string]string{"MIF_STREAMS_PER_USER": "0"})); err == nil || !strings.Contains(err.Error(), "MIF_STREAMS_PER_USER") {
+		t.Fatalf("zero: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package documents
 
 import (
 	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Vault puts the file store and the keys together: what goes in is encrypted when asked, what
@@ -9,6 +11,8 @@ import (
 type Vault struct {
 	files *FileStore
 	keys  *Keyring // nil when FERNET_KEYS is empty: plain files only
+	// tracer records the *Context operations as spans (tracing.go); nil records nothing.
+	tracer trace.Tracer
 }
 
 // NewVault builds a vault; keys may be nil (then encrypted storage fails with ErrNoKeys).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mifmaroc/mif/config"
 )
@@ -29,6 +30,8 @@ type Sender struct {
 	TLSConfig *tls.Config
 	// Timeout bounds one delivery (dial to QUIT).
 	Timeout time.Duration
+	// tracer records each delivery as a span (tracing.go); nil records nothing.
+	tracer trace.Tracer
 }
 
 // NewSender checks the sender address and builds a Sender.
@@ -46,9 +49,9 @@ func (s *Sender) From() *mail.Address { return s.from }
 // Enabled reports whether a relay is configured.
 func (s *Sender) Enabled() bool { return s.cfg.Addr != "" }
 
-// Send delivers m. Errors say which step failed; SMTP errors keep their code so that callers can
-// tell a permanent refusal (5xx) from a temporary one.
-func (s *Sender) Send(ctx context.Context, m Message) error {
+// send delivers m (Send, tracing.go, wraps it in a span). Errors say which step failed; SMTP
+// errors keep their code so that callers can tell a permanent refusal (5xx) from a temporary one.
+func (s *Sender) send(ctx context.Context, m Message) error {
 	if !s.Enabled() {
 		return ErrDisabled
 	}

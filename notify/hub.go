@@ -1,7 +1,9 @@
 // Package notify pushes new notifications to the users' open streams, across API replicas: a
 // trigger on notifications INSERT announces each row on PostgreSQL channel mif_notifications
 // (migration 00040), and every replica LISTENs through lib/pq's Listener and wakes the
-// subscriptions of that user. Rows are read from the database, never from the payload.
+// subscriptions of that user. Rows are read from the database, never from the payload. What ends
+// sessions (logout, password change, deactivation) is announced on channel mif_sessions
+// (migration 00052), so that streams re-check their session at once.
 package notify
 
 import (
@@ -19,6 +21,9 @@ import (
 
 // Channel is the PostgreSQL channel the trigger notifies.
 const Channel = "mif_notifications"
+
+// SessionChannel carries the id of an account whose sessions may have ended.
+const SessionChannel = "mif_sessions"
 
 // Hub fans announcements out to subscriptions. It holds a LISTEN connection only while someone
 // is subscribed, so an idle replica (or a test that never streams) costs no connection.
@@ -40,25 +45,40 @@ func NewHub(dsn string, log *zap.Logger) *Hub {
 
 // Subscription receives the ids of a user's new notifications. Resync is signalled (an id of 0)
 // after the LISTEN connection was re-established: announcements may have been missed, so the
-// subscriber should re-read from its last id.
+// subscriber should re-read from its last id. Session receives a signal when the account's
+// sessions may have ended (and after a resync too): the subscriber re-checks its credentials.
 type Subscription struct {
-	UserID int64
-	C      chan int64
-	hub    *Hub
-	once   sync.Once
+	UserID  int64
+	C       chan int64
+	Session chan struct{}
+	hub     *Hub
+	once    sync.Once
 }
 
 // ErrClosed is returned by Subscribe after Close.
 var ErrClosed = errors.New("notify: hub closed")
 
-// Subscribe registers a subscription for userID. When it returns without error, LISTEN is
-// active: every notification committed from now on is announced on the subscription. It waits
-// for the LISTEN connection at most until ctx ends (PostgreSQL may be unreachable).
+// ErrTooMany is returned by SubscribeAtMost when the user already holds the maximum.
+var ErrTooMany = errors.New("notify: too many subscriptions for this user")
+
+// Subscribe registers a subscription for userID, without limit (see SubscribeAtMost).
 func (h *Hub) Subscribe(ctx context.Context, userID int64) (*Subscription, error) {
+	return h.SubscribeAtMost(ctx, userID, 0)
+}
+
+// SubscribeAtMost registers a subscription for userID unless the user already holds max of them
+// on this hub (ErrTooMany; max ≤ 0: no limit). When it returns without error, LISTEN is active:
+// every notification committed from now on is announced on the subscription. It waits for the
+// LISTEN connection at most until ctx ends (PostgreSQL may be unreachable).
+func (h *Hub) SubscribeAtMost(ctx context.Context, userID int64, max int) (*Subscription, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, ErrClosed
+	}
+	if max > 0 && len(h.subs[userID]) >= max {
+		h.mu.Unlock()
+		return nil, ErrTooMany
 	}
 	if h.listener == nil {
 		l := pq.NewListener(h.dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
@@ -72,11 +92,14 @@ func (h *Hub) Subscribe(ctx context.Context, userID int64) (*Subscription, error
 		go func() {
 			// Listen returns once the connection is up and LISTEN was issued.
 			ready.err = l.Listen(Channel)
+			if ready.err == nil {
+				ready.err = l.Listen(SessionChannel)
+			}
 			close(ready.done)
 		}()
 	}
 	ready := h.ready
-	s := &Subscription{UserID: userID, C: make(chan int64, 64), hub: h}
+	s := &Subscription{UserID: userID, C: make(chan int64, 64), Session: make(chan struct{}, 1), hub: h}
 	if h.subs[userID] == nil {
 		h.subs[userID] = map[*Subscription]struct{}{}
 	}
@@ -138,8 +161,18 @@ func closeListener(l *pq.Listener) { _ = l.Close() }
 func (h *Hub) loop(l *pq.Listener) {
 	for n := range l.NotificationChannel() {
 		if n == nil {
-			// The connection was lost and re-established: announcements may be missing.
+			// The connection was lost and re-established: announcements may be missing, of
+			// notifications and of ended sessions alike.
 			h.broadcast(0, 0)
+			h.sessionChanged(0)
+			continue
+		}
+		if n.Channel == SessionChannel {
+			if user, err := strconv.ParseInt(n.Extra, 10, 64); err == nil && user > 0 {
+				h.sessionChanged(user)
+			} else {
+				h.log.Warn("malformed session announcement", zap.String("payload", n.Extra))
+			}
 			continue
 		}
 		user, id, ok := parsePayload(n.Extra)
@@ -177,6 +210,27 @@ func (h *Hub) broadcast(user, id int64) {
 	}
 	for s := range h.subs[user] {
 		deliver(s, id)
+	}
+}
+
+// sessionChanged signals user's subscriptions (user 0: everyone's) to re-check their session. A
+// signal already pending is enough.
+func (h *Hub) sessionChanged(user int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	signal := func(s *Subscription) {
+		select {
+		case s.Session <- struct{}{}:
+		default:
+		}
+	}
+	for u, set := range h.subs {
+		if user != 0 && u != user {
+			continue
+		}
+		for s := range set {
+			signal(s)
+		}
 	}
 }
 

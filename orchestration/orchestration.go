@@ -18,15 +18,22 @@ import (
 	"github.com/mifmaroc/mif/workflows"
 )
 
-// Dial connects to the Temporal frontend and checks that it answers.
-func Dial(ctx context.Context, cfg config.Temporal, log *zap.Logger) (client.Client, error) {
+// Dial connects to the Temporal frontend and checks that it answers. configure adjusts the
+// options first (telemetry: metrics handler, tracing interceptor).
+func Dial(ctx context.Context, cfg config.Temporal, log *zap.Logger, configure ...func(*client.Options) error) (client.Client, error) {
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	c, err := client.DialContext(dialCtx, client.Options{
+	opts := client.Options{
 		HostPort:  cfg.Address,
 		Namespace: cfg.Namespace,
 		Logger:    logging.NewTemporal(log.Named("temporal")),
-	})
+	}
+	for _, f := range configure {
+		if err := f(&opts); err != nil {
+			return nil, err
+		}
+	}
+	c, err := client.DialContext(dialCtx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("orchestration: connect to Temporal at %s: %w", cfg.Address, err)
 	}

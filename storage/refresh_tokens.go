@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -23,6 +26,9 @@ type RefreshToken struct {
 	RevokedAt *time.Time `db:"revoked_at"`
 	UserAgent string     `db:"user_agent"`
 	IP        string     `db:"ip"`
+	// FamilyStartedAt is the login that started the session: the same on every token of the
+	// family, so that the session's absolute lifetime survives rotations.
+	FamilyStartedAt time.Time `db:"family_started_at"`
 }
 
 // NewRefreshToken is a token to store: a new family at login, the same family at rotation.
@@ -33,27 +39,61 @@ type NewRefreshToken struct {
 	ExpiresAt time.Time
 	UserAgent string
 	IP        string
+	// CreatedAt is when the token is issued (zero: the database's now()).
+	CreatedAt time.Time
+	// FamilyStartedAt is the session's login (zero: the database's now()); a rotation copies the
+	// old token's.
+	FamilyStartedAt time.Time
 }
 
-const refreshColumns = `id, user_id, token_hash, family_id, created_at, expires_at, rotated_at, revoked_at, user_agent, ip`
+const refreshColumns = `id, user_id, token_hash, family_id, created_at, expires_at, rotated_at, revoked_at, user_agent, ip, family_started_at`
 
 // CreateRefreshToken stores a refresh token.
 func (s *Store) CreateRefreshToken(ctx context.Context, n NewRefreshToken) error {
-	if len(n.UserAgent) > 300 {
-		n.UserAgent = n.UserAgent[:300]
-	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at, user_agent, ip)
-		VALUES ($1, $2, $3, $4, $5, $6)`, n.UserID, n.TokenHash, n.FamilyID, n.ExpiresAt, n.UserAgent, n.IP)
+	// The user agent is the client's to choose: PostgreSQL refuses NUL and invalid UTF-8 in text,
+	// and a byte cut could split a character.
+	n.UserAgent = cleanText(n.UserAgent, 300)
+	_, err := s.q.ExecContext(ctx, `INSERT INTO refresh_tokens
+			(user_id, token_hash, family_id, expires_at, user_agent, ip, created_at, family_started_at)
+		VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), COALESCE($8::timestamptz, now()))`,
+		n.UserID, n.TokenHash, n.FamilyID, n.ExpiresAt, n.UserAgent, n.IP, nullTime(n.CreatedAt), nullTime(n.FamilyStartedAt))
 	return wrap("create refresh token", err)
 }
 
-// RotateRefreshToken exchanges the token whose hash is oldHash for next (same family), in one
-// transaction that locks the old row, so two concurrent rotations of one token cannot both win.
+// cleanText makes s storable in a text column: invalid UTF-8 and control characters (NUL
+// included) become U+FFFD, and it is cut to at most max bytes on a character boundary.
+func cleanText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+	for len(s) > max {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// RotateRefreshToken exchanges the token whose hash is oldHash for next (same family, same
+// FamilyStartedAt), in one transaction that locks the old row, so two concurrent rotations of one
+// token cannot both win. Once the old token is known to be current (neither revoked nor rotated),
+// allow applies the session's rules to it and returns the new token's expiry; an error from allow
+// is returned as is and nothing is written.
 //
 // It returns the stored old token. Errors: domain.ErrUnauthenticated when the token is unknown,
 // expired or revoked, or its account is inactive; domain.ErrRefreshTokenReused when the token was
 // already rotated — the whole family is then revoked (committed) before the error is returned.
-func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next NewRefreshToken, now time.Time) (RefreshToken, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next NewRefreshToken, now time.Time,
+	allow func(old RefreshToken) (time.Time, error)) (RefreshToken, error) {
 	var old RefreshToken
 	reused := false
 	err := s.InTx(ctx, func(tx *Store) error {
@@ -71,7 +111,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next New
 			reused = true
 			_, err := tx.RevokeRefreshFamily(ctx, old.FamilyID)
 			return err
-		case !old.ExpiresAt.After(now):
+		}
+		expires, err := allow(old)
+		if err != nil {
+			return err
+		}
+		if !old.ExpiresAt.After(now) {
 			return fmt.Errorf("storage: expired refresh token: %w", domain.ErrUnauthenticated)
 		}
 		var active bool
@@ -84,7 +129,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next New
 		if _, err := tx.q.ExecContext(ctx, `UPDATE refresh_tokens SET rotated_at = $2 WHERE id = $1`, old.ID, now); err != nil {
 			return wrap("rotate refresh token", err)
 		}
-		next.UserID, next.FamilyID = old.UserID, old.FamilyID
+		next.UserID, next.FamilyID, next.FamilyStartedAt, next.ExpiresAt = old.UserID, old.FamilyID, old.FamilyStartedAt, expires
 		return tx.CreateRefreshToken(ctx, next)
 	})
 	if err == nil && reused {

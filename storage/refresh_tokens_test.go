@@ -3,9 +3,11 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -23,6 +25,55 @@ func newUser(t *testing.T, st *storage.Store, email string) domain.User {
 	return u
 }
 
+// inAnHour is a session rule that lets every rotation through, with a one-hour token.
+func inAnHour(now time.Time) func(storage.RefreshToken) (time.Time, error) {
+	return func(storage.RefreshToken) (time.Time, error) { return now.Add(time.Hour), nil }
+}
+
+// TestRefreshTokenRotationKeepsTheSessionStart: a rotation copies the login's time, takes its
+// expiry from the session rule, and writes nothing when the rule refuses.
+func TestRefreshTokenRotationKeepsTheSessionStart(t *testing.T) {
+	ctx := context.Background()
+	st := storage.New(testdb.New(t))
+	u := newUser(t, st, "session@mif.ma")
+	login := time.Now().Add(-48 * time.Hour).Truncate(time.Microsecond)
+	if err := st.CreateRefreshToken(ctx, storage.NewRefreshToken{UserID: u.ID, TokenHash: "s1", FamilyID: uuid.New(),
+		ExpiresAt: time.Now().Add(time.Hour), CreatedAt: login, FamilyStartedAt: login,
+		// A client-chosen user agent: NUL, invalid UTF-8, and a cut that would split "é".
+		UserAgent: "curl\x00/\xff" + strings.Repeat("é", 200)}); err != nil {
+		t.Fatal(err)
+	}
+	s1, err := st.GetRefreshToken(ctx, "s1")
+	if err != nil || !s1.FamilyStartedAt.Equal(login) || !s1.CreatedAt.Equal(login) || len(s1.UserAgent) > 300 ||
+		!utf8.ValidString(s1.UserAgent) || strings.ContainsRune(s1.UserAgent, 0) {
+		t.Fatalf("stored %+v %v", s1, err)
+	}
+	now := time.Now()
+	var seen storage.RefreshToken
+	refused := errors.New("session over")
+	if _, err := st.RotateRefreshToken(ctx, "s1", storage.NewRefreshToken{TokenHash: "s2"}, now,
+		func(old storage.RefreshToken) (time.Time, error) { seen = old; return time.Time{}, refused }); !errors.Is(err, refused) {
+		t.Fatalf("refused rotation: %v", err)
+	}
+	if seen.ID != s1.ID {
+		t.Fatalf("the rule saw %+v", seen)
+	}
+	if again, _ := st.GetRefreshToken(ctx, "s1"); again.RotatedAt != nil {
+		t.Fatal("a refused rotation rotated the token")
+	}
+	if _, err := st.GetRefreshToken(ctx, "s2"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatal("a refused rotation issued a token")
+	}
+	exp := now.Add(3 * time.Hour).Truncate(time.Microsecond)
+	if _, err := st.RotateRefreshToken(ctx, "s1", storage.NewRefreshToken{TokenHash: "s2", CreatedAt: now}, now,
+		func(storage.RefreshToken) (time.Time, error) { return exp, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s2, err := st.GetRefreshToken(ctx, "s2"); err != nil || !s2.FamilyStartedAt.Equal(login) || !s2.ExpiresAt.Equal(exp) || s2.FamilyID != s1.FamilyID {
+		t.Fatalf("rotated %+v %v", s2, err)
+	}
+}
+
 func TestRefreshTokenRotation(t *testing.T) {
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
@@ -32,7 +83,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if err := st.CreateRefreshToken(ctx, storage.NewRefreshToken{UserID: u.ID, TokenHash: "h1", FamilyID: fam, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	old, err := st.RotateRefreshToken(ctx, "h1", storage.NewRefreshToken{TokenHash: "h2", ExpiresAt: now.Add(time.Hour)}, now)
+	old, err := st.RotateRefreshToken(ctx, "h1", storage.NewRefreshToken{TokenHash: "h2", ExpiresAt: now.Add(time.Hour)}, now, inAnHour(now))
 	if err != nil || old.UserID != u.ID || old.FamilyID != fam {
 		t.Fatalf("rotate: %+v %v", old, err)
 	}
@@ -41,7 +92,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 		t.Fatalf("new token %+v %v", h2, err)
 	}
 	// Reuse of h1: the family (h2 too) is revoked, and stays revoked (committed despite the error).
-	if _, err := st.RotateRefreshToken(ctx, "h1", storage.NewRefreshToken{TokenHash: "h3", ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, domain.ErrRefreshTokenReused) {
+	if _, err := st.RotateRefreshToken(ctx, "h1", storage.NewRefreshToken{TokenHash: "h3", ExpiresAt: now.Add(time.Hour)}, now, inAnHour(now)); !errors.Is(err, domain.ErrRefreshTokenReused) {
 		t.Fatalf("reuse: %v", err)
 	}
 	if h2, _ := st.GetRefreshToken(ctx, "h2"); h2.RevokedAt == nil {
@@ -50,10 +101,10 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if _, err := st.GetRefreshToken(ctx, "h3"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatal("a token was issued on reuse")
 	}
-	if _, err := st.RotateRefreshToken(ctx, "h2", storage.NewRefreshToken{TokenHash: "h4", ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := st.RotateRefreshToken(ctx, "h2", storage.NewRefreshToken{TokenHash: "h4", ExpiresAt: now.Add(time.Hour)}, now, inAnHour(now)); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("revoked token: %v", err)
 	}
-	if _, err := st.RotateRefreshToken(ctx, "nope", storage.NewRefreshToken{TokenHash: "h5", ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := st.RotateRefreshToken(ctx, "nope", storage.NewRefreshToken{TokenHash: "h5", ExpiresAt: now.Add(time.Hour)}, now, inAnHour(now)); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("unknown token: %v", err)
 	}
 }
@@ -72,7 +123,7 @@ func TestRefreshTokenConcurrentRotation(t *testing.T) {
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Go(func() {
-			_, errs[i] = st.RotateRefreshToken(ctx, "r0", storage.NewRefreshToken{TokenHash: "r" + string(rune('1'+i)), ExpiresAt: now.Add(time.Hour)}, now)
+			_, errs[i] = st.RotateRefreshToken(ctx, "r0", storage.NewRefreshToken{TokenHash: "r" + string(rune('1'+i)), ExpiresAt: now.Add(time.Hour)}, now, inAnHour(now))
 		})
 	}
 	wg.Wait()
@@ -102,7 +153,7 @@ func TestRefreshTokenExpiryRevocationAndPurge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.RotateRefreshToken(ctx, "p1", storage.NewRefreshToken{TokenHash: "x", ExpiresAt: now.Add(time.Hour)}, now); !errors.Is(err, domain.ErrUnauthenticated) {
+	if _, err := st.RotateRefreshToken(ctx, "p1", storage.NewRefreshToken{TokenHash: "x", ExpiresAt: now.Add(time.Hour)}, now, inAnHour(now)); !errors.Is(err, domain.ErrUnauthenticated) {
 		t.Fatalf("expired token rotated: %v", err)
 	}
 	n, err := st.PurgeExpiredRefreshTokens(ctx, now)

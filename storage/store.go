@@ -32,11 +32,16 @@ type Store struct {
 }
 
 // Open connects to PostgreSQL and checks the connection.
-func Open(ctx context.Context, url string, maxOpen int) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", url)
+func Open(ctx context.Context, url string, maxOpen int, opts ...OpenOption) (*sqlx.DB, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sdb, err := openDB(url, o) // tracing.go
 	if err != nil {
 		return nil, fmt.Errorf("storage: open: %w", err)
 	}
+	db := sqlx.NewDb(sdb, "postgres")
 	db.SetMaxOpenConns(maxOpen)
 	db.SetMaxIdleConns(maxOpen)
 	db.SetConnMaxIdleTime(5 * time.Minute)

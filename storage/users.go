@@ -72,6 +72,12 @@ func (s *Store) TouchLogin(ctx context.Context, id int64, at time.Time) error {
 	return wrap("touch login", err)
 }
 
+// principalQuery loads the principal of a request. The logout denylist is checked in the same
+// round trip: this query runs on every request.
+const principalQuery = `SELECT ` + userColumns + `, t.id AS technicien_id,
+			EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2) AS revoked
+		FROM users u LEFT JOIN techniciens t ON t.user_id = u.id WHERE u.id = $1`
+
 // PrincipalFor loads what authorization needs to know about a user: role, activity, and the
 // client or technicien the account stands for; revoked tells whether a logout ended the access
 // token with this jti.
@@ -81,10 +87,7 @@ func (s *Store) PrincipalFor(ctx context.Context, id int64, jti string) (domain.
 		TechnicienID *int64 `db:"technicien_id"`
 		Revoked      bool   `db:"revoked"`
 	}
-	// The logout denylist is checked in the same round trip: this query runs on every request.
-	err := s.q.GetContext(ctx, &row, `SELECT `+userColumns+`, t.id AS technicien_id,
-			EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2) AS revoked
-		FROM users u LEFT JOIN techniciens t ON t.user_id = u.id WHERE u.id = $1`, id, jti)
+	err := s.q.GetContext(ctx, &row, principalQuery, id, jti)
 	if err != nil {
 		return domain.Principal{}, domain.User{}, false, wrap("load principal", err)
 	}

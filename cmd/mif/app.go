@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/mifmaroc/mif/migrations"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/telemetry"
 )
 
 // app holds the dependencies built once at start-up and passed down.
@@ -36,6 +38,7 @@ type app struct {
 	temporal client.Client
 	docs     *documents.Vault // documents.go
 	devMail  *mail.Sink       // dev mode's SMTP sink (documents.go)
+	tel      *telemetry.Telemetry
 }
 
 // newApp loads the configuration, opens the database, migrates it (under goose's lock, so that
@@ -58,11 +61,15 @@ func newApp(ctx context.Context, mode config.Mode) (*app, error) {
 			log.Info("database created")
 		}
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
+	tel, db, err := openObserved(ctx, cfg, log) // observability.go
 	if err != nil {
 		return nil, err
 	}
-	a := &app{mode: mode, cfg: cfg, log: log, store: storage.New(db)}
+	a := &app{mode: mode, cfg: cfg, log: log, store: storage.New(db), tel: tel}
+	if err := tel.RegisterDatabase(db.DB, a.store.BusinessMetrics); err != nil {
+		a.close()
+		return nil, err
+	}
 	if err := migrations.Up(ctx, db.DB); err != nil {
 		a.close()
 		return nil, err
@@ -79,6 +86,7 @@ func (a *app) close() {
 		a.temporal.Close()
 	}
 	_ = a.store.DB().Close()
+	a.shutdownTelemetry() // observability.go
 	_ = a.log.Sync()
 }
 
@@ -110,7 +118,7 @@ func (a *app) bootstrapAdmin(ctx context.Context) error {
 }
 
 func (a *app) dialTemporal(ctx context.Context) error {
-	c, err := orchestration.Dial(ctx, a.cfg.Temporal, a.log)
+	c, err := dialTemporalWithRetry(ctx, a.cfg, a.log, a.tel) // observability.go
 	if err != nil {
 		return err
 	}
@@ -140,7 +148,7 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 		return nil, err
 	}
 	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Temporal: a.temporal, Tokens: tokens, Authz: az, Log: a.log,
-		Documents: vault, DevMail: a.devMail})
+		Documents: vault, DevMail: a.devMail, Telemetry: a.tel})
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +162,19 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
 	}, nil
+}
+
+// debugServer serves net/http/pprof on its own listener (MIF_DEBUG_ADDR, loopback only), never
+// on the API's: profiles are for the operator on the machine, and the API's timeouts and
+// middleware would cut a 30-second CPU profile short.
+func debugServer(addr string) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 
 // serveHTTP runs srv until ctx is cancelled, then shuts it down within the configured deadline.
@@ -176,6 +197,11 @@ func (a *app) serveHTTP(ctx context.Context, srv *http.Server) error {
 // runComponents runs the API and/or the worker until ctx is cancelled or one of them fails.
 func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error {
 	g, ctx := errgroup.WithContext(ctx)
+	if a.cfg.DebugAddr != "" {
+		srv := debugServer(a.cfg.DebugAddr)
+		g.Go(func() error { return a.serveHTTP(ctx, srv) })
+		a.log.Info("pprof debug listener", zap.String("addr", a.cfg.DebugAddr))
+	}
 	if withAPI {
 		srv, err := a.apiServer(ctx)
 		if err != nil {
@@ -204,6 +230,10 @@ func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error
 			return err
 		})
 		a.log.Info("worker started", zap.String("task_queue", a.cfg.Temporal.TaskQueue))
+		if !withAPI { // health and metrics of a worker-only process (observability.go)
+			srv := a.workerHTTPServer()
+			g.Go(func() error { return a.serveHTTP(ctx, srv) })
+		}
 	}
 	return g.Wait()
 }
@@ -226,7 +256,7 @@ func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, 2)
+	db, err := openForMigrations(ctx, cfg) // observability.go: waits for PostgreSQL (a Job may start first)
 	if err != nil {
 		return err
 	}

@@ -33,24 +33,11 @@ func runDev(ctx context.Context, out io.Writer) error {
 	defer cancel(nil)
 	uiURL := ""
 	if a.cfg.Temporal.Address == "" {
-		srv, err := devenv.StartTemporal(ctx, devenv.TemporalOptions{
-			BinPath:          a.cfg.Temporal.CLIPath,
-			DBFile:           filepath.Join(a.cfg.DataDir, "temporal.db"),
-			Port:             a.cfg.Temporal.Port,
-			UIPort:           a.cfg.Temporal.UIPort,
-			Namespace:        a.cfg.Temporal.Namespace,
-			SearchAttributes: workflows.SearchAttributeTypes(),
-			LogFile:          filepath.Join(a.cfg.DataDir, "temporal.log"),
-			Logger:           a.log.Named("temporal-dev"),
-		})
+		srv, stop, err := a.startDevTemporal(ctx)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
-			defer done()
-			_ = srv.Stop(stopCtx)
-		}()
+		defer stop()
 		// Supervision: if the dev server dies, the platform stops rather than limping on.
 		go func() {
 			select {
@@ -59,7 +46,6 @@ func runDev(ctx context.Context, out io.Writer) error {
 			case <-ctx.Done():
 			}
 		}()
-		a.cfg.Temporal.Address = srv.Address()
 		uiURL = srv.UIURL()
 	}
 	if err := a.dialTemporal(ctx); err != nil {
@@ -76,6 +62,30 @@ func runDev(ctx context.Context, out io.Writer) error {
 		return cause
 	}
 	return err
+}
+
+// startDevTemporal starts the Temporal dev server of `mif dev` (SQLite file under MIF_DATA_DIR,
+// our search attributes registered) and points the configuration at it; stop ends it.
+func (a *app) startDevTemporal(ctx context.Context) (*devenv.TemporalServer, func(), error) {
+	srv, err := devenv.StartTemporal(ctx, devenv.TemporalOptions{
+		BinPath:          a.cfg.Temporal.CLIPath,
+		DBFile:           filepath.Join(a.cfg.DataDir, "temporal.db"),
+		Port:             a.cfg.Temporal.Port,
+		UIPort:           a.cfg.Temporal.UIPort,
+		Namespace:        a.cfg.Temporal.Namespace,
+		SearchAttributes: workflows.SearchAttributeTypes(),
+		LogFile:          filepath.Join(a.cfg.DataDir, "temporal.log"),
+		Logger:           a.log.Named("temporal-dev"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	a.cfg.Temporal.Address = srv.Address()
+	return srv, func() {
+		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		_ = srv.Stop(stopCtx)
+	}, nil
 }
 
 func printBanner(out io.Writer, cfg *config.Config, uiURL string, devMail *mail.Sink) {

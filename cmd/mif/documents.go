@@ -38,6 +38,7 @@ func (a *app) vault() (*documents.Vault, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.SetTracerProvider(a.tel.TracerProvider())
 	a.docs = v
 	return v, nil
 }
@@ -52,6 +53,7 @@ func (a *app) mailer() (*activities.Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.SetTracerProvider(a.tel.TracerProvider())
 	return activities.NewMailer(s, a.cfg.PublicURL, a.cfg.Documents.DigestWindow)
 }
 

@@ -43,6 +43,7 @@ import (
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
+	"github.com/mifmaroc/mif/telemetry"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -55,6 +56,9 @@ type Env struct {
 	Server   *api.Server
 	Tokens   *authn.Tokens
 	Log      *zap.Logger
+	// Telemetry is the platform's registry and tracer provider, as cmd/mif builds them (traces
+	// leave only when the Env was given OTEL_EXPORTER_OTLP_* variables).
+	Telemetry *telemetry.Telemetry
 	// Mail is a real SMTP server in-process: the worker's notification e-mails arrive here.
 	Mail *mail.Sink
 
@@ -116,12 +120,21 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: config: %v", err)
 	}
 	ctx := context.Background()
-	db, err := storage.Open(ctx, cfg.DatabaseURL, 10)
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	tel, err := telemetry.New(ctx, cfg.Telemetry, log)
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	db, err := storage.Open(ctx, cfg.DatabaseURL, 10, storage.WithTracing(tel.TracerProvider()))
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	store := storage.New(db)
+	if err := tel.RegisterDatabase(db.DB, store.BusinessMetrics); err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
 	hash, err := demoPasswordHash()
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
@@ -129,15 +142,14 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err := demo.SeedWithPasswordHash(ctx, store, hash); err != nil {
 		t.Fatalf("apitest: demo data: %v", err)
 	}
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 
-	tc, err := orchestration.Dial(ctx, cfg.Temporal, log)
+	tc, err := orchestration.Dial(ctx, cfg.Temporal, log, tel.TemporalClientOptions)
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
 	t.Cleanup(tc.Close)
 	if !o.noWorker {
-		acts, err := workerActivities(cfg, store, log)
+		acts, err := workerActivities(cfg, store, log, tel)
 		if err != nil {
 			t.Fatalf("apitest: %v", err)
 		}
@@ -159,7 +171,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
-	srv, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Tokens: tokens, Authz: az, Log: log})
+	srv, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Tokens: tokens, Authz: az, Log: log, Telemetry: tel})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -175,14 +187,14 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: openapi router: %v", err)
 	}
-	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log, Mail: sink,
+	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log, Telemetry: tel, Mail: sink,
 		t: t, router: router, users: map[string]domain.User{}}
 	return e
 }
 
 // NewWorker starts another worker on the Env's task queue (e.g. after a simulated crash).
 func (e *Env) NewWorker(t testing.TB) worker.Worker {
-	acts, err := workerActivities(e.Config, e.Store, e.Log)
+	acts, err := workerActivities(e.Config, e.Store, e.Log, e.Telemetry)
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -194,18 +206,20 @@ func (e *Env) NewWorker(t testing.TB) worker.Worker {
 }
 
 // workerActivities builds the activities as `mif` does: document vault and SMTP mailer from the
-// configuration.
-func workerActivities(cfg *config.Config, store *storage.Store, log *zap.Logger) (*activities.Activities, error) {
+// configuration, traced by tel.
+func workerActivities(cfg *config.Config, store *storage.Store, log *zap.Logger, tel *telemetry.Telemetry) (*activities.Activities, error) {
 	vault, err := documents.Open(cfg.Documents.Dir, cfg.FernetKeys)
 	if err != nil {
 		return nil, err
 	}
+	vault.SetTracerProvider(tel.TracerProvider())
 	acts := &activities.Activities{Store: store, Log: log, Config: cfg, Documents: vault}
 	if cfg.SMTP.Addr != "" {
 		sender, err := mail.NewSender(cfg.SMTP)
 		if err != nil {
 			return nil, err
 		}
+		sender.SetTracerProvider(tel.TracerProvider())
 		if acts.Mail, err = activities.NewMailer(sender, cfg.PublicURL, cfg.Documents.DigestWindow); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mifmaroc/mif/demo"
+	"github.com/mifmaroc/mif/internal/apitest"
+)
+
+func TestMain(m *testing.M) { apitest.Main(m) }
+
+// TestScenarioAgainstThePlatform runs the harness, both loops, against a real platform for a few
+// seconds: every task of the scenario is sent and answered, technicien users never create, creates
+// carry an Idempotency-Key and create rows, and the JSON summary holds what was printed.
+func TestScenarioAgainstThePlatform(t *testing.T) {
+	env := apitest.New(t)
+	ctx := context.Background()
+	for _, mode := range []string{"open", "closed"} {
+		t.Run(mode, func(t *testing.T) {
+			var before int
+			if err := env.Store.Q().GetContext(ctx, &before, `SELECT count(*) FROM interventions`); err != nil {
+				t.Fatal(err)
+			}
+			jsonPath := filepath.Join(t.TempDir(), "summary.json")
+			var out bytes.Buffer
+			err := runScenario(ctx, []string{"-target", env.URL, "-mode", mode, "-users", "12", "-duration", "3s",
+				"-think-min", "100ms", "-think-max", "300ms", "-mix", "responsable=3,technicien=1", "-accounts", "1", "-json", jsonPath}, &out)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			raw, err := os.ReadFile(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s Summary
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatal(err)
+			}
+			byName := map[string]EndpointSummary{}
+			for _, e := range s.Endpoints {
+				byName[e.Endpoint] = e
+			}
+			for _, ep := range scenario {
+				e := byName[ep.Name]
+				if e.Requests == 0 || e.Successes != e.Requests {
+					t.Errorf("%s: %+v", ep.Name, e)
+				}
+			}
+			all := byName["all"]
+			if all.Requests == 0 || s.Offered != 60 || s.Accounts["responsable"] != 1 || s.Accounts["technicien"] != 1 {
+				t.Errorf("summary: %+v", s)
+			}
+			if !strings.Contains(out.String(), "POST /interventions") || !strings.Contains(out.String(), "rate: offered 60.00/s") {
+				t.Errorf("report:\n%s", out.String())
+			}
+			var created, keyed int
+			if err := env.Store.Q().GetContext(ctx, &created, `SELECT count(*) FROM interventions`); err != nil {
+				t.Fatal(err)
+			}
+			if created-before != byName[epCreate.Name].Successes {
+				t.Errorf("%d rows created for %d successful creates", created-before, byName[epCreate.Name].Successes)
+			}
+			// Only responsables created (the technicien users of the mix only read).
+			if err := env.Store.Q().GetContext(ctx, &keyed, `SELECT count(*) FROM interventions i JOIN users u ON u.id = i.createur_id
+				WHERE i.titre LIKE '%(charge %' AND u.role <> 'responsable'`); err != nil {
+				t.Fatal(err)
+			}
+			if keyed != 0 {
+				t.Errorf("%d interventions created by another role", keyed)
+			}
+		})
+	}
+}
+
+func TestRefusesARemoteTarget(t *testing.T) {
+	var out bytes.Buffer
+	err := runScenario(context.Background(), []string{"-target", "http://192.0.2.10:8000", "-duration", "1s"}, &out)
+	if err == nil || !strings.Contains(err.Error(), "allow-remote") {
+		t.Fatalf("remote target: %v", err)
+	}
+}
+
+// TestPgbenchComparison runs the comparison for a second on a small data set: both sides run and
+// the ratio is computed from them.
+func TestPgbenchComparison(t *testing.T) {
+	env := apitest.New(t)
+	if _, err := demo.GenerateVolume(context.Background(), env.Store, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	jsonPath := filepath.Join(t.TempDir(), "cmp.json")
+	var out bytes.Buffer
+	err := runPgbench(context.Background(), []string{"-target", env.URL, "-db", env.Config.DatabaseURL, "-clients", "4", "-pool", "2",
+		"-duration", "1s", "-json", jsonPath}, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var c Comparison
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.API.Requests == 0 || c.APIRate <= 0 || c.PgbenchTPS <= 0 || c.Ratio <= 0 || c.Pool != 2 {
+		t.Fatalf("comparison: %+v\n%s", c, out.String())
+	}
+	if !strings.Contains(out.String(), "ratio API / PostgreSQL alone") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
