@@ -339,3 +339,67 @@ func (c *checker) run(s *Solution) {
 		c.fail("outsourcing reported %v, recomputed %v", s.Outsourcing, outsourcing)
 	}
 }
+
+// Leg is one stop of a route as driven: the trip from the previous place, the arrival, and the
+// service. The last leg of a timeline is the return to the end site (Stop empty).
+type Leg struct {
+	Stop     string  `json:"stop"`
+	Site     string  `json:"site"`
+	Distance float64 `json:"distance"`
+	Travel   float64 `json:"travel"`
+	Arrival  float64 `json:"arrival"`
+	Start    float64 `json:"start"`
+	End      float64 `json:"end"`
+}
+
+// Timeline re-traces a route of a solution: for each stop, the distance and travel time from
+// the previous place, the arrival, the start and the end of service, then the return. The route
+// leaves its start site at Departure (or, when that is not given, just in time for its first
+// start). The problem must be valid.
+func Timeline(p *Problem, r Route) ([]Leg, error) {
+	model, err := NewTravelModel(p)
+	if err != nil {
+		return nil, err
+	}
+	site := map[string]int{}
+	for i, s := range p.Sites {
+		site[s.ID] = i
+	}
+	where := map[string]string{}
+	dur := map[string]float64{}
+	for _, t := range p.Tasks {
+		where[t.ID], dur[t.ID] = t.Site, t.Duration
+	}
+	for _, d := range p.Depots {
+		where[d.ID], dur[d.ID] = d.Site, d.Duration
+	}
+	var tech *Technician
+	for i := range p.Technicians {
+		if p.Technicians[i].ID == r.Technician {
+			tech = &p.Technicians[i]
+		}
+	}
+	if tech == nil {
+		return nil, fmt.Errorf("routing: timeline: unknown technician %q", r.Technician)
+	}
+	if len(r.Stops) != len(r.StartTimes) {
+		return nil, fmt.Errorf("routing: timeline: %d stops but %d start times", len(r.Stops), len(r.StartTimes))
+	}
+	legs := make([]Leg, 0, len(r.Stops)+1)
+	pos, clock := tech.StartSite, r.Departure
+	for i, id := range r.Stops {
+		s, ok := where[id]
+		if !ok {
+			return nil, fmt.Errorf("routing: timeline: unknown stop %q", id)
+		}
+		d, t := model.Leg(site[pos], site[s])
+		if i == 0 && r.Departure == 0 {
+			clock = r.StartTimes[0] - t
+		}
+		legs = append(legs, Leg{Stop: id, Site: s, Distance: d, Travel: t, Arrival: clock + t, Start: r.StartTimes[i], End: r.StartTimes[i] + dur[id]})
+		pos, clock = s, r.StartTimes[i]+dur[id]
+	}
+	d, t := model.Leg(site[pos], site[tech.EndSite])
+	legs = append(legs, Leg{Site: tech.EndSite, Distance: d, Travel: t, Arrival: clock + t, Start: clock + t, End: clock + t})
+	return legs, nil
+}
