@@ -112,11 +112,12 @@ type Planning struct {
 
 // Intervention is work to route.
 type Intervention struct {
-	ID       int64
-	Titre    string
-	Statut   domain.StatutIntervention
-	Priorite domain.Priorite
-	Urgence  bool
+	ID         int64
+	WorkflowID string
+	Titre      string
+	Statut     domain.StatutIntervention
+	Priorite   domain.Priorite
+	Urgence    bool
 	// Echeance is when it must be done (date_limite, the contract's SLA or the default one).
 	Echeance *time.Time
 	Site     *Site // nil: its equipment has no site

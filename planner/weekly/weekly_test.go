@@ -50,7 +50,7 @@ func fixture() Input {
 		{ID: 2, Nom: "Hicham", Disponible: true, Base: &domain.Point{Latitude: 30.4226, Longitude: -9.5961},
 			Horaires: week(slot("06:30", "15:30")), Competences: map[string]int{"froid industriel": 3, "électricité industrielle": 2}},
 		{ID: 3, Nom: "Youssef", Disponible: true, Base: &domain.Point{Latitude: 33.9716, Longitude: -6.8498},
-			Horaires: append(week(slot("08:00", "17:00")), domain.Creneau{Jour: "samedi", Debut: "08:00", Fin: "12:00"}),
+			Horaires:    append(week(slot("08:00", "17:00")), domain.Creneau{Jour: "samedi", Debut: "08:00", Fin: "12:00"}),
 			Competences: map[string]int{"électricité industrielle": 4}},
 		{ID: 4, Nom: "Absent", Disponible: false, Base: &domain.Point{Latitude: 33.6, Longitude: -7.6},
 			Horaires: week(slot("08:00", "17:00")), Competences: map[string]int{"hydraulique": 5, "soudure": 5, "froid industriel": 5, "électricité industrielle": 5}},
