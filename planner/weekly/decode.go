@@ -3,6 +3,7 @@ package weekly
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -226,4 +227,55 @@ func Raison(en string) string {
 		}
 	}
 	return "non planifiable (" + strings.TrimSpace(en) + ")"
+}
+
+// InsertUrgent places the urgent intervention urgentID (a task of the problem, which must hold
+// nothing else but the work planned in the period) into the routes that current describes, at
+// Maintenant, with as little disruption as routing.InsertUrgent allows: what is under way stays,
+// and at most one intervention of lower priority is moved to another route — never dropped,
+// since planned work cannot go back to "ouverte". The outcome lists what changed.
+func (p *Problem) InsertUrgent(current []Affectation, urgentID int64, now time.Time) (Outcome, error) {
+	key := TaskKey(urgentID)
+	idx, ok := p.taskIdx[key]
+	if !ok {
+		return Outcome{}, fmt.Errorf("weekly: intervention %d is not a task of the problem", urgentID)
+	}
+	if p.Routing.Tasks[idx].Pinned != nil {
+		return Outcome{}, fmt.Errorf("weekly: intervention %d is pinned", urgentID)
+	}
+	urgent := p.Routing.Tasks[idx]
+	without := *p
+	rp := *p.Routing
+	rp.Tasks = slices.Delete(slices.Clone(p.Routing.Tasks), idx, idx+1)
+	without.Routing = &rp
+	without.taskIdx = indexTasks(rp.Tasks)
+	var planned []Affectation
+	for _, a := range current {
+		if a.InterventionID != urgentID {
+			planned = append(planned, a)
+		}
+	}
+	sol, err := without.SolutionFrom(planned)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := routing.Check(&rp, sol); err != nil {
+		return Outcome{}, fmt.Errorf("weekly: the plannings of the day do not hold as they are: %w", err)
+	}
+	res, err := routing.InsertUrgentWith(&rp, sol, urgent, math.Ceil(p.minutes(now)-1e-9), routing.UrgentOptions{KeepEveryTask: true})
+	if err != nil {
+		return Outcome{}, err
+	}
+	after := *p
+	after.Routing = res.Problem
+	after.taskIdx = indexTasks(res.Problem.Tasks)
+	return after.Decode(res.Solution), nil
+}
+
+func indexTasks(tasks []routing.Task) map[string]int {
+	m := make(map[string]int, len(tasks))
+	for i, t := range tasks {
+		m[t.ID] = i
+	}
+	return m
 }

@@ -338,3 +338,58 @@ func TestRaisonInFrench(t *testing.T) {
 		}
 	}
 }
+
+// Urgent work arriving during the day goes into the day's routes; what is under way stays.
+func TestInsertUrgentIntoTheDay(t *testing.T) {
+	in := fixture()
+	in.Debut, in.Jours, in.Maintenant = at(0, 0, 0), 1, at(0, 10, 0)
+	ainSebaa := in.Interventions[0].Site
+	mohammedia := in.Interventions[1].Site
+	hydro := map[string]int{"hydraulique": 1}
+	in.Interventions = []Intervention{
+		// Marie's Monday: Aïn Sebaâ 09:00–11:00 (under way), Mohammedia 14:00–15:00.
+		{ID: 1, Statut: domain.StatutEnCours, Priorite: domain.PrioriteNormale, Site: ainSebaa, Competences: hydro, Duree: 120,
+			Planning: &Planning{TechnicienID: 1, Debut: at(0, 9, 0), Duree: 120}},
+		{ID: 2, Statut: domain.StatutPlanifiee, Priorite: domain.PrioriteBasse, Site: mohammedia, Competences: hydro, Duree: 60,
+			Planning: &Planning{TechnicienID: 1, Debut: at(0, 14, 0), Duree: 60}},
+		// The urgent leak at Aïn Sebaâ, three hours' work, before 15:00.
+		{ID: 3, Statut: domain.StatutOuverte, Priorite: domain.PrioriteCritique, Urgence: true, Site: ainSebaa, Competences: hydro, Duree: 180,
+			Echeance: ptrTime(at(0, 15, 0))},
+	}
+	p, err := Build(context.Background(), in, travel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := []Affectation{{InterventionID: 1, TechnicienID: 1, DatePlanifiee: at(0, 9, 0), DureeEstimee: 120},
+		{InterventionID: 2, TechnicienID: 1, DatePlanifiee: at(0, 14, 0), DureeEstimee: 60}}
+	out, err := p.InsertUrgent(current, 3, in.Maintenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int64]domain.ChangementPlanning{}
+	for _, c := range out.Changements {
+		byID[c.InterventionID] = c
+	}
+	// Only Marie has the competence: the leak follows the work under way (11:00–14:00), the
+	// Mohammedia visit, later, moves after it.
+	leak, ok := byID[3]
+	if !ok || *leak.TechnicienID != 1 || leak.DatePlanifiee.Before(at(0, 11, 0)) || leak.DatePlanifiee.Add(180*time.Minute).After(at(0, 15, 0)) {
+		t.Fatalf("urgent: %+v (%+v)", leak, out)
+	}
+	if c, moved := byID[2]; !moved || c.Nature != domain.ChangementDeplacee || !c.DatePlanifiee.After(*leak.DatePlanifiee) {
+		t.Fatalf("Mohammedia: %+v", c)
+	}
+	if _, moved := byID[1]; moved {
+		t.Fatal("work under way moved")
+	}
+	// The day is still feasible as written.
+	back, err := p.SolutionFrom(out.Affectations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := routing.Check(p.Routing, back); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
