@@ -24,7 +24,7 @@ WORKFLOWCHECK := $(BIN)/workflowcheck
 PROMTOOL      := $(BIN)/promtool
 KUSTOMIZE     := $(BIN)/kustomize
 
-# Tests (devenv, internal/testtemporal and the e2e tests using it) find the
+# Tests (devenv, internal/apitest and the e2e tests using them) find the
 # Temporal CLI through this variable; an already-set value wins.
 export MIF_TEMPORAL_CLI ?= $(TEMPORAL)
 

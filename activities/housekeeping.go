@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 )
 
@@ -54,7 +53,7 @@ type OverdueInput struct {
 
 // OverdueResult lists them.
 type OverdueResult struct {
-	Interventions []storage.InterventionWorkflowRef
+	Interventions []domain.InterventionWorkflowRef
 }
 
 // FindOverdue lists interventions whose deadline (date_limite, contract SLA or the priority's

@@ -74,7 +74,7 @@ func (a *Activities) interventionPolicy(ctx context.Context, row domain.Interven
 
 // TransitionInput is one lifecycle change decided by an InterventionWorkflow.
 type TransitionInput struct {
-	storage.TransitionWrite
+	domain.TransitionWrite
 }
 
 // TransitionResult is the row after the change; Applied is false for a retried attempt.
@@ -112,7 +112,7 @@ type FindTechnicienInput struct {
 
 // FindTechnicienResult is the chosen technicien, or nil when nobody fits.
 type FindTechnicienResult struct {
-	Technicien *storage.TechnicienCandidate
+	Technicien *domain.TechnicienCandidate
 	Candidates int
 	// Start is the slot found when the search was Flexible (nil otherwise: Start stands).
 	Start *time.Time

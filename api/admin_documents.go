@@ -1,24 +1,13 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"time"
-
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
-
-func (s *Server) registerAdminDocumentRoutes() {
-	const path = "/api/v1/admin/documents/rotate-keys"
-	// "admin:*" is held by the admin role only (its policy line is "*, *").
-	s.handle(http.MethodPost, path, "admin:rotate_keys", s.startKeyRotation)
-	s.handle(http.MethodGet, path, "admin:rotate_keys", s.keyRotationProgress)
-}
 
 // KeyRotationRequest is the optional body of POST /admin/documents/rotate-keys.
 type KeyRotationRequest struct {
@@ -46,23 +35,21 @@ func (s *Server) startKeyRotation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "taille_lot", Message: "entier entre 1 et 1000"}}})
 		return
 	}
-	run, err := workflows.StartKeyRotation(r.Context(), s.temporal, s.cfg.Temporal.TaskQueue, req.TailleLot)
+	run, err := s.wf.KeyRotation.Start(r.Context(), req.TailleLot)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/admin/documents/rotate-keys")
-	writeJSON(w, http.StatusAccepted, KeyRotationAnswer{WorkflowID: run.GetID(), RunID: run.GetRunID()})
+	writeJSON(w, http.StatusAccepted, KeyRotationAnswer{WorkflowID: run.WorkflowID, RunID: run.RunID})
 }
 
 // keyRotationProgress answers the latest rotation's progress: from its workflow Query while it
 // runs, from its result once it completed (no worker needed to read it), and as "interrompue"
 // when the run failed or was stopped (with its last progress when a worker can still answer).
 func (s *Server) keyRotationProgress(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	desc, err := s.temporal.DescribeWorkflow(ctx, workflows.KeyRotationWorkflowID, "")
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	run, p, err := s.wf.KeyRotation.Latest(r.Context())
+	if errors.Is(err, orchestration.ErrWorkflowNotFound) {
 		problem(w, r, http.StatusNotFound, "aucune rotation de clés lancée")
 		return
 	}
@@ -70,36 +57,5 @@ func (s *Server) keyRotationProgress(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	info := desc.RawResponse.GetWorkflowExecutionInfo()
-	exec := info.GetExecution()
-	p := workflows.KeyRotationProgress{Failed: []int64{}}
-	switch info.GetStatus() {
-	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		v, err := s.temporal.QueryWorkflow(ctx, exec.GetWorkflowId(), exec.GetRunId(), workflows.QueryKeyRotationProgress)
-		if err == nil {
-			err = v.Get(&p)
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-		if err := s.temporal.GetWorkflow(ctx, exec.GetWorkflowId(), exec.GetRunId()).Get(ctx, &p); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	default:
-		// Failed, terminated, timed out or cancelled: the run's last state, if a worker answers
-		// soon; the status alone otherwise.
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if v, err := s.temporal.QueryWorkflow(qctx, exec.GetWorkflowId(), exec.GetRunId(), workflows.QueryKeyRotationProgress); err == nil {
-			_ = v.Get(&p)
-		}
-		p.Status = "interrompue"
-		if p.Failed == nil {
-			p.Failed = []int64{}
-		}
-	}
-	writeJSON(w, http.StatusOK, KeyRotationAnswer{WorkflowID: exec.GetWorkflowId(), RunID: exec.GetRunId(), Progress: &p})
+	writeJSON(w, http.StatusOK, KeyRotationAnswer{WorkflowID: run.WorkflowID, RunID: run.RunID, Progress: &p})
 }

@@ -34,23 +34,6 @@ func (s *Server) newIdentity() *identity {
 // oidcCookie binds an OIDC login to the browser that started it.
 const oidcCookie = "mif_oidc"
 
-// registerAuthRoutes declares the authentication endpoints. The ones that must work without an
-// access token (login, refresh, logout, OIDC) are public; the others need the "profile"
-// permission every role has.
-func (s *Server) registerAuthRoutes() {
-	s.ident = s.newIdentity()
-	const v1 = "/api/v1"
-	s.public(http.MethodPost, v1+"/auth/login", s.login)
-	s.public(http.MethodPost, v1+"/auth/token", s.login)
-	s.public(http.MethodPost, v1+"/auth/refresh", s.refresh)
-	s.public(http.MethodPost, v1+"/auth/logout", s.logout)
-	s.public(http.MethodGet, v1+"/auth/oidc/login", s.oidcLogin)
-	s.public(http.MethodGet, v1+"/auth/oidc/callback", s.oidcCallback)
-	s.handle(http.MethodGet, v1+"/auth/me", "profile:read", s.me)
-	s.handle(http.MethodPost, v1+"/auth/change-password", "profile:update", s.changePassword)
-	s.handle(http.MethodGet, v1+"/auth/permissions", "profile:read", s.permissions)
-}
-
 // authenticate admits requests that carry a valid access token (the rules are
 // authn.Service.Principal's: an active account, a token not ended by a logout and issued under the
 // account's current credentials epoch, or, when enabled, a provider token of a linked account).
@@ -59,7 +42,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		raw, ok := bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mif"`)
-			problem(w, r, http.StatusUnauthorized, "jeton d'accès manquant (en-tête Authorization: Bearer <token>)")
+			problemCode(w, r, http.StatusUnauthorized, CodeTokenMissing, "jeton d'accès manquant (en-tête Authorization: Bearer <token>)")
 			return
 		}
 		sess, err := s.ident.auth.Principal(r.Context(), raw)
@@ -67,11 +50,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		case errors.Is(err, authn.ErrInvalidToken):
 			s.log.Info("token refused", zap.String("request_id", requestIDFrom(r.Context())), zap.Error(err))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
-			problem(w, r, http.StatusUnauthorized, "jeton d'accès invalide ou expiré")
+			problemCode(w, r, http.StatusUnauthorized, CodeTokenInvalid, "jeton d'accès invalide ou expiré")
 			return
 		case errors.Is(err, authn.ErrTokenRevoked), errors.Is(err, authn.ErrInactive):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
-			problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
+			problemCode(w, r, http.StatusUnauthorized, CodeTokenRevoked, "jeton d'accès révoqué")
 			return
 		case err != nil:
 			s.fail(w, r, err)
@@ -157,29 +140,29 @@ func (s *Server) authFail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		problem(w, r, http.StatusTooManyRequests, "trop de tentatives de connexion; réessayez dans "+strconv.Itoa(secs)+" s")
 	case errors.Is(err, authn.ErrWrongCredentials):
-		problem(w, r, http.StatusUnauthorized, "identifiants invalides")
+		problemCode(w, r, http.StatusUnauthorized, CodeInvalidCredentials, "identifiants invalides")
 	case errors.As(err, &reuse):
 		s.log.Warn("refresh token reuse detected: token family revoked", rid, zap.Int64("user_id", reuse.UserID),
 			zap.String("family_id", reuse.FamilyID.String()), zap.String("ip", clientIP(r)))
-		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement déjà utilisé; toutes les sessions liées sont révoquées")
+		problemCode(w, r, http.StatusUnauthorized, CodeRefreshReused, "jeton de rafraîchissement déjà utilisé; toutes les sessions liées sont révoquées")
 	case errors.As(err, &expired):
 		detail := "session expirée après " + frenchDuration(expired.Limit) + " sans activité; reconnectez-vous"
 		if expired.Reason == authn.SessionMaxLifetime {
 			detail = "session expirée : durée maximale de " + frenchDuration(expired.Limit) + " depuis la connexion atteinte; reconnectez-vous"
 		}
-		problem(w, r, http.StatusUnauthorized, detail)
+		problemCode(w, r, http.StatusUnauthorized, CodeSessionExpired, detail)
 	case errors.Is(err, authn.ErrRefreshInvalid):
-		problem(w, r, http.StatusUnauthorized, "jeton de rafraîchissement invalide, expiré ou révoqué")
+		problemCode(w, r, http.StatusUnauthorized, CodeRefreshInvalid, "jeton de rafraîchissement invalide, expiré ou révoqué")
 	case errors.Is(err, authn.ErrOIDCDisabled):
-		problem(w, r, http.StatusNotFound, "connexion OIDC non configurée (MIF_OIDC_ISSUER)")
+		problemCode(w, r, http.StatusNotFound, CodeOIDCDisabled, "connexion OIDC non configurée (MIF_OIDC_ISSUER)")
 	case errors.Is(err, authn.ErrOIDCState):
-		problem(w, r, http.StatusBadRequest, "état OIDC inconnu, expiré ou déjà utilisé; recommencez la connexion")
+		problemCode(w, r, http.StatusBadRequest, CodeOIDCState, "état OIDC inconnu, expiré ou déjà utilisé; recommencez la connexion")
 	case errors.Is(err, authn.ErrOIDCBrowser):
 		s.log.Warn("oidc callback from another browser than the login's", rid)
-		problem(w, r, http.StatusBadRequest, "la connexion OIDC n'a pas été commencée depuis ce navigateur; recommencez")
+		problemCode(w, r, http.StatusBadRequest, CodeOIDCState, "la connexion OIDC n'a pas été commencée depuis ce navigateur; recommencez")
 	case errors.Is(err, authn.ErrOIDC):
 		s.log.Warn("oidc login refused", rid, zap.Error(err))
-		problem(w, r, http.StatusUnauthorized, "jeton d'identité refusé")
+		problemCode(w, r, http.StatusUnauthorized, CodeOIDCRefused, "jeton d'identité refusé")
 	case errors.Is(err, authn.ErrProviderUnavailable):
 		s.log.Error("oidc provider unreachable", rid, zap.Error(err))
 		problem(w, r, http.StatusServiceUnavailable, "fournisseur d'identité injoignable; réessayez plus tard")
@@ -417,7 +400,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
 	if e := q.Get("error"); e != "" {
 		s.log.Info("oidc provider refused the login", zap.String("error", e), zap.String("description", q.Get("error_description")))
-		problem(w, r, http.StatusUnauthorized, "connexion refusée par le fournisseur d'identité")
+		problemCode(w, r, http.StatusUnauthorized, CodeOIDCRefused, "connexion refusée par le fournisseur d'identité")
 		return
 	}
 	browser := ""

@@ -8,25 +8,6 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-func (s *Server) registerClientRoutes() {
-	const clients = "/api/v1/clients"
-	s.handle(http.MethodGet, clients, "clients:read", s.listClients)
-	s.handle(http.MethodPost, clients, "clients:create", s.createClient)
-	s.handle(http.MethodGet, clients+"/{id}", "clients:read", getByID(s, s.store.GetClient))
-	s.handle(http.MethodPut, clients+"/{id}", "clients:update", updateByID(s, decodeClient, s.store.UpdateClient))
-	s.handle(http.MethodDelete, clients+"/{id}", "clients:delete", deleteByID(s, s.store.DeleteClient))
-
-	const contrats = "/api/v1/contrats"
-	s.handle(http.MethodGet, contrats, "contrats:read", s.listContrats)
-	s.handle(http.MethodPost, contrats, "contrats:create", s.createContrat)
-	s.handle(http.MethodGet, contrats+"/{id}", "contrats:read", getByID(s, s.store.GetContrat))
-	s.handle(http.MethodPut, contrats+"/{id}", "contrats:update", updateByID(s, decodeContrat, s.store.UpdateContrat))
-	s.handle(http.MethodDelete, contrats+"/{id}", "contrats:delete", deleteByID(s, s.store.DeleteContrat))
-	s.handle(http.MethodGet, contrats+"/{id}/equipements", "contrats:read", subListByID(s, s.store.ListContratEquipements))
-	s.handle(http.MethodPost, contrats+"/{id}/equipements", "contrats:update", s.addContratEquipement)
-	s.handle(http.MethodDelete, contrats+"/{id}/equipements/{equipement_id}", "contrats:update", s.removeContratEquipement)
-}
-
 func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	recherche := q.text("q", maxSearchLen)

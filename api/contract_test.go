@@ -104,3 +104,26 @@ func TestContractDocsServed(t *testing.T) {
 		}
 	}
 }
+
+// TestContractProblemCodes keeps the documented enum of problem codes and the server's list equal,
+// so that a client generated from the document knows every code the server sends.
+func TestContractProblemCodes(t *testing.T) {
+	doc, err := api.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := doc.Components.Schemas["Problem"].Value.Properties["code"].Value
+	var documented []string
+	for _, v := range schema.Enum {
+		documented = append(documented, v.(string))
+	}
+	var served []string
+	for _, c := range api.ProblemCodes {
+		served = append(served, string(c))
+	}
+	slices.Sort(documented)
+	slices.Sort(served)
+	if !slices.Equal(documented, served) {
+		t.Fatalf("OpenAPI Problem.code enum %v differs from api.ProblemCodes %v", documented, served)
+	}
+}

@@ -6,11 +6,6 @@ import (
 	"time"
 )
 
-func (s *Server) registerDashboardRoutes() {
-	s.handle(http.MethodGet, "/api/v1/dashboard/stats", "reports:read", s.dashboardStats)
-	s.handle(http.MethodGet, "/api/v1/dashboard/kpi", "reports:read", s.dashboardKPI)
-}
-
 func (s *Server) dashboardStats(w http.ResponseWriter, r *http.Request) {
 	st, err := s.store.DashboardStats(r.Context(), principalFrom(r.Context()), time.Now())
 	if err != nil {

@@ -6,17 +6,6 @@ import (
 	"strings"
 )
 
-// registerDevMailRoutes exposes the dev SMTP sink's inbox at GET /dev/mail, only when the server
-// was given one (mif dev). It is a developer tool, not part of the API: it is registered on the
-// router directly, outside the route list and the OpenAPI contract, and never exists in
-// production.
-func (s *Server) registerDevMailRoutes() {
-	if s.dl.devMail == nil {
-		return
-	}
-	s.router.HandleFunc("/dev/mail", s.devMail).Methods(http.MethodGet)
-}
-
 var devMailPage = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>Courrier reçu (dev)</title></head>
 <body style="font-family: sans-serif; max-width: 900px; margin: 2em auto;">

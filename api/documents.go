@@ -52,29 +52,6 @@ func (s *Server) initDelivery(d Deps) error {
 	return nil
 }
 
-// registerDocumentRoutes declares the documents area: files, the intervention report, key
-// rotation, the real-time notification stream and, in dev mode, the mail catcher.
-func (s *Server) registerDocumentRoutes() {
-	const base = "/api/v1/documents"
-	// The body limit of uploads is the file limit plus room for the multipart envelope and the
-	// form fields; the file itself is checked exactly (413) while it is read.
-	uploadLimit := withMaxBody(s.cfg.Documents.MaxBytes + 64<<10)
-	s.handle(http.MethodPost, base+"/upload", "documents:upload", s.uploadDocument, uploadLimit)
-	s.handle(http.MethodPost, base, "documents:upload", s.uploadDocument, uploadLimit)
-	s.handle(http.MethodGet, base, "documents:read", s.listDocuments)
-	s.handle(http.MethodGet, base+"/{id}", "documents:read", s.getDocument)
-	s.handle(http.MethodGet, base+"/{id}/download", "documents:read", s.downloadDocument)
-	s.handle(http.MethodGet, base+"/{id}/verify", "documents:read", s.verifyDocument)
-	s.handle(http.MethodGet, base+"/{id}/versions", "documents:read", s.documentVersions)
-	s.handle(http.MethodDelete, base+"/{id}", "documents:delete", s.deleteDocument)
-
-	s.registerReportRoutes()
-	s.registerAdminDocumentRoutes()
-	s.registerNotificationStreamRoutes()
-	s.registerNotificationPreferenceRoutes()
-	s.registerDevMailRoutes()
-}
-
 // Bounds of the upload form fields.
 const (
 	typeDocumentMaxLen = 100

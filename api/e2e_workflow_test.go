@@ -11,7 +11,6 @@ import (
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
-	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
@@ -101,9 +100,11 @@ func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 func TestE2ESchedulesAreIdempotent(t *testing.T) {
 	env := apitest.New(t, apitest.WithoutWorker())
 	ctx := context.Background()
-	cfg := config.DefaultWorkflows()
+	if env.Config.Workflows != config.DefaultWorkflows() {
+		t.Fatalf("the platform's workflow configuration is not the default: %+v", env.Config.Workflows)
+	}
 	for range 2 {
-		if err := orchestration.EnsureSchedules(ctx, env.Temporal, env.Config.Temporal.TaskQueue, cfg, nil); err != nil {
+		if err := env.Workflows.Schedules.EnsureCron(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,7 +145,7 @@ func TestE2EPreventiveCyclesAtStartUp(t *testing.T) {
 		t.Fatalf("equipment with a cycle: %v %v", ids, err)
 	}
 	for range 2 {
-		if n, err := orchestration.EnsurePreventiveCycles(ctx, env.Temporal, env.Config.Temporal.TaskQueue, ids); err != nil || n != 5 {
+		if n, err := env.Workflows.Preventive.Ensure(ctx, ids); err != nil || n != 5 {
 			t.Fatalf("ensure: %d %v", n, err)
 		}
 	}

@@ -16,18 +16,6 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-func (s *Server) registerEquipementRoutes() {
-	const base = "/api/v1/equipements"
-	s.handle(http.MethodGet, base, "equipements:read", s.listEquipements)
-	s.handle(http.MethodPost, base, "equipements:create", s.createEquipement)
-	s.handle(http.MethodGet, base+"/{id}", "equipements:read", getByID(s, s.store.GetEquipementVue))
-	s.handle(http.MethodPut, base+"/{id}", "equipements:update", s.updateEquipement)
-	s.handle(http.MethodDelete, base+"/{id}", "equipements:delete", s.deleteEquipement)
-	s.handle(http.MethodPatch, base+"/{id}/statut", "equipements:update", s.setEquipementStatut)
-	s.handle(http.MethodPost, base+"/{id}/retirer", "equipements:update", s.retireEquipement)
-	s.handle(http.MethodGet, base+"/{id}/historique-maintenance", "equipements:read", s.equipementMaintenanceHistory)
-}
-
 // flexDays is frequence_entretien on input: a number of days as an integer or, as the seed sends
 // it, a numeric string. It remembers whether it was present and whether it was null (which
 // removes the preventive cycle on update).

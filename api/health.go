@@ -21,12 +21,12 @@ func (s *Server) checkDB(ctx context.Context) string {
 }
 
 func (s *Server) checkTemporal(ctx context.Context) string {
-	if s.temporal == nil {
+	if s.wf == nil {
 		return "non configuré"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
+	if err := s.wf.CheckHealth(ctx); err != nil {
 		return "indisponible"
 	}
 	return "ok"

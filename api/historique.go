@@ -7,10 +7,6 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-func (s *Server) registerHistoriqueRoutes() {
-	s.handle(http.MethodGet, "/api/v1/historique", "historique:read", s.searchHistorique)
-}
-
 // searchHistorique is the audit trail for administrators: filter by entity, id, actor, period.
 func (s *Server) searchHistorique(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)

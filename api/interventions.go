@@ -9,19 +9,18 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/workflows"
 )
 
 // idempotencyNamespace scopes the UUIDs derived from Idempotency-Key headers.
 var idempotencyNamespace = uuid.MustParse("6f1c1a52-8d53-4d1e-9f3e-2a7a4e0c9b11")
 
-// interventionKey returns the stable key of a new intervention: derived from the caller and its
-// Idempotency-Key (so a retried create reaches the same workflow), or random.
-func interventionKey(r *http.Request, p domain.Principal) (string, error) {
+// idempotencyKey is the stable UUID a request's Idempotency-Key header stands for, scoped to the
+// caller and to what the key is for (scope: "" for a creation, the action for a transition), so
+// that a retried request reaches the same workflow or applies the same update once; a random one
+// when the request sends no key.
+func idempotencyKey(r *http.Request, p domain.Principal, scope string) (string, error) {
 	k := r.Header.Get("Idempotency-Key")
 	if k == "" {
 		return uuid.NewString(), nil
@@ -29,7 +28,11 @@ func interventionKey(r *http.Request, p domain.Principal) (string, error) {
 	if len(k) > 255 || strings.IndexFunc(k, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
 		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "1 à 255 caractères imprimables"}}}
 	}
-	return uuid.NewSHA1(idempotencyNamespace, []byte(strconv.FormatInt(p.UserID, 10)+":"+k)).String(), nil
+	name := strconv.FormatInt(p.UserID, 10) + ":" + k
+	if scope != "" {
+		name = scope + ":" + name
+	}
+	return uuid.NewSHA1(idempotencyNamespace, []byte(name)).String(), nil
 }
 
 // createInterventionRequest is the seed's create payload; the creator comes from the token.
@@ -72,32 +75,13 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.CreateurID = &p.UserID
-	key, err := interventionKey(r, p)
+	key, err := idempotencyKey(r, p, "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	wfID := workflows.InterventionWorkflowID(key)
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                s.cfg.Temporal.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
-	handle, err := s.temporal.UpdateWithStartWorkflow(r.Context(), client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:     wfID + "/create",
-			UpdateName:   workflows.UpdateCreate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
+	row, err := s.wf.Interventions.Create(r.Context(), key, n)
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var row domain.Intervention
-	if err := handle.Get(r.Context(), &row); err != nil {
 		s.fail(w, r, err)
 		return
 	}

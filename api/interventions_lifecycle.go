@@ -9,53 +9,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
-
-// registerWorkflowRoutes declares the routes served through workflows.
-func (s *Server) registerWorkflowRoutes() {
-	s.registerLifecycleRoutes()
-	s.registerPlanningWorkflowRoutes()
-}
-
-// registerLifecycleRoutes declares the intervention lifecycle: every transition is an update of
-// the intervention's workflow, which validates it (409 before anything is written) and writes it.
-func (s *Server) registerLifecycleRoutes() {
-	const base = "/api/v1/interventions/{id:[0-9]+}"
-	s.handle(http.MethodPut, base+"/assign", "interventions:assign", s.assignIntervention)
-	s.handle(http.MethodPost, base+"/start", "interventions:update_status", s.transitionHandler(workflows.UpdateStart))
-	s.handle(http.MethodPost, base+"/pause", "interventions:update_status", s.transitionHandler(workflows.UpdatePause))
-	s.handle(http.MethodPost, base+"/resume", "interventions:update_status", s.transitionHandler(workflows.UpdateResume))
-	s.handle(http.MethodPost, base+"/complete", "interventions:update_status", s.completeIntervention)
-	s.handle(http.MethodPost, base+"/cancel", "interventions:cancel", s.cancelIntervention)
-	s.handle(http.MethodPatch, base+"/statut", "interventions:update_status", s.patchInterventionStatut)
-	// interventions:rate (clients); the handler keeps rating to clients (their own) and admins.
-	s.handle(http.MethodPost, base+"/evaluation", "interventions:rate", s.evaluateIntervention)
-	s.handle(http.MethodGet, base+"/workflow", "interventions:read", s.interventionWorkflow)
-}
-
-// lifecycleTarget is the status an update moves to (for the answer when the workflow has ended).
-func lifecycleTarget(name string, req workflows.TransitionRequest) domain.StatutIntervention {
-	switch name {
-	case workflows.UpdateAssign:
-		return domain.StatutPlanifiee
-	case workflows.UpdateStart, workflows.UpdateResume:
-		return domain.StatutEnCours
-	case workflows.UpdatePause:
-		return domain.StatutEnAttente
-	case workflows.UpdateComplete:
-		return domain.StatutTerminee
-	case workflows.UpdateCancel:
-		return domain.StatutAnnulee
-	}
-	return req.To
-}
 
 // decodeOptional decodes a body when there is one: transitions without data accept an empty body.
 func decodeOptional(r *http.Request, dst any) error {
@@ -78,9 +37,21 @@ func optText(v *domain.Validator, field string, s *string, maxLen int) *string {
 	return &t
 }
 
+// checkNeeds refuses a request that leaves out a field the lifecycle action needs
+// (domain.NeedsOf); PATCH statut says what the field is for, a dedicated route needs not.
+func checkNeeds(v *domain.Validator, action domain.LifecycleAction, vers domain.StatutIntervention, given map[string]bool) {
+	for _, n := range domain.NeedsOf(action, vers) {
+		msg := "obligatoire"
+		if action == domain.ActionStatut {
+			msg += " " + n.Purpose
+		}
+		v.Check(given[n.Field], n.Field, "%s", msg)
+	}
+}
+
 // runTransition sends one lifecycle update to the intervention's workflow and answers with the
 // intervention as stored.
-func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name string, req workflows.TransitionRequest) {
+func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, action domain.LifecycleAction, req workflows.TransitionRequest) {
 	ctx := r.Context()
 	p := principalFrom(ctx)
 	id, err := pathID(r, "id")
@@ -94,17 +65,14 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name stri
 		return
 	}
 	req.Acteur = workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID}
-	updateID := uuid.NewString()
-	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		if len(k) > 255 {
-			s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "255 caractères au maximum"}}})
-			return
-		}
-		updateID = uuid.NewSHA1(idempotencyNamespace, []byte(name+":"+strconv.FormatInt(p.UserID, 10)+":"+k)).String()
+	updateID, err := idempotencyKey(r, p, string(action))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	_, err = orchestration.UpdateIntervention(ctx, s.temporal, cur.WorkflowID, name, updateID, req)
+	_, err = s.wf.Interventions.Transition(ctx, cur.WorkflowID, action, updateID, req)
 	if errors.Is(err, orchestration.ErrWorkflowClosed) {
-		if err = domain.CheckTransition(cur.Statut, lifecycleTarget(name, req)); err == nil {
+		if err = domain.CheckTransition(cur.Statut, domain.Target(action, req.Vers)); err == nil {
 			err = domain.Conflictf("l'intervention n'est plus modifiable (statut %s)", cur.Statut)
 		}
 	}
@@ -120,7 +88,7 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, name stri
 	if d.Statut == domain.StatutTerminee && cur.Statut != domain.StatutTerminee && d.DateFin != nil &&
 		(d.TypeIntervention == domain.TypeCorrective || d.TypeIntervention == domain.TypePreventive) {
 		// Maintenance done: the equipment's preventive cycle re-plans from it now.
-		if err := orchestration.MaintenanceDone(ctx, s.temporal, s.cfg.Temporal.TaskQueue, d.EquipementID, *d.DateFin, &p.UserID); err != nil {
+		if err := s.wf.Preventive.MaintenanceDone(ctx, d.EquipementID, *d.DateFin, &p.UserID); err != nil {
 			s.log.Warn("preventive cycle not told of the maintenance", zap.Int64("intervention_id", id), zap.Error(err))
 		}
 	}
@@ -133,7 +101,7 @@ type lcNotesRequest struct {
 	Motif *string `json:"motif"`
 }
 
-func (s *Server) transitionHandler(name string) http.HandlerFunc {
+func (s *Server) transitionHandler(action domain.LifecycleAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body lcNotesRequest
 		if err := decodeOptional(r, &body); err != nil {
@@ -151,7 +119,7 @@ func (s *Server) transitionHandler(name string) http.HandlerFunc {
 		if notes != nil {
 			req.Notes = *notes
 		}
-		s.runTransition(w, r, name, req)
+		s.runTransition(w, r, action, req)
 	}
 }
 
@@ -196,7 +164,7 @@ func (s *Server) assignIntervention(w http.ResponseWriter, r *http.Request) {
 	if notes != nil {
 		req.Notes = *notes
 	}
-	s.runTransition(w, r, workflows.UpdateAssign, req)
+	s.runTransition(w, r, domain.ActionAssign, req)
 }
 
 // technicienExists turns an unknown technicien into a 422 before the workflow is asked.
@@ -233,7 +201,7 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 	}
 	var v domain.Validator
 	rapport := optText(&v, "rapport", body.Rapport, domain.RapportMaxLen)
-	v.Check(rapport != nil, "rapport", "obligatoire")
+	checkNeeds(&v, domain.ActionComplete, "", map[string]bool{"rapport": rapport != nil})
 	if body.TempsPasse != nil {
 		v.Check(*body.TempsPasse >= 0 && *body.TempsPasse <= 100000, "temps_passe", "minutes, entre 0 et 100000")
 	}
@@ -253,7 +221,7 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, workflows.UpdateComplete, workflows.TransitionRequest{
+	s.runTransition(w, r, domain.ActionComplete, workflows.TransitionRequest{
 		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "),
 	})
 }
@@ -270,12 +238,12 @@ func (s *Server) cancelIntervention(w http.ResponseWriter, r *http.Request) {
 	}
 	var v domain.Validator
 	motif := optText(&v, "motif", body.Motif, domain.MotifAnnulationMaxLn)
-	v.Check(motif != nil, "motif", "obligatoire")
+	checkNeeds(&v, domain.ActionCancel, "", map[string]bool{"motif": motif != nil})
 	if err := v.Err(); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, workflows.UpdateCancel, workflows.TransitionRequest{Motif: motif})
+	s.runTransition(w, r, domain.ActionCancel, workflows.TransitionRequest{Motif: motif})
 }
 
 type lcStatutRequest struct {
@@ -300,13 +268,12 @@ func (s *Server) patchInterventionStatut(w http.ResponseWriter, r *http.Request)
 	}
 	// Setting the status directly obeys the rules of the dedicated routes: /complete demands a
 	// report, /cancel a motif.
-	v.Check(body.Statut != domain.StatutTerminee || rapport != nil, "rapport", "obligatoire pour clôturer")
-	v.Check(body.Statut != domain.StatutAnnulee || motif != nil, "motif", "obligatoire pour annuler")
+	checkNeeds(&v, domain.ActionStatut, body.Statut, map[string]bool{"rapport": rapport != nil, "motif": motif != nil})
 	if err := v.Err(); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.runTransition(w, r, workflows.UpdateStatut, workflows.TransitionRequest{To: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
+	s.runTransition(w, r, domain.ActionStatut, workflows.TransitionRequest{Vers: body.Statut, Motif: motif, Rapport: rapport, TempsPasse: body.TempsPasse})
 }
 
 type lcEvaluationRequest struct {
@@ -370,9 +337,8 @@ func (s *Server) interventionWorkflow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	source := "workflow"
-	st, err := orchestration.QueryIntervention(r.Context(), s.temporal, cur.WorkflowID)
-	var gone *serviceerror.NotFound
-	if errors.As(err, &gone) {
+	st, err := s.wf.Interventions.State(r.Context(), cur.WorkflowID)
+	if errors.Is(err, orchestration.ErrWorkflowNotFound) {
 		// The namespace's retention has removed a finished workflow (or it was deleted): the
 		// intervention's own record still tells its state and timeline.
 		source = "archive"
@@ -397,9 +363,9 @@ func (s *Server) archivedWorkflowState(r *http.Request, in domain.Intervention) 
 		return workflows.InterventionState{}, err
 	}
 	st := workflows.InterventionState{
-		InterventionID: in.ID, Statut: in.Statut, Created: true, EnRetard: in.EnRetard, TechnicienID: in.TechnicienID,
+		InterventionID: in.ID, Statut: in.Statut, Cree: true, EnRetard: in.EnRetard, TechnicienID: in.TechnicienID,
 		SLA:             workflows.SLAState{Echeance: in.DateLimite, Source: "archive"},
-		TimersEnAttente: []workflows.PendingTimer{},
+		TimersEnAttente: []workflows.TimerEnAttente{},
 		Historique:      []workflows.Transition{},
 	}
 	for _, e := range events {

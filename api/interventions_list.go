@@ -7,16 +7,6 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-// registerInterventionListRoutes declares the read side of interventions. It runs before the
-// /interventions/{id} routes are declared, so that /overdue and /mine are not taken for ids.
-func (s *Server) registerInterventionListRoutes() {
-	const base = "/api/v1/interventions"
-	s.handle(http.MethodGet, base, "interventions:read", s.listInterventions)
-	s.handle(http.MethodGet, base+"/overdue", "interventions:read", s.overdueInterventions)
-	s.handle(http.MethodGet, base+"/mine", "interventions:read", s.myInterventions)
-	s.handle(http.MethodGet, base+"/{id}/historique", "interventions:read", subListByID(s, s.store.InterventionHistorique))
-}
-
 // interventionQuery reads the filters, sort and page shared by the intervention lists.
 func interventionQuery(r *http.Request) (domain.InterventionFiltre, storage.Sort, storage.Page, error) {
 	q := newQuery(r)

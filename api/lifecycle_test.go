@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
-	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -94,7 +94,10 @@ func TestLifecycleHTTPFullPath(t *testing.T) {
 	// Only the assigned technicien (or a manager) starts; a client may not at all.
 	step(t, env, apitest.Technicien2, "POST", base+"/start", nil, http.StatusForbidden)
 	step(t, env, apitest.Client, "POST", base+"/start", nil, http.StatusForbidden)
-	step(t, env, apitest.Technicien, "POST", base+"/resume", nil, http.StatusConflict)
+	res := env.Do(t, apitest.Request{Method: "POST", Path: base + "/resume", Token: env.Token(apitest.Technicien)})
+	if p := res.Problem(t); res.Status != http.StatusConflict || p.Code != api.CodeInvalidTransition {
+		t.Fatalf("resume from planifiee: %d code %q, want 409 %q: %s", res.Status, p.Code, api.CodeInvalidTransition, res.Body)
+	}
 	d = step(t, env, apitest.Technicien, "POST", base+"/start", nil, http.StatusOK)
 	if d.Statut != domain.StatutEnCours || d.DateDebut == nil {
 		t.Fatalf("after start: %+v", d)
@@ -427,14 +430,14 @@ func TestEquipementWithoutFrequencyEndsItsCycle(t *testing.T) {
 	}
 	eq.FrequenceEntretien = nil
 	// No cycle yet: nothing to tell, no error.
-	if err := orchestration.EquipementChanged(ctx, env.Temporal, tq, eq); err != nil {
+	if err := env.Workflows.Preventive.Changed(ctx, eq); err != nil {
 		t.Fatal(err)
 	}
 	// Maintained today: the next occurrence is 90 days away, the cycle sleeps.
 	if _, err := env.Store.DB().Exec(`UPDATE equipements SET derniere_maintenance = now() WHERE id = $1`, eq.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := orchestration.EnsurePreventiveCycles(ctx, env.Temporal, tq, []int64{eq.ID}); err != nil {
+	if _, err := env.Workflows.Preventive.Ensure(ctx, []int64{eq.ID}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
@@ -445,7 +448,7 @@ func TestEquipementWithoutFrequencyEndsItsCycle(t *testing.T) {
 	if _, err := env.Store.DB().Exec(`UPDATE equipements SET frequence_entretien = NULL WHERE id = $1`, eq.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := orchestration.EquipementChanged(ctx, env.Temporal, tq, eq); err != nil {
+	if err := env.Workflows.Preventive.Changed(ctx, eq); err != nil {
 		t.Fatal(err)
 	}
 	var out workflows.PreventiveResult

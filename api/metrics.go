@@ -57,10 +57,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 	})
 }
 
-// registerMetricsRoute publishes the metrics where the seed documents them. They hold counts and
-// timings per route, nothing about users or data, so they are public like the other health
-// endpoints; put the path behind the load balancer's own rules if it must stay internal.
-func (s *Server) registerMetricsRoute() {
-	h := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
-	s.public(http.MethodGet, "/api/v1/health/metrics", h.ServeHTTP)
+// handler serves the metrics in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }

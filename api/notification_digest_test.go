@@ -41,15 +41,15 @@ func TestDigestScheduleMailsThroughTemporal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := workflows.EnsureDigestSchedule(ctx, e.Temporal, e.Config.Temporal.TaskQueue, 2*time.Second); err != nil {
+	if err := e.Workflows.Schedules.EnsureDigest(ctx, 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// Converges when called again (every worker replica does it at start-up).
-	if err := workflows.EnsureDigestSchedule(ctx, e.Temporal, e.Config.Temporal.TaskQueue, 3*time.Second); err != nil {
+	if err := e.Workflows.Schedules.EnsureDigest(ctx, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = workflows.EnsureDigestSchedule(context.Background(), e.Temporal, e.Config.Temporal.TaskQueue, 0)
+		_ = e.Workflows.Schedules.EnsureDigest(context.Background(), 0)
 	})
 	waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -60,7 +60,7 @@ func TestDigestScheduleMailsThroughTemporal(t *testing.T) {
 	if msgs[0].Subject != "[MIF] 3 nouvelles notifications" || msgs[0].To[0] != tech.Email {
 		t.Fatalf("digest = %+v", msgs[0])
 	}
-	if err := workflows.EnsureDigestSchedule(ctx, e.Temporal, e.Config.Temporal.TaskQueue, 0); err != nil {
+	if err := e.Workflows.Schedules.EnsureDigest(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Temporal.ScheduleClient().GetHandle(ctx, workflows.NotificationDigestScheduleID).Describe(ctx); err == nil {

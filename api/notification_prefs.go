@@ -19,12 +19,6 @@ type emailPreferences struct {
 	Events map[string]bool `json:"events"`
 }
 
-func (s *Server) registerNotificationPreferenceRoutes() {
-	const path = "/api/v1/notifications/preferences"
-	s.handle(http.MethodGet, path, "notifications:read", s.getEmailPreferences)
-	s.handle(http.MethodPut, path, "notifications:update", s.putEmailPreferences)
-}
-
 func (s *Server) getEmailPreferences(w http.ResponseWriter, r *http.Request) {
 	p, err := s.store.GetEmailPreferences(r.Context(), principalFrom(r.Context()).UserID)
 	if err != nil {

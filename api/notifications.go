@@ -4,18 +4,6 @@ import (
 	"net/http"
 )
 
-// registerNotificationRoutes declares the caller's inbox. Every route works on the caller's own
-// notifications only: another user's is not found.
-func (s *Server) registerNotificationRoutes() {
-	const base = "/api/v1/notifications"
-	s.handle(http.MethodGet, base, "notifications:read", s.listNotifications)
-	s.handle(http.MethodGet, base+"/unread-count", "notifications:read", s.unreadNotifications)
-	s.handle(http.MethodGet, base+"/groupes", "notifications:read", s.listNotificationGroups)
-	s.handle(http.MethodPut, base+"/read-all", "notifications:update", s.markAllNotificationsRead)
-	s.handle(http.MethodPut, base+"/{id}/read", "notifications:update", s.markNotificationRead)
-	s.handle(http.MethodDelete, base+"/{id}", "notifications:delete", s.deleteNotification)
-}
-
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	lue := q.boolean("lue")

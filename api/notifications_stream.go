@@ -38,13 +38,6 @@ const (
 	streamReplayMax = 500
 )
 
-func (s *Server) registerNotificationStreamRoutes() {
-	const path = "/api/v1/notifications/stream"
-	const perm = "notifications:read"
-	s.register(Route{Method: http.MethodGet, Path: path, Perm: perm},
-		tokenFromQuery(s.authenticate(s.authorize(perm, http.HandlerFunc(s.notificationStream)))), nil)
-}
-
 // tokenFromQuery lets a request without an Authorization header authenticate with
 // ?access_token= (EventSource). The parameter is removed so that nothing downstream sees it.
 func tokenFromQuery(next http.Handler) http.Handler {
@@ -100,7 +93,7 @@ func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) {
 	raw, _ := bearer(r)
 	if !s.streamSessionAlive(ctx, raw, p.UserID) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mif", error="invalid_token"`)
-		problem(w, r, http.StatusUnauthorized, "jeton d'accès révoqué")
+		problemCode(w, r, http.StatusUnauthorized, CodeTokenRevoked, "jeton d'accès révoqué")
 		return
 	}
 	if !replay {

@@ -123,7 +123,7 @@ func replica(t *testing.T, e *apitest.Env, log *zap.Logger) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Deps{Config: e.Config, Store: storage.New(db), Temporal: e.Temporal, Tokens: e.Tokens, Authz: az, Log: log})
+	srv, err := api.New(api.Deps{Config: e.Config, Store: storage.New(db), Workflows: e.Workflows, Tokens: e.Tokens, Authz: az, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,27 +90,34 @@ func mergeInto(dst, src map[string]any, file string, depth int) error {
 	return nil
 }
 
-// docsRoutes serves the contract and its browsable documentation, from assets embedded in the
+// docHandlers serve the contract and its browsable documentation, from assets embedded in the
 // binary (plant networks are often offline).
-func (s *Server) docsRoutes(doc *openapi3.T) {
+type docHandlers struct {
+	spec, ui, redoc http.HandlerFunc
+	assets          http.Handler // under /docs/
+}
+
+func newDocHandlers(doc *openapi3.T) docHandlers {
 	specJSON, err := doc.MarshalJSON()
 	if err != nil {
 		panic("api: openapi document does not marshal: " + err.Error())
 	}
-	s.public(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=60")
-		_, _ = w.Write(specJSON)
-	})
 	ui := v5emb.New("MIF Maintenance Platform — API", "/openapi.json", "/docs/")
-	s.public(http.MethodGet, "/docs", func(w http.ResponseWriter, r *http.Request) {
-		r.URL.Path = "/docs/"
-		ui.ServeHTTP(w, r)
-	})
-	s.router.PathPrefix("/docs/").Methods(http.MethodGet).Handler(ui)
-	// No Go module serves ReDoc's assets and we commit no third-party bundle: /redoc points at
-	// the Swagger UI, which renders the same document.
-	s.public(http.MethodGet, "/redoc", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/docs", http.StatusFound)
-	})
+	return docHandlers{
+		spec: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "public, max-age=60")
+			_, _ = w.Write(specJSON)
+		},
+		ui: func(w http.ResponseWriter, r *http.Request) {
+			r.URL.Path = "/docs/"
+			ui.ServeHTTP(w, r)
+		},
+		// No Go module serves ReDoc's assets and we commit no third-party bundle: /redoc points at
+		// the Swagger UI, which renders the same document.
+		redoc: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/docs", http.StatusFound)
+		},
+		assets: ui,
+	}
 }

@@ -8,16 +8,6 @@ import (
 	"github.com/mifmaroc/mif/domain"
 )
 
-// registerPlanningReadRoutes declares the read side of planning (generation, conflicts and
-// rescheduling belong to the planning workflow's routes).
-func (s *Server) registerPlanningReadRoutes() {
-	const base = "/api/v1/planning"
-	s.handle(http.MethodGet, base, "planning:read", s.listPlannings)
-	s.handle(http.MethodGet, base+"/technicien/{id}", "planning:read", s.technicienPlanning)
-	// Digits only: other GET /planning/<word> routes (conflicts…) are declared elsewhere.
-	s.handle(http.MethodGet, base+"/{id:[0-9]+}", "planning:read", getByID(s, s.store.GetPlanning))
-}
-
 // maxPlanningPeriod bounds a requested period, so that one request cannot scan years of slots.
 const maxPlanningPeriod = 366 * 24 * time.Hour
 

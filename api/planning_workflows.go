@@ -7,19 +7,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
-
-// registerPlanningWorkflowRoutes declares the planning operations that run through workflows:
-// generation (WeeklyPlanningWorkflow), the conflict report and rescheduling.
-func (s *Server) registerPlanningWorkflowRoutes() {
-	const base = "/api/v1/planning"
-	s.handle(http.MethodPost, base+"/generate", "planning:create", s.generatePlanning)
-	s.handle(http.MethodGet, base+"/conflicts", "planning:read", s.planningConflicts)
-	s.handle(http.MethodPut, base+"/{id:[0-9]+}/reschedule", "planning:update", s.reschedulePlanning)
-}
 
 type generatePlanningRequest struct {
 	// Semaine is any day of the week to plan (AAAA-MM-JJ); the current week when absent.
@@ -45,7 +35,7 @@ func (s *Server) generatePlanning(w http.ResponseWriter, r *http.Request) {
 		week = &t
 	}
 	id := "planning/manuel/" + uuid.NewString()
-	res, err := orchestration.RunPlanning(r.Context(), s.temporal, s.cfg.Temporal.TaskQueue, id, week)
+	res, err := s.wf.Planning.Run(r.Context(), id, week)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -148,7 +138,7 @@ func (s *Server) reschedulePlanning(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalFrom(ctx)
-	_, err = orchestration.UpdateIntervention(ctx, s.temporal, pl.WorkflowID, workflows.UpdateAssign, uuid.NewString(), workflows.TransitionRequest{
+	_, err = s.wf.Interventions.Transition(ctx, pl.WorkflowID, domain.ActionAssign, uuid.NewString(), workflows.TransitionRequest{
 		Acteur:       workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID},
 		TechnicienID: &tech, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree, Notes: "replanification",
 		RequireFree: true, // the slot checked above may be taken before the write

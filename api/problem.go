@@ -12,11 +12,12 @@ import (
 	"github.com/mifmaroc/mif/temporalerr"
 )
 
-// Problem is an RFC 9457 problem document. FastAPI clients read Detail.
+// Problem is an RFC 9457 problem document. FastAPI clients read Detail; programs switch on Code.
 type Problem struct {
 	Type      string              `json:"type"`
 	Title     string              `json:"title"`
 	Status    int                 `json:"status"`
+	Code      ProblemCode         `json:"code"`
 	Detail    string              `json:"detail"`
 	Instance  string              `json:"instance,omitempty"`
 	RequestID string              `json:"request_id,omitempty"`
@@ -31,10 +32,85 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// problem writes a problem+json answer.
+// ProblemCode is the stable, machine-readable reason of a problem answer: clients switch on it,
+// never on the French detail (which may be reworded). English snake_case, like every mechanism.
+type ProblemCode string
+
+// The codes a client may meet; the OpenAPI Problem schema lists them (tested).
+const (
+	CodeValidation           ProblemCode = "validation_failed"
+	CodeBadRequest           ProblemCode = "bad_request"
+	CodeUnauthenticated      ProblemCode = "unauthenticated"
+	CodeTokenMissing         ProblemCode = "token_missing"
+	CodeTokenInvalid         ProblemCode = "token_invalid"
+	CodeTokenRevoked         ProblemCode = "token_revoked"
+	CodeInvalidCredentials   ProblemCode = "invalid_credentials"
+	CodeRefreshReused        ProblemCode = "refresh_token_reused"
+	CodeRefreshInvalid       ProblemCode = "refresh_token_invalid"
+	CodeSessionExpired       ProblemCode = "session_expired"
+	CodeOIDCDisabled         ProblemCode = "oidc_disabled"
+	CodeOIDCState            ProblemCode = "oidc_state_invalid"
+	CodeOIDCRefused          ProblemCode = "oidc_refused"
+	CodeForbidden            ProblemCode = "forbidden"
+	CodeNotFound             ProblemCode = "not_found"
+	CodeMethodNotAllowed     ProblemCode = "method_not_allowed"
+	CodeConflict             ProblemCode = "conflict"
+	CodeInvalidTransition    ProblemCode = "invalid_transition"
+	CodePayloadTooLarge      ProblemCode = "payload_too_large"
+	CodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
+	CodeRateLimited          ProblemCode = "rate_limited"
+	CodeUnavailable          ProblemCode = "service_unavailable"
+	CodeInternal             ProblemCode = "internal_error"
+)
+
+// ProblemCodes lists every code (the contract test checks the OpenAPI enum against it).
+var ProblemCodes = []ProblemCode{
+	CodeValidation, CodeBadRequest, CodeUnauthenticated, CodeTokenMissing, CodeTokenInvalid, CodeTokenRevoked,
+	CodeInvalidCredentials, CodeRefreshReused, CodeRefreshInvalid, CodeSessionExpired, CodeOIDCDisabled,
+	CodeOIDCState, CodeOIDCRefused, CodeForbidden, CodeNotFound, CodeMethodNotAllowed, CodeConflict,
+	CodeInvalidTransition, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeUnavailable,
+	CodeInternal,
+}
+
+// statusCode is the code of a status when nothing more precise is known.
+func statusCode(status int) ProblemCode {
+	switch status {
+	case http.StatusUnprocessableEntity:
+		return CodeValidation
+	case http.StatusUnauthorized:
+		return CodeUnauthenticated
+	case http.StatusForbidden:
+		return CodeForbidden
+	case http.StatusNotFound:
+		return CodeNotFound
+	case http.StatusMethodNotAllowed:
+		return CodeMethodNotAllowed
+	case http.StatusConflict:
+		return CodeConflict
+	case http.StatusRequestEntityTooLarge:
+		return CodePayloadTooLarge
+	case http.StatusUnsupportedMediaType:
+		return CodeUnsupportedMediaType
+	case http.StatusTooManyRequests:
+		return CodeRateLimited
+	case http.StatusServiceUnavailable:
+		return CodeUnavailable
+	}
+	if status >= 500 {
+		return CodeInternal
+	}
+	return CodeBadRequest
+}
+
+// problem writes a problem+json answer whose code follows from its status.
 func problem(w http.ResponseWriter, r *http.Request, status int, detail string, fields ...domain.FieldError) {
+	problemCode(w, r, status, statusCode(status), detail, fields...)
+}
+
+// problemCode writes a problem+json answer with a precise code.
+func problemCode(w http.ResponseWriter, r *http.Request, status int, code ProblemCode, detail string, fields ...domain.FieldError) {
 	p := Problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code, Detail: detail,
 		Instance: r.URL.Path, RequestID: requestIDFrom(r.Context()), TraceID: telemetry.TraceID(r.Context()), Errors: fields,
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -53,6 +129,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ve):
 		problem(w, r, http.StatusUnprocessableEntity, ve.Error(), ve.Fields...)
+	case errors.As(err, &ce) && errors.Is(ce, domain.ErrInvalidTransition):
+		problemCode(w, r, http.StatusConflict, CodeInvalidTransition, ce.Reason)
 	case errors.As(err, &ce):
 		problem(w, r, http.StatusConflict, ce.Reason)
 	case errors.Is(err, domain.ErrNotFound):

@@ -201,16 +201,3 @@ func writeList[T any](w http.ResponseWriter, items []T, total int) {
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	writeJSON(w, http.StatusOK, items)
 }
-
-// registerResourceRoutes declares the business resources' routes (equipment, techniciens,
-// clients and contracts, intervention lists, planning reads, notifications, dashboard, audit).
-func (s *Server) registerResourceRoutes() {
-	s.registerInterventionListRoutes()
-	s.registerEquipementRoutes()
-	s.registerTechnicienRoutes()
-	s.registerClientRoutes()
-	s.registerPlanningReadRoutes()
-	s.registerNotificationRoutes()
-	s.registerDashboardRoutes()
-	s.registerHistoriqueRoutes()
-}

@@ -9,10 +9,6 @@ import (
 	"github.com/mifmaroc/mif/documents"
 )
 
-func (s *Server) registerReportRoutes() {
-	s.handle(http.MethodGet, "/api/v1/interventions/{id}/rapport.pdf", "interventions:read", s.interventionReport)
-}
-
 // interventionReport renders the intervention's PDF report as it is now (on demand; the copy
 // kept as an encrypted document is written by the workflow's activity when the intervention
 // completes). A client gets only the reports of its own interventions (404 otherwise).

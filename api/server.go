@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
-	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/authn"
@@ -15,20 +14,22 @@ import (
 	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/notify"
+	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/telemetry"
 )
 
 // Deps are what the API needs; cmd/mif builds them once.
 type Deps struct {
-	Config   *config.Config
-	Store    *storage.Store
-	Temporal client.Client
-	Tokens   *authn.Tokens
-	Authz    *authz.Authorizer
-	Log      *zap.Logger
+	Config *config.Config
+	Store  *storage.Store
+	// Workflows is how handlers reach the workflows (nil: no Temporal, readiness says so).
+	Workflows *orchestration.Client
+	Tokens    *authn.Tokens
+	Authz     *authz.Authorizer
+	Log       *zap.Logger
 	// Documents, Notifications and DevMail are optional: nil Documents and Notifications are built
-	// from Config; DevMail set (dev mode) exposes GET /dev/mail (documents.go).
+	// from Config; DevMail set (dev mode) exposes GET /dev/mail (routes.go).
 	Documents     *documents.Vault
 	Notifications *notify.Hub
 	DevMail       *mail.Sink
@@ -39,27 +40,19 @@ type Deps struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	cfg      *config.Config
-	store    *storage.Store
-	temporal client.Client
-	tokens   *authn.Tokens
-	authz    *authz.Authorizer
-	log      *zap.Logger
-	ident    *identity // authentication endpoints' state (auth.go)
-	dl       delivery  // documents, real-time notifications, dev mail (documents.go)
+	cfg    *config.Config
+	store  *storage.Store
+	wf     *orchestration.Client
+	tokens *authn.Tokens
+	authz  *authz.Authorizer
+	log    *zap.Logger
+	ident  *identity // authentication endpoints' state (auth.go)
+	dl     delivery  // documents, real-time notifications, dev mail (documents.go)
 
 	router  *mux.Router
 	routes  []Route
 	metrics *metrics
 	tel     *telemetry.Telemetry
-}
-
-// Route is one registered endpoint and the permission it demands. Public routes need no token.
-type Route struct {
-	Method string
-	Path   string // as registered, below the router root (e.g. /api/v1/interventions/{id})
-	Perm   authz.Permission
-	Public bool
 }
 
 // New builds the server and registers every route.
@@ -68,7 +61,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: d.Config, store: d.Store, temporal: d.Temporal, tokens: d.Tokens, authz: d.Authz, log: d.Log, tel: d.Telemetry}
+	s := &Server{cfg: d.Config, store: d.Store, wf: d.Workflows, tokens: d.Tokens, authz: d.Authz, log: d.Log, tel: d.Telemetry}
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}
@@ -81,8 +74,8 @@ func New(d Deps) (*Server, error) {
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusMethodNotAllowed, "méthode "+r.Method+" non permise sur "+r.URL.Path)
 	})
-	s.registerRoutes()
-	s.docsRoutes(doc)
+	s.ident = s.newIdentity() // the session service behind the authentication endpoints (auth.go)
+	s.mount(newDocHandlers(doc))
 	return s, nil
 }
 
@@ -103,52 +96,3 @@ func (s *Server) Handler() http.Handler {
 
 // Routes lists every registered route (for tests and the OpenAPI contract check).
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
-
-// routeOption adjusts one route's registration.
-type routeOption func(*routeConfig)
-
-type routeConfig struct{ maxBody int64 }
-
-// withMaxBody raises (or lowers) the request body limit of one route, e.g. uploads.
-func withMaxBody(n int64) routeOption { return func(c *routeConfig) { c.maxBody = n } }
-
-// handle registers a route behind authentication and the permission check.
-func (s *Server) handle(method, path string, perm authz.Permission, h http.HandlerFunc, opts ...routeOption) {
-	if perm == "" {
-		panic("api: route " + method + " " + path + " declares no permission")
-	}
-	s.register(Route{Method: method, Path: path, Perm: perm}, s.authenticate(s.authorize(perm, h)), opts)
-}
-
-// public registers a route that answers without a token (health, docs, login, JWKS).
-func (s *Server) public(method, path string, h http.HandlerFunc, opts ...routeOption) {
-	s.register(Route{Method: method, Path: path, Public: true}, h, opts)
-}
-
-func (s *Server) register(rt Route, h http.Handler, opts []routeOption) {
-	c := routeConfig{maxBody: s.cfg.MaxBodyBytes}
-	for _, o := range opts {
-		o(&c)
-	}
-	s.routes = append(s.routes, rt)
-	s.router.Handle(rt.Path, limitBody(c.maxBody, h)).Methods(rt.Method)
-}
-
-// registerRoutes is the one place where every endpoint and its permission is declared.
-func (s *Server) registerRoutes() {
-	const v1 = "/api/v1"
-	s.public(http.MethodGet, v1+"/health", s.health)
-	s.public(http.MethodGet, v1+"/health/db", s.healthDB)
-	s.public(http.MethodGet, v1+"/health/ready", s.healthReady)
-	s.registerMetricsRoute()
-	s.public(http.MethodGet, "/.well-known/jwks.json", s.jwks)
-
-	s.registerAuthRoutes()
-	s.registerDocumentRoutes() // documents, rapport.pdf, admin key rotation, notification stream, /dev/mail
-	s.registerUserRoutes()
-	s.registerWorkflowRoutes() // lifecycle transitions and planning generation (issue 5)
-	s.registerResourceRoutes() // before /interventions/{id}: /interventions/overdue and /mine are literal paths
-
-	s.handle(http.MethodPost, v1+"/interventions", "interventions:create", s.createIntervention)
-	s.handle(http.MethodGet, v1+"/interventions/{id}", "interventions:read", getByID(s, s.store.GetInterventionDetail))
-}

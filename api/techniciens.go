@@ -8,21 +8,6 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-func (s *Server) registerTechnicienRoutes() {
-	const base = "/api/v1/techniciens"
-	// The catalogue is declared before /{id} so that "competences" is not read as an id.
-	s.handle(http.MethodGet, base+"/competences", "techniciens:read", s.listCompetences)
-	s.handle(http.MethodPost, base+"/competences", "techniciens:create", s.createCompetence)
-	s.handle(http.MethodGet, base, "techniciens:read", s.listTechniciens)
-	s.handle(http.MethodPost, base, "techniciens:create", s.createTechnicien)
-	s.handle(http.MethodGet, base+"/{id}", "techniciens:read", getByID(s, s.store.GetTechnicienFor))
-	s.handle(http.MethodPut, base+"/{id}", "techniciens:update", updateByID(s, s.decodeTechnicien, s.store.UpdateTechnicien))
-	s.handle(http.MethodDelete, base+"/{id}", "techniciens:delete", deleteByID(s, s.store.DeleteTechnicien))
-	s.handle(http.MethodGet, base+"/{id}/competences", "techniciens:read", s.technicienCompetences)
-	s.handle(http.MethodPost, base+"/{id}/competences", "techniciens:update", s.setTechnicienCompetence)
-	s.handle(http.MethodDelete, base+"/{id}/competences/{competence_id}", "techniciens:update", s.removeTechnicienCompetence)
-}
-
 type technicienRequest struct {
 	UserID           *int64                   `json:"user_id"`
 	Specialite       *string                  `json:"specialite"`

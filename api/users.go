@@ -12,20 +12,6 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-// registerUserRoutes declares /api/v1/users. The caller's own profile (/me, /update) comes before
-// /{id} so that the router does not read "me" as an id.
-func (s *Server) registerUserRoutes() {
-	const base = "/api/v1/users"
-	s.handle(http.MethodGet, base, "users:read", s.listUsers)
-	s.handle(http.MethodPost, base, "users:create", s.createUser)
-	s.handle(http.MethodGet, base+"/me", "profile:read", s.me)
-	s.handle(http.MethodPut, base+"/update", "profile:update", s.updateOwnProfile)
-	s.handle(http.MethodGet, base+"/{id}", "users:read", s.getUser)
-	s.handle(http.MethodPut, base+"/{id}", "users:update", s.updateUser)
-	s.handle(http.MethodDelete, base+"/{id}", "users:delete", s.deactivateUser)
-	s.handle(http.MethodPatch, base+"/{id}/activate", "users:update", s.activateUser)
-}
-
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	page := q.page()

@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
-	"github.com/mifmaroc/mif/workflows"
 )
 
 // openRow is what starting an open intervention's workflow needs.
@@ -38,9 +35,9 @@ type openRow struct {
 // deadline as its state; an intervention created before its escalation delays escalates at once,
 // as it would have. A workflow already running is left alone, so this may run again.
 //
-// With wait, it returns once a worker on taskQueue has taken every workflow up (each answers its
-// state query as created), or fails when that takes longer than the context allows.
-func AttachWorkflows(ctx context.Context, c client.Client, taskQueue string, st *storage.Store, wait bool) (int, error) {
+// With wait, it returns once a worker has taken every workflow up (each answers its state query
+// as created), or fails when that takes longer than the context allows.
+func AttachWorkflows(ctx context.Context, wf *orchestration.Interventions, st *storage.Store, wait bool) (int, error) {
 	var rows []openRow
 	err := st.Q().SelectContext(ctx, &rows, `SELECT id, workflow_id, titre, description, type_intervention, priorite, urgence,
 			date_limite, equipement_id, createur_id
@@ -52,15 +49,10 @@ func AttachWorkflows(ctx context.Context, c client.Client, taskQueue string, st 
 	g.SetLimit(8)
 	for _, r := range rows {
 		g.Go(func() error {
-			_, err := c.ExecuteWorkflow(gctx, client.StartWorkflowOptions{
-				ID: r.WorkflowID, TaskQueue: taskQueue,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-				// A run that ended while its row stayed open (terminated by hand) is replaced.
-				WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: domain.NewIntervention{
+			err := wf.Attach(gctx, r.WorkflowID, domain.NewIntervention{
 				Titre: r.Titre, Description: r.Description, TypeIntervention: r.TypeIntervention, Priorite: r.Priorite,
 				Urgence: r.Urgence, DateLimite: r.DateLimite, EquipementID: r.EquipementID, CreateurID: r.CreateurID,
-			}})
+			})
 			if err != nil {
 				return fmt.Errorf("demo: start workflow %s: %w", r.WorkflowID, err)
 			}
@@ -76,18 +68,18 @@ func AttachWorkflows(ctx context.Context, c client.Client, taskQueue string, st 
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, r := range rows {
-		g.Go(func() error { return waitCreated(gctx, c, r.WorkflowID) })
+		g.Go(func() error { return waitCreated(gctx, wf, r.WorkflowID) })
 	}
 	return len(rows), g.Wait()
 }
 
 // waitCreated polls the workflow's state query until it has taken its row up.
-func waitCreated(ctx context.Context, c client.Client, workflowID string) error {
+func waitCreated(ctx context.Context, wf *orchestration.Interventions, workflowID string) error {
 	for {
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		st, err := orchestration.QueryIntervention(qctx, c, workflowID)
+		st, err := wf.State(qctx, workflowID)
 		cancel()
-		if err == nil && st.Created {
+		if err == nil && st.Cree {
 			return nil
 		}
 		select {

@@ -255,7 +255,7 @@ func TestVolumeDataSet(t *testing.T) {
 		open := count(t, st, `SELECT count(*) FROM interventions WHERE workflow_id LIKE 'intervention/demo-%' AND statut NOT IN ('terminee', 'annulee')`)
 		actx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		defer cancel()
-		n, err := demo.AttachWorkflows(actx, env.Temporal, env.Config.Temporal.TaskQueue, st, true)
+		n, err := demo.AttachWorkflows(actx, env.Workflows.Interventions, st, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func TestVolumeDataSet(t *testing.T) {
 			t.Fatalf("start of a generated intervention: %d %s", r.Status, r.Body)
 		}
 		// Attaching again leaves the running workflows alone.
-		if n2, err := demo.AttachWorkflows(actx, env.Temporal, env.Config.Temporal.TaskQueue, st, true); err != nil || n2 != open {
+		if n2, err := demo.AttachWorkflows(actx, env.Workflows.Interventions, st, true); err != nil || n2 != open {
 			t.Fatalf("attach again: %d, %v", n2, err)
 		}
 		r = env.Do(t, apitest.Request{Method: http.MethodGet, Path: path, Token: env.Token(apitest.Responsable)})

@@ -26,6 +26,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
+
+	"github.com/mifmaroc/mif/logging"
 )
 
 // Defaults applied by StartTemporal to zero-valued TemporalOptions fields.
@@ -329,7 +331,7 @@ func (s *TemporalServer) waitReady(ctx context.Context, saTypes map[string]enums
 		cl, err := client.DialContext(attemptCtx, client.Options{
 			HostPort:  s.Address(),
 			Namespace: s.opts.Namespace,
-			Logger:    newSDKLogger(s.log),
+			Logger:    logging.NewTemporalQuiet(s.log.Named("temporal-sdk")), // chatty while the server boots
 		})
 		if err == nil {
 			if _, err = cl.CheckHealth(attemptCtx, &client.CheckHealthRequest{}); err == nil {
@@ -549,16 +551,3 @@ func (w *teeWriter) Write(p []byte) (int, error) {
 	_, _ = w.a.Write(p)
 	return w.b.Write(p)
 }
-
-// sdkLogger adapts zap to the Temporal SDK logger interface. The SDK is
-// chatty while the server is still booting, so its Info/Warn become Debug.
-type sdkLogger struct{ l *zap.SugaredLogger }
-
-func newSDKLogger(l *zap.Logger) *sdkLogger {
-	return &sdkLogger{l: l.Named("temporal-sdk").WithOptions(zap.AddCallerSkip(1)).Sugar()}
-}
-
-func (s *sdkLogger) Debug(msg string, kv ...any) { s.l.Debugw(msg, kv...) }
-func (s *sdkLogger) Info(msg string, kv ...any)  { s.l.Debugw(msg, kv...) }
-func (s *sdkLogger) Warn(msg string, kv ...any)  { s.l.Debugw(msg, kv...) }
-func (s *sdkLogger) Error(msg string, kv ...any) { s.l.Warnw(msg, kv...) }

@@ -18,6 +18,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/mifmaroc/mif/logging"
 )
 
 // temporalCLI locates bin/temporal: $MIF_TEMPORAL_CLI, else <module root>/bin/temporal.
@@ -79,7 +81,7 @@ func dial(t *testing.T, hostPort, ns string) client.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: ns, Logger: newSDKLogger(zaptest.NewLogger(t))})
+	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: ns, Logger: logging.NewTemporalQuiet(zaptest.NewLogger(t).Named("temporal-sdk"))})
 	if err != nil {
 		t.Fatalf("dial %s: %v", hostPort, err)
 	}

@@ -80,36 +80,6 @@ func (n NewIntervention) Validate(now time.Time) error {
 	return v.Err()
 }
 
-// transitions lists, for each status, the statuses an intervention may move to.
-var transitions = map[StatutIntervention][]StatutIntervention{
-	StatutOuverte:   {StatutPlanifiee, StatutAnnulee},
-	StatutPlanifiee: {StatutPlanifiee, StatutEnCours, StatutAnnulee},
-	StatutEnCours:   {StatutEnAttente, StatutTerminee, StatutAnnulee},
-	StatutEnAttente: {StatutEnCours, StatutTerminee, StatutAnnulee},
-}
-
-// CanTransition reports whether an intervention in status from may move to status to.
-// Re-planning (planifiee → planifiee) is allowed: it is a new assignment.
-func CanTransition(from, to StatutIntervention) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckTransition returns a ConflictError matching ErrInvalidTransition when from → to is not allowed.
-func CheckTransition(from, to StatutIntervention) error {
-	if CanTransition(from, to) {
-		return nil
-	}
-	return &ConflictError{
-		Reason: "transition interdite: " + string(from) + " → " + string(to),
-		Err:    ErrInvalidTransition,
-	}
-}
-
 // EquipementResume is the part of an equipment embedded in intervention responses.
 type EquipementResume struct {
 	ID           int64  `json:"id"`
@@ -141,4 +111,13 @@ type InterventionDetail struct {
 	Technicien     *TechnicienResume `json:"technicien"`
 	Planning       *PlanningResume   `json:"planning"`
 	DocumentsCount int               `json:"documents_count"`
+}
+
+// InterventionWorkflowRef is what it takes to reach an intervention's workflow (the FindOverdue
+// activity's answer, kept in Temporal histories: a renamed field keeps its JSON key).
+type InterventionWorkflowRef struct {
+	ID           int64              `db:"id"`
+	WorkflowID   string             `db:"workflow_id"`
+	Statut       StatutIntervention `db:"statut"`
+	TechnicienID *int64             `db:"technicien_id"`
 }

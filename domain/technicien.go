@@ -279,3 +279,15 @@ func (l TexteListe) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal([]string(l))
 }
+
+// TechnicienCandidate is a technicien who may take an intervention, with its current load (the
+// FindTechnicien activity's answer, kept in Temporal histories: a renamed field keeps its JSON key).
+type TechnicienCandidate struct {
+	TechnicienID int64  `db:"technicien_id"`
+	UserID       int64  `db:"user_id"`
+	Nom          string `db:"nom"`
+	Prenom       string `db:"prenom"`
+	// Actives counts its planned or running interventions; Charge sums their planned minutes.
+	Actives int `db:"actives"`
+	Charge  int `db:"charge"`
+}

@@ -33,19 +33,51 @@ func New(level, format string) (*zap.Logger, error) {
 }
 
 // Temporal adapts zap to go.temporal.io/sdk/log.Logger (and its WithLogger extension).
-type Temporal struct{ z *zap.SugaredLogger }
+type Temporal struct {
+	z     *zap.SugaredLogger
+	quiet bool
+}
 
 // NewTemporal wraps l for the Temporal client and worker.
 func NewTemporal(l *zap.Logger) *Temporal {
 	return &Temporal{z: l.WithOptions(zap.AddCallerSkip(1)).Sugar()}
 }
 
+// NewTemporalQuiet wraps l for a client whose chatter is expected: one that polls a server still
+// starting (devenv). Its Info and Warn lines are logged at Debug, its Error lines at Warn.
+func NewTemporalQuiet(l *zap.Logger) *Temporal {
+	t := NewTemporal(l)
+	t.quiet = true
+	return t
+}
+
 func (t *Temporal) Debug(msg string, keyvals ...any) { t.z.Debugw(msg, keyvals...) }
-func (t *Temporal) Info(msg string, keyvals ...any)  { t.z.Infow(msg, keyvals...) }
-func (t *Temporal) Warn(msg string, keyvals ...any)  { t.z.Warnw(msg, keyvals...) }
-func (t *Temporal) Error(msg string, keyvals ...any) { t.z.Errorw(msg, keyvals...) }
+
+func (t *Temporal) Info(msg string, keyvals ...any) {
+	if t.quiet {
+		t.z.Debugw(msg, keyvals...)
+		return
+	}
+	t.z.Infow(msg, keyvals...)
+}
+
+func (t *Temporal) Warn(msg string, keyvals ...any) {
+	if t.quiet {
+		t.z.Debugw(msg, keyvals...)
+		return
+	}
+	t.z.Warnw(msg, keyvals...)
+}
+
+func (t *Temporal) Error(msg string, keyvals ...any) {
+	if t.quiet {
+		t.z.Warnw(msg, keyvals...)
+		return
+	}
+	t.z.Errorw(msg, keyvals...)
+}
 
 // With returns a logger that adds keyvals to every line (log.WithLogger).
-func (t *Temporal) With(keyvals ...any) log.Logger { return &Temporal{z: t.z.With(keyvals...)} }
-
-var _ log.WithLogger = (*Temporal)(nil)
+func (t *Temporal) With(keyvals ...any) log.Logger {
+	return &Temporal{z: t.z.With(keyvals...), quiet: t.quiet}
+}

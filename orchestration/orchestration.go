@@ -1,5 +1,6 @@
 // Package orchestration wires the platform to Temporal: the client, the worker and what it
-// registers. It is the only place that knows every workflow and activity.
+// registers. It is the only place that knows every workflow and activity, and the only one that
+// talks to workflows: the API and the CLI hold a Client, with one type per workflow.
 package orchestration
 
 import (
@@ -39,6 +40,47 @@ func Dial(ctx context.Context, cfg config.Temporal, log *zap.Logger, configure .
 	}
 	return c, nil
 }
+
+// Client is how the API and the CLI talk to the workflows: one type per workflow (its creation,
+// updates, queries and signals) and the Schedules.
+type Client struct {
+	Interventions *Interventions
+	Preventive    *PreventiveCycles
+	Planning      *Planning
+	KeyRotation   *KeyRotation
+	Schedules     *Schedules
+
+	temporal  client.Client
+	taskQueue string
+}
+
+// NewClient builds the Client over a connected Temporal client, for the task queue of cfg.
+func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
+	tq := cfg.Temporal.TaskQueue
+	return &Client{
+		Interventions: &Interventions{c: c, taskQueue: tq},
+		Preventive:    &PreventiveCycles{c: c, taskQueue: tq},
+		Planning:      &Planning{c: c, taskQueue: tq},
+		KeyRotation:   &KeyRotation{c: c, taskQueue: tq},
+		Schedules:     &Schedules{c: c, taskQueue: tq, cfg: cfg.Workflows, digestWindow: cfg.Documents.DigestWindow, log: log},
+		temporal:      c,
+		taskQueue:     tq,
+	}
+}
+
+// NewWorker builds the worker of the Client's task queue with every workflow and activity.
+func (c *Client) NewWorker(acts *activities.Activities) worker.Worker {
+	return NewWorker(c.temporal, c.taskQueue, acts)
+}
+
+// CheckHealth reports whether the Temporal frontend answers (readiness).
+func (c *Client) CheckHealth(ctx context.Context) error {
+	_, err := c.temporal.CheckHealth(ctx, nil)
+	return err
+}
+
+// Close closes the connection.
+func (c *Client) Close() { c.temporal.Close() }
 
 // NewWorker builds the worker of our task queue with every workflow and activity registered.
 func NewWorker(c client.Client, taskQueue string, acts *activities.Activities) worker.Worker {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // activeStatuts are the intervention statuses that occupy a technicien.
@@ -15,23 +17,12 @@ const activeStatuts = `('planifiee', 'en_cours', 'en_attente')`
 const neededCompetences = `SELECT lower(etc.competence_nom) AS nom FROM equipement_type_competences etc
 	JOIN equipements e ON lower(e.type) = lower(etc.type_equipement) WHERE e.id = $1`
 
-// TechnicienCandidate is a technicien who may take an intervention, with its current load.
-type TechnicienCandidate struct {
-	TechnicienID int64  `db:"technicien_id"`
-	UserID       int64  `db:"user_id"`
-	Nom          string `db:"nom"`
-	Prenom       string `db:"prenom"`
-	// Actives counts its planned or running interventions; Charge sums their planned minutes.
-	Actives int `db:"actives"`
-	Charge  int `db:"charge"`
-}
-
 // CandidateTechniciens lists, best first, the active and available techniciens whose competences
 // match the equipment's type and, unless anyTime, who have no planned work overlapping
 // [start, start+duree): the lowest load (active interventions, then planned minutes) first, then
 // the most experienced.
-func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, start time.Time, duree int, anyTime bool) ([]TechnicienCandidate, error) {
-	out := []TechnicienCandidate{}
+func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, start time.Time, duree int, anyTime bool) ([]domain.TechnicienCandidate, error) {
+	out := []domain.TechnicienCandidate{}
 	err := s.q.SelectContext(ctx, &out, `
 		WITH need AS (`+neededCompetences+`)
 		SELECT t.id AS technicien_id, t.user_id, u.nom, u.prenom,

@@ -10,30 +10,6 @@ import (
 	"github.com/mifmaroc/mif/domain"
 )
 
-// TransitionWrite is one lifecycle change of an intervention, decided by its workflow.
-type TransitionWrite struct {
-	InterventionID int64
-	// EventKey identifies the transition (workflow ID + sequence number): a retried activity
-	// finds it in historique and writes nothing more.
-	EventKey string
-	From, To domain.StatutIntervention
-	Action   string // historique action: assignation, demarrage, pause, reprise, cloture, annulation
-	ActeurID *int64
-	At       time.Time
-
-	TechnicienID  *int64     // assignation
-	DatePlanifiee *time.Time // assignation
-	DureeEstimee  int        // assignation, minutes
-	Rapport       *string    // cloture
-	TempsPasse    *int       // cloture, minutes
-	Notes         string     // free text kept on the planning and in historique
-	Motif         *string    // annulation, pause
-	// RequireFree makes an assignment fail with ErrSlotTaken, writing nothing, when the
-	// technicien has other active work overlapping the slot (automatic assignments: the slot
-	// was free when it was searched, another assignment may have taken it since).
-	RequireFree bool `json:",omitempty"`
-}
-
 // ErrSlotTaken is returned by ApplyTransition for a RequireFree assignment whose slot is taken.
 var ErrSlotTaken = errors.New("storage: the technicien is already planned then")
 
@@ -49,7 +25,7 @@ func (s *Store) eventRecorded(ctx context.Context, key string) (bool, error) {
 // completion) and historique in one transaction. The update is conditional on the current status
 // (From), so it never overwrites a status it did not expect; a retry of an applied transition
 // (same EventKey) returns the row unchanged with applied=false.
-func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row domain.Intervention, applied bool, err error) {
+func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (row domain.Intervention, applied bool, err error) {
 	if w.EventKey == "" {
 		return row, false, errors.New("storage: apply transition: event key required")
 	}
@@ -62,7 +38,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 			row, err = tx.GetInterventionByID(ctx, w.InterventionID)
 			return err
 		}
-		if w.To == domain.StatutPlanifiee && w.RequireFree && w.TechnicienID != nil && w.DatePlanifiee != nil {
+		if w.Vers == domain.StatutPlanifiee && w.RequireFree && w.TechnicienID != nil && w.DatePlanifiee != nil {
 			if err := tx.checkSlotFree(ctx, w); err != nil {
 				return err
 			}
@@ -80,7 +56,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 				updated_at = $5
 			WHERE i.id = $1 AND i.statut = $2
 			RETURNING `+interventionColumns,
-			w.InterventionID, w.From, w.To, w.TechnicienID, w.At, w.Rapport, w.TempsPasse, w.Motif)
+			w.InterventionID, w.De, w.Vers, w.TechnicienID, w.Date, w.Rapport, w.TempsPasse, w.Motif)
 		if err != nil {
 			return wrap("apply transition", err)
 		}
@@ -89,10 +65,10 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 			if err != nil {
 				return err
 			}
-			if err := domain.CheckTransition(cur.Statut, w.To); err != nil {
+			if err := domain.CheckTransition(cur.Statut, w.Vers); err != nil {
 				return err
 			}
-			return &domain.ConflictError{Reason: "l'intervention est en statut " + string(cur.Statut) + ", pas " + string(w.From), Err: domain.ErrInvalidTransition}
+			return &domain.ConflictError{Reason: "l'intervention est en statut " + string(cur.Statut) + ", pas " + string(w.De), Err: domain.ErrInvalidTransition}
 		}
 		row, applied = rows[0], true
 		if err := tx.writePlanning(ctx, w, row); err != nil {
@@ -101,7 +77,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 		if err := tx.touchEquipement(ctx, w, row); err != nil {
 			return err
 		}
-		changes := map[string]any{"statut": map[string]any{"ancien": w.From, "nouveau": w.To}}
+		changes := map[string]any{"statut": map[string]any{"ancien": w.De, "nouveau": w.Vers}}
 		if w.TechnicienID != nil {
 			changes["technicien_id"] = *w.TechnicienID
 		}
@@ -128,7 +104,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w TransitionWrite) (row dom
 
 // checkSlotFree locks the technicien (concurrent assignments to him wait for each other) and
 // returns ErrSlotTaken when his active work overlaps the slot of w.
-func (s *Store) checkSlotFree(ctx context.Context, w TransitionWrite) error {
+func (s *Store) checkSlotFree(ctx context.Context, w domain.TransitionWrite) error {
 	// Two statements: under READ COMMITTED, the check must take its snapshot after the lock is
 	// granted to see the planning of the assignment that held it.
 	if _, err := s.q.ExecContext(ctx, `SELECT 1 FROM techniciens WHERE id = $1 FOR UPDATE`, *w.TechnicienID); err != nil {
@@ -150,9 +126,9 @@ func (s *Store) checkSlotFree(ctx context.Context, w TransitionWrite) error {
 }
 
 // writePlanning keeps the intervention's one planning row in step with its status.
-func (s *Store) writePlanning(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
+func (s *Store) writePlanning(ctx context.Context, w domain.TransitionWrite, row domain.Intervention) error {
 	var err error
-	switch w.To {
+	switch w.Vers {
 	case domain.StatutPlanifiee:
 		if w.TechnicienID == nil || w.DatePlanifiee == nil {
 			return errors.New("storage: assignation without technicien or date")
@@ -168,7 +144,7 @@ func (s *Store) writePlanning(ctx context.Context, w TransitionWrite, row domain
 		statut := map[domain.StatutIntervention]domain.StatutPlanning{
 			domain.StatutEnCours: domain.PlanningEnCours, domain.StatutEnAttente: domain.PlanningEnCours,
 			domain.StatutTerminee: domain.PlanningTerminee, domain.StatutAnnulee: domain.PlanningAnnulee,
-		}[w.To]
+		}[w.Vers]
 		_, err = s.q.ExecContext(ctx, `UPDATE plannings SET statut = $2, updated_at = now() WHERE intervention_id = $1`, row.ID, statut)
 	}
 	return wrap("write planning", err)
@@ -183,7 +159,7 @@ const otherWorkOnEquipement = `EXISTS (SELECT 1 FROM interventions o WHERE o.equ
 // before), back in operation when the work is completed, with its derniere_maintenance for
 // preventive or corrective work, and back to its status before the work when started work is
 // cancelled. It leaves the equipment in maintenance while other work on it goes on.
-func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row domain.Intervention) error {
+func (s *Store) touchEquipement(ctx context.Context, w domain.TransitionWrite, row domain.Intervention) error {
 	var res []struct {
 		Statut string  `db:"statut"`
 		Ancien *string `db:"ancien"`
@@ -191,25 +167,25 @@ func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row doma
 	var err error
 	maintenance := row.TypeIntervention == domain.TypePreventive || row.TypeIntervention == domain.TypeCorrective
 	switch {
-	case w.To == domain.StatutEnCours && w.From == domain.StatutPlanifiee:
+	case w.Vers == domain.StatutEnCours && w.De == domain.StatutPlanifiee:
 		err = s.q.SelectContext(ctx, &res, `WITH o AS (SELECT id, statut FROM equipements WHERE id = $1 FOR UPDATE)
 			UPDATE equipements e SET statut = 'en_maintenance', updated_at = now() FROM o
 			WHERE e.id = o.id AND o.statut IN ('operationnel', 'en_panne') RETURNING e.statut, o.statut AS ancien`, row.EquipementID)
-	case w.To == domain.StatutTerminee:
+	case w.Vers == domain.StatutTerminee:
 		// derniere_maintenance moves for preventive and corrective work only ($4).
 		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET
 				derniere_maintenance = CASE WHEN $4 THEN $2 ELSE derniere_maintenance END,
 				statut = CASE WHEN statut IN ('en_maintenance', 'en_panne') AND NOT `+otherWorkOnEquipement+` THEN 'operationnel' ELSE statut END,
 				updated_at = now()
 			WHERE id = $1 AND ($4 OR statut = 'en_maintenance') RETURNING statut`, row.EquipementID, *row.DateFin, row.ID, maintenance)
-	case w.To == domain.StatutAnnulee && (w.From == domain.StatutEnCours || w.From == domain.StatutEnAttente):
+	case w.Vers == domain.StatutAnnulee && (w.De == domain.StatutEnCours || w.De == domain.StatutEnAttente):
 		// Back to the status the start recorded (operationnel when unknown).
 		err = s.q.SelectContext(ctx, &res, `UPDATE equipements SET statut = COALESCE((SELECT h.changements->>'ancien_statut' FROM historique h
 				WHERE h.entite = 'equipement' AND h.entite_id = $1 AND h.action = 'maintenance_en_cours'
 				  AND h.changements->>'intervention_id' = $3::bigint::text ORDER BY h.id DESC LIMIT 1), 'operationnel'),
 				updated_at = $2
 			WHERE id = $1 AND statut = 'en_maintenance' AND NOT `+otherWorkOnEquipement+` RETURNING statut`,
-			row.EquipementID, w.At, row.ID)
+			row.EquipementID, w.Date, row.ID)
 	default:
 		return nil
 	}
@@ -223,11 +199,11 @@ func (s *Store) touchEquipement(ctx context.Context, w TransitionWrite, row doma
 	if res[0].Ancien != nil {
 		changes["ancien_statut"] = *res[0].Ancien
 	}
-	if w.To == domain.StatutTerminee && maintenance {
+	if w.Vers == domain.StatutTerminee && maintenance {
 		changes["derniere_maintenance"] = *row.DateFin
 	}
 	return s.RecordHistorique(ctx, HistoriqueEntry{
-		Entite: "equipement", EntiteID: row.EquipementID, Action: "maintenance_" + string(w.To), ActeurID: w.ActeurID,
+		Entite: "equipement", EntiteID: row.EquipementID, Action: "maintenance_" + string(w.Vers), ActeurID: w.ActeurID,
 		Changements: changes, EventKey: w.EventKey + "/equipement",
 	})
 }
@@ -311,25 +287,17 @@ func (s *Store) RateIntervention(ctx context.Context, p domain.Principal, id int
 	return row, err
 }
 
-// InterventionWorkflowRef is what the API needs to reach an intervention's workflow.
-type InterventionWorkflowRef struct {
-	ID           int64                     `db:"id"`
-	WorkflowID   string                    `db:"workflow_id"`
-	Statut       domain.StatutIntervention `db:"statut"`
-	TechnicienID *int64                    `db:"technicien_id"`
-}
-
 // OverdueInterventions lists unfinished interventions not marked late whose deadline has passed:
 // date_limite, else the tightest resolution SLA of the active contracts covering the equipment
 // when it was created, else the default of its priority (defaults), as the workflows compute it.
 // Without a date_limite, paused work is left out (its workflow's clock is stopped). This is the
 // safety net of the SLA timers: each one found is asked to re-check its own clock.
-func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int, defaults map[domain.Priorite]time.Duration) ([]InterventionWorkflowRef, error) {
+func (s *Store) OverdueInterventions(ctx context.Context, now time.Time, limit int, defaults map[domain.Priorite]time.Duration) ([]domain.InterventionWorkflowRef, error) {
 	prios, secs := []string{}, []int64{}
 	for p, d := range defaults {
 		prios, secs = append(prios, string(p)), append(secs, int64(d/time.Second))
 	}
-	out := []InterventionWorkflowRef{}
+	out := []domain.InterventionWorkflowRef{}
 	err := s.q.SelectContext(ctx, &out, `WITH d AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS d(priorite, secondes))
 		SELECT i.id, i.workflow_id, i.statut, i.technicien_id FROM interventions i LEFT JOIN d ON d.priorite = i.priorite::text
 		WHERE i.statut NOT IN ('terminee', 'annulee') AND NOT i.en_retard AND (i.date_limite < $1

@@ -41,8 +41,8 @@ func TestPlanningConflictsAndSlotChecks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := st.ApplyTransition(ctx, storage.TransitionWrite{InterventionID: in.ID, EventKey: "wf/" + titre + "/1",
-			From: domain.StatutOuverte, To: domain.StatutPlanifiee, Action: "assignation", At: time.Now(),
+		if _, _, err := st.ApplyTransition(ctx, domain.TransitionWrite{InterventionID: in.ID, EventKey: "wf/" + titre + "/1",
+			De: domain.StatutOuverte, Vers: domain.StatutPlanifiee, Action: "assignation", Date: time.Now(),
 			TechnicienID: &tech, DatePlanifiee: &start, DureeEstimee: duree}); err != nil {
 			t.Fatal(err)
 		}

@@ -56,3 +56,54 @@ func generateReport(ctx workflow.Context, interventionID int64, key string) {
 		workflow.GetLogger(ctx).Error("Intervention report not generated (GET /rapport.pdf renders it on demand)", "error", err)
 	}
 }
+
+// followUps is what the intervention's main loop still has to send after a recorded event:
+// notifications that could not go out at once, the e-mails of the notifications created, and the
+// PDF report of a completion. Handlers only queue; the main loop sends, one item at a time, with
+// patient activities.
+type followUps struct {
+	outbox    []activities.NotifyInterventionInput
+	mailQueue []int64 // notifications created but not yet handed to e-mail
+	reportKey string  // set when a completion awaits its PDF report
+}
+
+// pending reports whether anything waits to be sent.
+func (f *followUps) pending() bool {
+	return len(f.outbox) > 0 || len(f.mailQueue) > 0 || f.reportKey != ""
+}
+
+// notify queues a notification.
+func (f *followUps) notify(n activities.NotifyInterventionInput) { f.outbox = append(f.outbox, n) }
+
+// mail queues the e-mails of created notifications.
+func (f *followUps) mail(ids []int64) { f.mailQueue = append(f.mailQueue, ids...) }
+
+// report asks for the report of a completion, key making it one document.
+func (f *followUps) report(key string) { f.reportKey = key }
+
+// sendNext sends the oldest kind of follow-up that waits — notifications first, their e-mails
+// next, the report last — and reports whether there was one.
+func (f *followUps) sendNext(ctx workflow.Context, interventionID int64) bool {
+	switch {
+	case len(f.outbox) > 0:
+		n := f.outbox[0]
+		f.outbox = f.outbox[1:]
+		var a *activities.Activities
+		var res activities.NotifyResult
+		if err := workflow.ExecuteActivity(notifyOptions(ctx), a.NotifyIntervention, n).Get(ctx, &res); err != nil {
+			workflow.GetLogger(ctx).Error("Notification not sent", "event", n.Notification.Event, "error", err)
+		}
+		f.mail(res.IDs())
+	case len(f.mailQueue) > 0:
+		ids := f.mailQueue
+		f.mailQueue = nil
+		sendEmails(ctx, ids)
+	case f.reportKey != "":
+		key := f.reportKey
+		f.reportKey = ""
+		generateReport(ctx, interventionID, key)
+	default:
+		return false
+	}
+	return true
+}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/domain"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 )
 
@@ -45,8 +43,9 @@ type Acteur struct {
 // TransitionRequest is the argument of every lifecycle update; each update reads its own fields.
 type TransitionRequest struct {
 	Acteur Acteur
-	// To is the target of UpdateStatut (ignored by the other updates).
-	To domain.StatutIntervention
+	// Vers is the target of UpdateStatut (ignored by the other updates); its JSON key in histories
+	// is its first name, To.
+	Vers domain.StatutIntervention `json:"To"`
 	// Assignment.
 	TechnicienID  *int64
 	DatePlanifiee *time.Time
@@ -75,30 +74,22 @@ type Transition struct {
 	ActeurID *int64                    `json:"acteur_id"`
 }
 
-// PendingTimer is a durable timer the workflow is waiting on.
-type PendingTimer struct {
+// TimerEnAttente is a durable timer the workflow is waiting on.
+type TimerEnAttente struct {
 	Nom      string    `json:"nom"`
 	Echeance time.Time `json:"echeance"`
-}
-
-// SLAState is the SLA clock.
-type SLAState struct {
-	Echeance        *time.Time `json:"echeance"`
-	Source          string     `json:"source"`
-	EnPause         bool       `json:"en_pause"`
-	RestantSecondes *int64     `json:"restant_secondes"`
 }
 
 // InterventionState is what QueryState returns.
 type InterventionState struct {
 	InterventionID  int64                     `json:"intervention_id"`
 	Statut          domain.StatutIntervention `json:"statut"`
-	Created         bool                      `json:"created"`
+	Cree            bool                      `json:"created"` // the row exists (key kept: published API)
 	EnRetard        bool                      `json:"en_retard"`
 	TechnicienID    *int64                    `json:"technicien_id"`
 	SLA             SLAState                  `json:"sla"`
 	NiveauEscalade  int                       `json:"niveau_escalade"`
-	TimersEnAttente []PendingTimer            `json:"timers_en_attente"`
+	TimersEnAttente []TimerEnAttente          `json:"timers_en_attente"`
 	Historique      []Transition              `json:"historique"`
 }
 
@@ -141,32 +132,24 @@ type interventionWorkflow struct {
 	createErr error
 	duplicate bool // the row was written by an earlier, finished run
 
-	busy     bool // a transition is being written; the next one waits
-	seq      int  // number of transitions written, for their event keys
-	version  int  // bumped on every change the main loop must see
+	// lock makes transitions (updates and planned assignments) run one after the other, each
+	// checked against the state the previous one left.
+	lock     workflow.Mutex
+	seq      int // number of transitions written, for their event keys
+	version  int // bumped on every change the main loop must see
 	checkSLA bool
 
-	deadline  *time.Time    // running SLA deadline (nil when none)
-	remaining time.Duration // time left when the clock is paused
-	paused    bool
-
+	sla             slaClock
 	escalation      workflow.ChildWorkflowFuture
 	escalationLevel int
 	timeline        []Transition
-	outbox          []activities.NotifyInterventionInput
-	mailQueue       []int64 // notifications created but not yet handed to e-mail
-	reportKey       string  // set when a completion awaits its PDF report
-}
-
-// followUpsPending reports whether the main loop has notifications, e-mails or a report to send.
-func (w *interventionWorkflow) followUpsPending() bool {
-	return len(w.outbox) > 0 || len(w.mailQueue) > 0 || w.reportKey != ""
+	followUps       followUps
 }
 
 // InterventionWorkflow owns the lifecycle of one intervention: its transitions (updates with
 // validators), its SLA clock, its escalation child and its notifications.
 func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (InterventionResult, error) {
-	w := &interventionWorkflow{in: in}
+	w := &interventionWorkflow{in: in, lock: workflow.NewMutex(ctx)}
 	logger := workflow.GetLogger(ctx)
 
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state(ctx)); err != nil {
@@ -224,43 +207,23 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 // run is the main loop: it sends queued notifications and runs the SLA timer until the
 // intervention reaches a final status.
 func (w *interventionWorkflow) run(ctx workflow.Context) error {
-	var a *activities.Activities
 	for {
-		if len(w.outbox) > 0 {
-			n := w.outbox[0]
-			w.outbox = w.outbox[1:]
-			var res activities.NotifyResult
-			if err := workflow.ExecuteActivity(notifyOptions(ctx), a.NotifyIntervention, n).Get(ctx, &res); err != nil {
-				workflow.GetLogger(ctx).Error("Notification not sent", "event", n.Notification.Event, "error", err)
-			}
-			w.mailQueue = append(w.mailQueue, res.IDs()...)
-			continue
-		}
-		if len(w.mailQueue) > 0 {
-			ids := w.mailQueue
-			w.mailQueue = nil
-			sendEmails(ctx, ids)
-			continue
-		}
-		if w.reportKey != "" {
-			key := w.reportKey
-			w.reportKey = ""
-			generateReport(ctx, w.row.ID, key)
+		if w.followUps.sendNext(ctx, w.row.ID) {
 			continue
 		}
 		if w.row.Statut.Final() {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.followUpsPending() }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.followUps.pending() }); err != nil {
 				return err
 			}
-			if !w.followUpsPending() {
+			if !w.followUps.pending() {
 				break
 			}
 			continue
 		}
 		version := w.version
-		wake := func() bool { return w.version != version || w.followUpsPending() || w.checkSLA }
+		wake := func() bool { return w.version != version || w.followUps.pending() || w.checkSLA }
 		if w.slaRunning() {
-			left := w.deadline.Sub(workflow.Now(ctx))
+			left := w.sla.left(workflow.Now(ctx))
 			if left <= 0 {
 				if err := w.markLate(ctx); err != nil {
 					return err
@@ -291,8 +254,9 @@ func (w *interventionWorkflow) run(ctx workflow.Context) error {
 	return nil
 }
 
+// slaRunning reports whether the SLA timer runs: a ticking clock on unfinished work not yet late.
 func (w *interventionWorkflow) slaRunning() bool {
-	return w.deadline != nil && !w.paused && !w.row.EnRetard && !w.row.Statut.Final()
+	return w.sla.ticking() && !w.row.EnRetard && !w.row.Statut.Final()
 }
 
 // create runs the insert once, however many callers ask (retried API requests with the same
@@ -317,10 +281,7 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 	}
 	w.row, w.created, w.duplicate = res.Intervention, true, !res.Created && res.Intervention.Statut.Final()
 	w.policy = res.Policy
-	w.deadline = res.Policy.Deadline
-	if w.row.Statut == domain.StatutEnAttente && w.deadline != nil { // a re-run over an existing row
-		w.paused, w.remaining = true, w.deadline.Sub(workflow.Now(ctx))
-	}
+	w.sla = newSLAClock(res.Policy.Deadline, w.row.Statut, workflow.Now(ctx))
 	return w.row, nil
 }
 
@@ -337,91 +298,41 @@ func (w *interventionWorkflow) registerTransition(ctx workflow.Context, name str
 		}})
 }
 
-// target returns the status an update moves to.
-func target(name string, req TransitionRequest) domain.StatutIntervention {
-	switch name {
-	case UpdateAssign:
-		return domain.StatutPlanifiee
-	case UpdateStart, UpdateResume:
-		return domain.StatutEnCours
-	case UpdatePause:
-		return domain.StatutEnAttente
-	case UpdateComplete:
-		return domain.StatutTerminee
-	case UpdateCancel:
-		return domain.StatutAnnulee
-	}
-	return req.To
-}
-
-// actions name each transition in historique and in the timeline.
-func action(from, to domain.StatutIntervention) string {
-	switch {
-	case to == domain.StatutPlanifiee:
-		return "assignation"
-	case to == domain.StatutEnCours && from == domain.StatutEnAttente:
-		return "reprise"
-	case to == domain.StatutEnCours:
-		return "demarrage"
-	case to == domain.StatutEnAttente:
-		return "pause"
-	case to == domain.StatutTerminee:
-		return "cloture"
-	case to == domain.StatutAnnulee:
-		return "annulation"
-	}
-	return "statut"
-}
-
-// check validates a transition against the current state and the caller.
-func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain.StatutIntervention, error) {
+// check validates a transition against the current state and the caller (domain.Decide).
+func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain.LifecycleDecision, error) {
 	if !w.created {
-		return "", temporalerr.Wrap(domain.Conflictf("l'intervention n'est pas encore créée"))
+		return domain.LifecycleDecision{}, temporalerr.Wrap(domain.Conflictf("l'intervention n'est pas encore créée"))
 	}
-	to := target(name, req)
-	if !to.Valid() {
-		return "", temporalerr.Wrap(&domain.ValidationError{Fields: []domain.FieldError{{Field: "statut", Message: "statut inconnu"}}})
+	var fields []string
+	if req.Rapport != nil {
+		fields = append(fields, "rapport")
 	}
-	from := w.row.Statut
-	switch {
-	case name == UpdateStart && from != domain.StatutPlanifiee,
-		name == UpdateResume && from != domain.StatutEnAttente:
-		return "", temporalerr.Wrap(&domain.ConflictError{Reason: "transition interdite: " + string(from) + " → " + string(to), Err: domain.ErrInvalidTransition})
+	if req.Motif != nil {
+		fields = append(fields, "motif")
 	}
-	if err := domain.CheckTransition(from, to); err != nil {
-		return "", temporalerr.Wrap(err)
+	d, err := domain.Decide(domain.LifecycleRequest{
+		Action: domain.LifecycleAction(name), Vers: req.Vers,
+		Statut: w.row.Statut, TypeIntervention: w.row.TypeIntervention, TechnicienID: w.row.TechnicienID,
+		Role: req.Acteur.Role, ActeurTechnicienID: req.Acteur.TechnicienID, Fields: fields,
+	})
+	if err != nil {
+		return d, temporalerr.Wrap(err)
 	}
-	// Assigning and cancelling are managers' decisions (the routes demand interventions:assign and
-	// interventions:cancel); PATCH statut must not open them to techniciens.
-	if (to == domain.StatutPlanifiee || to == domain.StatutAnnulee) && req.Acteur.Role == domain.RoleTechnicien {
-		return "", temporalerr.Wrap(domain.ErrForbidden)
-	}
-	// Only the assigned technicien works on an intervention; responsables and admins may too.
-	if req.Acteur.Role == domain.RoleTechnicien && to != domain.StatutPlanifiee {
-		t := req.Acteur.TechnicienID
-		if t == nil || w.row.TechnicienID == nil || *t != *w.row.TechnicienID {
-			return "", temporalerr.Wrap(domain.ErrForbidden)
-		}
-	}
-	if to == domain.StatutTerminee && req.Rapport == nil && w.row.TypeIntervention != domain.TypePreventive && name == UpdateComplete {
-		return "", temporalerr.Wrap(&domain.ValidationError{Fields: []domain.FieldError{{Field: "rapport", Message: "obligatoire pour clôturer"}}})
-	}
-	return to, nil
+	return d, nil
 }
 
 // transition writes one lifecycle change; concurrent requests run one after the other and each
 // is checked again against the state it finally meets.
 func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req TransitionRequest) (domain.Intervention, error) {
-	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
+	if err := w.lock.Lock(ctx); err != nil {
 		return domain.Intervention{}, err
 	}
-	w.busy = true
-	defer func() { w.busy = false }()
-	to, err := w.check(name, req)
+	defer w.lock.Unlock()
+	d, err := w.check(name, req)
 	if err != nil {
 		return domain.Intervention{}, err
 	}
-	from := w.row.Statut
+	from, to := d.De, d.Vers
 	now := workflow.Now(ctx)
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	var acteur *int64
@@ -429,8 +340,8 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 		id := req.Acteur.UserID
 		acteur = &id
 	}
-	write := storage.TransitionWrite{
-		InterventionID: w.row.ID, From: from, To: to, Action: action(from, to), ActeurID: acteur, At: now,
+	write := domain.TransitionWrite{
+		InterventionID: w.row.ID, De: from, Vers: to, Action: d.Historique, ActeurID: acteur, Date: now,
 		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
 	}
 	if to == domain.StatutPlanifiee {
@@ -469,13 +380,13 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	}
 	w.row = res.Intervention
 	w.timeline = append(w.timeline, Transition{De: from, Vers: to, Action: write.Action, Date: now, ActeurID: acteur})
-	w.moveClock(ctx, from, to)
+	w.sla.move(from, to, workflow.Now(ctx))
 	w.upsertSearchAttributes(ctx)
 	w.tellEscalation(ctx)
 	if to == domain.StatutTerminee {
-		w.reportKey = write.EventKey + "/rapport"
+		w.followUps.report(write.EventKey + "/rapport")
 	}
-	w.notifyNow(ctx, w.transitionNotice(write))
+	w.notifyNow(ctx, transitionNotice(w.row, write))
 	w.version++
 	return w.row, nil
 }
@@ -492,15 +403,15 @@ func (w *interventionWorkflow) notifyNow(ctx workflow.Context, n activities.Noti
 	var res activities.NotifyResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.NotifyIntervention, n).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Warn("Notification deferred", "event", n.Notification.Event, "error", err)
-		w.outbox = append(w.outbox, n)
+		w.followUps.notify(n)
 		return
 	}
-	w.mailQueue = append(w.mailQueue, res.IDs()...)
+	w.followUps.mail(res.IDs())
 }
 
 // prepareAssignment fills the technicien (chosen automatically when none is given), date and
 // duration of an assignment.
-func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req TransitionRequest, write *storage.TransitionWrite) error {
+func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req TransitionRequest, write *domain.TransitionWrite) error {
 	now := workflow.Now(ctx)
 	start := now.Truncate(15 * time.Minute).Add(15 * time.Minute)
 	if req.DatePlanifiee != nil {
@@ -532,16 +443,7 @@ func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req Trans
 		write.DatePlanifiee = &start
 	}
 	if found.Technicien == nil {
-		w.outbox = append(w.outbox, activities.NotifyInterventionInput{
-			InterventionID: w.row.ID, Roles: []domain.Role{domain.RoleResponsable},
-			Notification: domain.NewNotification{
-				Titre:    "Aucun technicien disponible",
-				Message:  fmt.Sprintf("L'intervention « %s » n'a pu être affectée automatiquement : aucun technicien compétent et disponible.", w.row.Titre),
-				Type:     domain.NotificationWarning,
-				Event:    "intervention.unassigned",
-				DedupKey: fmt.Sprintf("intervention/%d/sans-technicien/%d", w.row.ID, w.seq),
-			},
-		})
+		w.followUps.notify(unassignedNotice(w.row, w.seq))
 		w.version++
 		return temporalerr.Wrap(domain.Conflictf("aucun technicien compétent et disponible pour ce créneau; l'intervention reste ouverte"))
 	}
@@ -555,43 +457,6 @@ func (w *interventionWorkflow) prepareAssignment(ctx workflow.Context, req Trans
 // maxSlotAttempts bounds the searches of an automatic assignment whose slot is taken meanwhile.
 const maxSlotAttempts = 3
 
-// moveClock stops the SLA clock while the intervention waits and restarts it on resumption.
-func (w *interventionWorkflow) moveClock(ctx workflow.Context, from, to domain.StatutIntervention) {
-	now := workflow.Now(ctx)
-	switch {
-	case to == domain.StatutEnAttente && w.deadline != nil && !w.paused:
-		w.paused, w.remaining = true, w.deadline.Sub(now)
-	case from == domain.StatutEnAttente && w.paused:
-		d := now.Add(w.remaining)
-		w.deadline, w.paused = &d, false
-	}
-}
-
-// transitionNotice is the in-app notification of a transition.
-func (w *interventionWorkflow) transitionNotice(write storage.TransitionWrite) activities.NotifyInterventionInput {
-	n := activities.NotifyInterventionInput{InterventionID: w.row.ID, Stakeholders: true}
-	n.Notification = domain.NewNotification{
-		Titre:    "Intervention " + string(write.To),
-		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", w.row.Titre, write.From, write.To),
-		Type:     domain.NotificationInfo,
-		Event:    "intervention." + write.Action,
-		Metadata: map[string]any{"statut": write.To},
-		DedupKey: write.EventKey,
-	}
-	switch write.To {
-	case domain.StatutPlanifiee:
-		n.Notification.Titre = "Intervention planifiée"
-		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le %s (%d min).", w.row.Titre,
-			write.DatePlanifiee.UTC().Format("2006-01-02 15:04 UTC"), write.DureeEstimee)
-	case domain.StatutTerminee:
-		n.Notification.Type = domain.NotificationSuccess
-		n.Roles = []domain.Role{domain.RoleResponsable}
-	case domain.StatutAnnulee:
-		n.Notification.Type = domain.NotificationWarning
-	}
-	return n
-}
-
 // markLate records that the SLA deadline passed, tells the stakeholders and the responsables,
 // and escalates (the escalation child, when there is one, jumps to its next levels).
 func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
@@ -599,7 +464,7 @@ func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
 	var res activities.TransitionResult
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.MarkLate, activities.MarkLateInput{
-		InterventionID: w.row.ID, Deadline: *w.deadline, EventKey: wfID + "/retard",
+		InterventionID: w.row.ID, Deadline: *w.sla.deadline, EventKey: wfID + "/retard",
 	}).Get(ctx, &res)
 	if err != nil {
 		return err
@@ -609,16 +474,7 @@ func (w *interventionWorkflow) markLate(ctx workflow.Context) error {
 	w.timeline = append(w.timeline, Transition{De: w.row.Statut, Vers: w.row.Statut, Action: "retard", Date: workflow.Now(ctx)})
 	w.upsertSearchAttributes(ctx)
 	w.tellEscalation(ctx)
-	w.outbox = append(w.outbox, activities.NotifyInterventionInput{
-		InterventionID: w.row.ID, Stakeholders: true, Roles: []domain.Role{domain.RoleResponsable},
-		Notification: domain.NewNotification{
-			Titre:    "Intervention en retard",
-			Message:  fmt.Sprintf("L'intervention « %s » a dépassé son échéance (%s).", w.row.Titre, w.deadline.UTC().Format("2006-01-02 15:04 UTC")),
-			Type:     domain.NotificationError,
-			Event:    "intervention.en_retard",
-			DedupKey: wfID + "/retard",
-		},
-	})
+	w.followUps.notify(lateNotice(w.row, *w.sla.deadline, wfID+"/retard"))
 	w.version++
 	return nil
 }
@@ -695,32 +551,20 @@ func (w *interventionWorkflow) state(ctx workflow.Context) func() (InterventionS
 	return func() (InterventionState, error) {
 		now := workflow.Now(ctx)
 		st := InterventionState{
-			InterventionID: w.row.ID, Statut: w.row.Statut, Created: w.created, EnRetard: w.row.EnRetard,
+			InterventionID: w.row.ID, Statut: w.row.Statut, Cree: w.created, EnRetard: w.row.EnRetard,
 			TechnicienID: w.row.TechnicienID, NiveauEscalade: w.escalationLevel,
-			TimersEnAttente: []PendingTimer{}, Historique: append([]Transition{}, w.timeline...),
+			TimersEnAttente: []TimerEnAttente{}, Historique: append([]Transition{}, w.timeline...),
 		}
-		st.SLA.Source, st.SLA.EnPause = w.policy.DeadlineSource, w.paused
-		switch {
-		case w.paused:
-			left := int64(w.remaining / time.Second)
-			st.SLA.RestantSecondes = &left
-		case w.deadline != nil && !w.row.Statut.Final():
-			d := *w.deadline
-			left := int64(d.Sub(now) / time.Second)
-			st.SLA.Echeance, st.SLA.RestantSecondes = &d, &left
-			if w.slaRunning() {
-				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "sla", Echeance: d})
-			}
-		case w.deadline != nil:
-			d := *w.deadline
-			st.SLA.Echeance = &d
+		st.SLA = w.sla.state(w.policy.DeadlineSource, w.row.Statut.Final(), now)
+		if w.slaRunning() {
+			st.TimersEnAttente = append(st.TimersEnAttente, TimerEnAttente{Nom: "sla", Echeance: *w.sla.deadline})
 		}
 		if w.escalation != nil && !w.row.Statut.Final() {
 			if w.row.Statut == domain.StatutOuverte && w.escalationLevel < 1 {
-				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "escalade_niveau_1", Echeance: w.row.DateCreation.Add(w.policy.EscalateAssignAfter)})
+				st.TimersEnAttente = append(st.TimersEnAttente, TimerEnAttente{Nom: "escalade_niveau_1", Echeance: w.row.DateCreation.Add(w.policy.EscalateAssignAfter)})
 			}
 			if (w.row.Statut == domain.StatutOuverte || w.row.Statut == domain.StatutPlanifiee) && w.escalationLevel < 2 {
-				st.TimersEnAttente = append(st.TimersEnAttente, PendingTimer{Nom: "escalade_niveau_2", Echeance: w.row.DateCreation.Add(w.policy.EscalateStartAfter)})
+				st.TimersEnAttente = append(st.TimersEnAttente, TimerEnAttente{Nom: "escalade_niveau_2", Echeance: w.row.DateCreation.Add(w.policy.EscalateStartAfter)})
 			}
 		}
 		return st, nil

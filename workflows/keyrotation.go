@@ -1,12 +1,9 @@
 package workflows
 
 import (
-	"context"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -101,15 +98,4 @@ func KeyRotationWorkflow(ctx workflow.Context, in KeyRotationInput) (KeyRotation
 	p.Status = "terminee"
 	workflow.GetLogger(ctx).Info("document key rotation done", "rotated", p.Rotated, "failed", len(p.Failed))
 	return p, nil
-}
-
-// StartKeyRotation starts the rotation, or joins the run already in progress (the ID is fixed),
-// for the API and `mif documents rotate-keys`. batch 0 means the default batch size.
-func StartKeyRotation(ctx context.Context, c client.Client, taskQueue string, batch int) (client.WorkflowRun, error) {
-	return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       KeyRotationWorkflowID,
-		TaskQueue:                taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, KeyRotationWorkflowName, KeyRotationInput{BatchSize: batch})
 }

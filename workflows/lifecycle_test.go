@@ -16,7 +16,6 @@ import (
 	"github.com/mifmaroc/mif/activities"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/orchestration"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
 	"github.com/mifmaroc/mif/workflows"
 )
@@ -27,11 +26,11 @@ type fakeDB struct {
 	mu            sync.Mutex
 	row           domain.Intervention
 	policy        activities.InterventionPolicy
-	writes        []storage.TransitionWrite
+	writes        []domain.TransitionWrite
 	late          int
 	escalations   []int
 	notifications []activities.NotifyInterventionInput
-	candidate     *storage.TechnicienCandidate
+	candidate     *domain.TechnicienCandidate
 	slot          *time.Time // the start a flexible search finds
 	flexible      []bool     // the Flexible flag of each search
 	taken         int        // the next RequireFree assignments answer SlotTaken
@@ -71,20 +70,20 @@ func lifecycleEnv(t *testing.T, f *fakeDB) *testsuite.TestWorkflowEnvironment {
 					return activities.TransitionResult{Intervention: f.row}, nil
 				}
 			}
-			if f.row.Statut != in.From {
-				return activities.TransitionResult{}, temporalerr.Wrap(domain.CheckTransition(f.row.Statut, in.To))
+			if f.row.Statut != in.De {
+				return activities.TransitionResult{}, temporalerr.Wrap(domain.CheckTransition(f.row.Statut, in.Vers))
 			}
 			if in.RequireFree && f.taken > 0 {
 				f.taken--
 				return activities.TransitionResult{SlotTaken: true}, nil
 			}
 			f.writes = append(f.writes, in.TransitionWrite)
-			f.row.Statut = in.To
+			f.row.Statut = in.Vers
 			if in.TechnicienID != nil {
 				f.row.TechnicienID = in.TechnicienID
 			}
-			if in.To == domain.StatutTerminee {
-				at := in.At
+			if in.Vers == domain.StatutTerminee {
+				at := in.Date
 				f.row.DateFin = &at
 			}
 			return activities.TransitionResult{Intervention: f.row, Applied: true}, nil
@@ -355,7 +354,7 @@ func TestEscalationCancelledWhenInterventionMovesOn(t *testing.T) {
 
 func TestAutomaticAssignment(t *testing.T) {
 	t.Run("best candidate", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
 		env := lifecycleEnv(t, f)
 		create(env)
 		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
@@ -366,7 +365,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("nearest working slot", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
 		env := lifecycleEnv(t, f)
 		slot := env.Now().Add(60 * time.Hour)
 		f.slot = &slot
@@ -388,7 +387,7 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("critical work is planned at once, at any hour", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}}
 		f.policy = activities.InterventionPolicy{Escalate: true, EscalateAssignAfter: time.Hour, EscalateStartAfter: 2 * time.Hour}
 		env := lifecycleEnv(t, f)
 		slot := env.Now().Add(60 * time.Hour)
@@ -402,19 +401,19 @@ func TestAutomaticAssignment(t *testing.T) {
 		}
 	})
 	t.Run("slot taken meanwhile", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 1}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 1}
 		env := lifecycleEnv(t, f)
 		create(env)
 		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
 		send(env, time.Hour, workflows.UpdateCancel, workflows.TransitionRequest{})
 		env.ExecuteWorkflow(workflows.InterventionWorkflow, newIntervention(domain.PrioriteNormale))
 		// The first write found the slot taken: a second search, then one write.
-		if c.err != nil || len(f.flexible) != 2 || len(f.writes) != 2 || !f.writes[0].RequireFree || f.writes[0].To != domain.StatutPlanifiee {
+		if c.err != nil || len(f.flexible) != 2 || len(f.writes) != 2 || !f.writes[0].RequireFree || f.writes[0].Vers != domain.StatutPlanifiee {
 			t.Fatalf("assignment after a taken slot: %+v searches=%v writes=%+v", c, f.flexible, f.writes)
 		}
 	})
 	t.Run("slot always taken", func(t *testing.T) {
-		f := &fakeDB{candidate: &storage.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 10}
+		f := &fakeDB{candidate: &domain.TechnicienCandidate{TechnicienID: 7, UserID: 70}, taken: 10}
 		env := lifecycleEnv(t, f)
 		create(env)
 		c := send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{})
@@ -481,7 +480,7 @@ func TestPlannedSignalAssignsOnlyOpenInterventions(t *testing.T) {
 		t.Fatal(env.GetWorkflowError())
 	}
 	if len(f.writes) != 3 || *f.writes[0].TechnicienID != planned || !f.writes[0].DatePlanifiee.Equal(when) ||
-		*f.writes[1].TechnicienID != manual || f.writes[2].To != domain.StatutAnnulee {
+		*f.writes[1].TechnicienID != manual || f.writes[2].Vers != domain.StatutAnnulee {
 		t.Fatalf("writes %+v", f.writes)
 	}
 }

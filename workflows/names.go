@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // Workflow type names, stable across refactorings (they are stored in histories).
@@ -26,13 +28,14 @@ const (
 	QueryState = "state"
 
 	// Lifecycle transitions: each takes a TransitionRequest and returns the domain.Intervention.
-	UpdateAssign   = "assign"   // → planifiee (technicien chosen automatically when none is given)
-	UpdateStart    = "start"    // planifiee → en_cours
-	UpdatePause    = "pause"    // en_cours → en_attente (the SLA clock stops)
-	UpdateResume   = "resume"   // en_attente → en_cours (the SLA clock restarts)
-	UpdateComplete = "complete" // en_cours/en_attente → terminee
-	UpdateCancel   = "cancel"   // any non-final status → annulee
-	UpdateStatut   = "statut"   // to TransitionRequest.To, for clients that set the status directly
+	// They are the actions of domain.LifecycleRules, under the same names.
+	UpdateAssign   = string(domain.ActionAssign)
+	UpdateStart    = string(domain.ActionStart)
+	UpdatePause    = string(domain.ActionPause)
+	UpdateResume   = string(domain.ActionResume)
+	UpdateComplete = string(domain.ActionComplete)
+	UpdateCancel   = string(domain.ActionCancel)
+	UpdateStatut   = string(domain.ActionStatut) // to TransitionRequest.To, for clients that set the status directly
 )
 
 // Signals.

@@ -15,7 +15,6 @@ import (
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/planner"
-	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -276,7 +275,7 @@ func TestHousekeepingOverdueScanSignalsWorkflows(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	orchestration.Register(env, &activities.Activities{})
 	var a *activities.Activities
-	env.OnActivity(a.FindOverdue, mock.Anything, mock.Anything).Return(activities.OverdueResult{Interventions: []storage.InterventionWorkflowRef{
+	env.OnActivity(a.FindOverdue, mock.Anything, mock.Anything).Return(activities.OverdueResult{Interventions: []domain.InterventionWorkflowRef{
 		{ID: 1, WorkflowID: "intervention/x"}, {ID: 2, WorkflowID: "intervention/y"},
 	}}, nil)
 	env.OnSignalExternalWorkflow(mock.Anything, "intervention/x", "", workflows.SignalCheckSLA, mock.Anything).Return(nil)

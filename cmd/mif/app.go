@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -31,14 +30,14 @@ import (
 
 // app holds the dependencies built once at start-up and passed down.
 type app struct {
-	mode     config.Mode
-	cfg      *config.Config
-	log      *zap.Logger
-	store    *storage.Store
-	temporal client.Client
-	docs     *documents.Vault // documents.go
-	devMail  *mail.Sink       // dev mode's SMTP sink (documents.go)
-	tel      *telemetry.Telemetry
+	mode    config.Mode
+	cfg     *config.Config
+	log     *zap.Logger
+	store   *storage.Store
+	wf      *orchestration.Client // nil until dialTemporal
+	docs    *documents.Vault      // documents.go
+	devMail *mail.Sink            // dev mode's SMTP sink (documents.go)
+	tel     *telemetry.Telemetry
 }
 
 // newApp loads the configuration, opens the database, migrates it (under goose's lock, so that
@@ -82,8 +81,8 @@ func newApp(ctx context.Context, mode config.Mode) (*app, error) {
 }
 
 func (a *app) close() {
-	if a.temporal != nil {
-		a.temporal.Close()
+	if a.wf != nil {
+		a.wf.Close()
 	}
 	_ = a.store.DB().Close()
 	a.shutdownTelemetry() // observability.go
@@ -122,7 +121,7 @@ func (a *app) dialTemporal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.temporal = c
+	a.wf = orchestration.NewClient(c, a.cfg, a.log)
 	return nil
 }
 
@@ -147,7 +146,7 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Temporal: a.temporal, Tokens: tokens, Authz: az, Log: a.log,
+	srv, err := api.New(api.Deps{Config: a.cfg, Store: a.store, Workflows: a.wf, Tokens: tokens, Authz: az, Log: a.log,
 		Documents: vault, DevMail: a.devMail, Telemetry: a.tel})
 	if err != nil {
 		return nil, err
@@ -211,16 +210,16 @@ func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error
 		a.log.Info("API listening", zap.String("addr", a.cfg.HTTPAddr))
 	}
 	if withWorker {
-		acts, err := a.workerActivities(ctx)
+		acts, err := a.workerActivities()
 		if err != nil {
 			return err
 		}
-		w := orchestration.NewWorker(a.temporal, a.cfg.Temporal.TaskQueue, acts)
+		w := a.wf.NewWorker(acts)
 		g.Go(func() error { return orchestration.RunWorker(ctx, w) })
-		// Schedules and preventive cycles are put in place while the worker already runs; a stop
-		// during that set-up is a stop, not a failure.
+		// Schedules (the notification digest's included) and preventive cycles are put in place
+		// while the worker already runs; a stop during that set-up is a stop, not a failure.
 		g.Go(func() error {
-			err := orchestration.EnsureSchedules(ctx, a.temporal, a.cfg.Temporal.TaskQueue, a.cfg.Workflows, a.log)
+			err := a.wf.Schedules.Ensure(ctx)
 			if err == nil {
 				err = a.ensurePreventiveCycles(ctx)
 			}
@@ -303,7 +302,7 @@ func (a *app) ensurePreventiveCycles(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := orchestration.EnsurePreventiveCycles(ctx, a.temporal, a.cfg.Temporal.TaskQueue, ids)
+	n, err := a.wf.Preventive.Ensure(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/demo"
-	"github.com/mifmaroc/mif/orchestration"
 )
 
 const demoUsage = `usage: mif demo --volume N [--seed S] [--force] [--no-workflows] [--attach-timeout D]`
@@ -87,18 +86,18 @@ func (a *app) attachDemoWorkflows(ctx context.Context, out io.Writer, timeout ti
 	if err := a.dialTemporal(ctx); err != nil {
 		return err
 	}
-	acts, err := a.workerActivities(ctx)
+	acts, err := a.workerActivities()
 	if err != nil {
 		return err
 	}
-	w := orchestration.NewWorker(a.temporal, a.cfg.Temporal.TaskQueue, acts)
+	w := a.wf.NewWorker(acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer w.Stop()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	n, err := demo.AttachWorkflows(wctx, a.temporal, a.cfg.Temporal.TaskQueue, a.store, true)
+	n, err := demo.AttachWorkflows(wctx, a.wf.Interventions, a.store, true)
 	if err != nil {
 		return err
 	}
@@ -111,7 +110,7 @@ func (a *app) attachDemoWorkflows(ctx context.Context, out io.Writer, timeout ti
 	g, gctx := errgroup.WithContext(wctx)
 	for chunk := range slices.Chunk(ids, max(1, len(ids)/8+1)) {
 		g.Go(func() error {
-			_, err := orchestration.EnsurePreventiveCycles(gctx, a.temporal, a.cfg.Temporal.TaskQueue, chunk)
+			_, err := a.wf.Preventive.Ensure(gctx, chunk)
 			return err
 		})
 	}

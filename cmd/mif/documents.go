@@ -58,7 +58,7 @@ func (a *app) mailer() (*activities.Mailer, error) {
 }
 
 // workerActivities is the activities' dependencies for this process's worker.
-func (a *app) workerActivities(ctx context.Context) (*activities.Activities, error) {
+func (a *app) workerActivities() (*activities.Activities, error) {
 	v, err := a.vault()
 	if err != nil {
 		return nil, err
@@ -67,13 +67,6 @@ func (a *app) workerActivities(ctx context.Context) (*activities.Activities, err
 	if err != nil {
 		return nil, err
 	}
-	// The digest schedule is put in place in the background: the worker runs without it (e-mails
-	// then wait for the next start), and a stop during start-up is not an error.
-	go func() {
-		if err := workflows.EnsureDigestSchedule(ctx, a.temporal, a.cfg.Temporal.TaskQueue, a.cfg.Documents.DigestWindow); err != nil && ctx.Err() == nil {
-			a.log.Warn("notification digest schedule not in place", zap.Error(err))
-		}
-	}()
 	return &activities.Activities{Store: a.store, Log: a.log, Config: a.cfg, Documents: v, Mail: m}, nil
 }
 
@@ -138,36 +131,17 @@ func rotateKeys(ctx context.Context, batch int, out io.Writer) error {
 	if err := a.dialTemporal(ctx); err != nil {
 		return err
 	}
-	run, err := workflows.StartKeyRotation(ctx, a.temporal, a.cfg.Temporal.TaskQueue, batch)
+	run, err := a.wf.KeyRotation.Start(ctx, batch)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "rotation started: workflow %s, run %s\n", run.GetID(), run.GetRunID())
-	done := make(chan error, 1)
-	var res workflows.KeyRotationProgress
-	go func() { done <- run.Get(ctx, &res) }()
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "done: %d/%d documents re-encrypted, %d failed %v\n", res.Rotated, res.Total, len(res.Failed), res.Failed)
-			return nil
-		case <-tick.C:
-			// No run ID: the latest run, since a long rotation continues as new.
-			v, err := a.temporal.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryKeyRotationProgress)
-			if err != nil {
-				continue
-			}
-			var p workflows.KeyRotationProgress
-			if v.Get(&p) == nil {
-				fmt.Fprintf(out, "  %d/%d re-encrypted (%d batches)\n", p.Rotated, p.Total, p.Batches)
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	fmt.Fprintf(out, "rotation started: workflow %s, run %s\n", run.WorkflowID, run.RunID)
+	res, err := a.wf.KeyRotation.Wait(ctx, run, 2*time.Second, func(p workflows.KeyRotationProgress) {
+		fmt.Fprintf(out, "  %d/%d re-encrypted (%d batches)\n", p.Rotated, p.Total, p.Batches)
+	})
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(out, "done: %d/%d documents re-encrypted, %d failed %v\n", res.Rotated, res.Total, len(res.Failed), res.Failed)
+	return nil
 }

@@ -94,7 +94,7 @@ func (a *app) workerHTTPServer() *http.Server {
 		if err := a.store.Ping(ctx); err != nil {
 			db = "indisponible"
 		}
-		if _, err := a.temporal.CheckHealth(ctx, nil); err != nil {
+		if err := a.wf.CheckHealth(ctx); err != nil {
 			tmp = "indisponible"
 		}
 		status, code := "ok", http.StatusOK

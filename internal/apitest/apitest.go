@@ -52,10 +52,12 @@ type Env struct {
 	URL      string
 	Config   *config.Config
 	Store    *storage.Store
-	Temporal client.Client
-	Server   *api.Server
-	Tokens   *authn.Tokens
-	Log      *zap.Logger
+	Temporal client.Client // for tests that inspect workflows
+	// Workflows is what the API holds: one client-side type per workflow.
+	Workflows *orchestration.Client
+	Server    *api.Server
+	Tokens    *authn.Tokens
+	Log       *zap.Logger
 	// Telemetry is the platform's registry and tracer provider, as cmd/mif builds them (traces
 	// leave only when the Env was given OTEL_EXPORTER_OTLP_* variables).
 	Telemetry *telemetry.Telemetry
@@ -171,7 +173,8 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
-	srv, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Tokens: tokens, Authz: az, Log: log, Telemetry: tel})
+	wf := orchestration.NewClient(tc, cfg, log)
+	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log, Telemetry: tel})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -187,7 +190,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: openapi router: %v", err)
 	}
-	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Server: srv, Tokens: tokens, Log: log, Telemetry: tel, Mail: sink,
+	e := &Env{URL: hs.URL, Config: cfg, Store: store, Temporal: tc, Workflows: wf, Server: srv, Tokens: tokens, Log: log, Telemetry: tel, Mail: sink,
 		t: t, router: router, users: map[string]domain.User{}}
 	return e
 }

@@ -1,0 +1,128 @@
+package orchestration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// ErrWorkflowClosed is returned by Interventions.Transition when the intervention's workflow has
+// ended (its intervention is final): the caller answers with the transition rule.
+var ErrWorkflowClosed = errors.New("orchestration: intervention workflow closed")
+
+// ErrWorkflowNotFound wraps Temporal's answer for a workflow it does not know (never started, or
+// removed by the namespace's retention once finished).
+var ErrWorkflowNotFound = errors.New("orchestration: workflow not found")
+
+// Interventions talks to InterventionWorkflow: creation (Update-With-Start), lifecycle
+// transitions (updates) and the state query.
+type Interventions struct {
+	c         client.Client
+	taskQueue string
+}
+
+// Create starts the workflow of a new intervention, or reaches the one already started with the
+// same key (a retried request), and returns the row once its activity has written it. key is the
+// intervention's stable key (workflows.InterventionWorkflowID).
+func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention) (domain.Intervention, error) {
+	wfID := workflows.InterventionWorkflowID(key)
+	start := i.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                i.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
+	handle, err := i.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:     wfID + "/create",
+			UpdateName:   workflows.UpdateCreate,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var row domain.Intervention
+	if err != nil {
+		return row, err
+	}
+	return row, handle.Get(ctx, &row)
+}
+
+// Attach starts the workflow of an intervention whose row already exists under workflowID
+// (imported or generated data): with CreateOnStart, its create activity finds the row (the insert
+// is idempotent on workflow_id) and the workflow takes the row's state. A workflow already running
+// is left alone; a run that ended while its row stayed open (terminated by hand) is replaced.
+func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.NewIntervention) error {
+	_, err := i.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflowID, TaskQueue: i.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: n})
+	return err
+}
+
+// Transition sends a lifecycle update and waits for the new row. updateID makes a retried request
+// apply once (derive it from the Idempotency-Key when the client sent one).
+func (i *Interventions) Transition(ctx context.Context, workflowID string, action domain.LifecycleAction, updateID string, req workflows.TransitionRequest) (domain.Intervention, error) {
+	var row domain.Intervention
+	var err error
+	for attempt := 0; ; attempt++ {
+		var h client.WorkflowUpdateHandle
+		h, err = i.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: workflowID, UpdateID: updateID, UpdateName: string(action), Args: []any{req},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(ctx, &row)
+		}
+		// The workflow task that carried the update failed (e.g. the server refused to close the
+		// workflow because a child's completion arrived meanwhile): the update was dropped with
+		// it. Sending it again with the same ID is safe — its writes are keyed by the workflow's
+		// own transition number, which the retried task reuses.
+		var notReady *serviceerror.WorkflowNotReady
+		if !errors.As(err, &notReady) || attempt == 4 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return row, ctx.Err()
+		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) || (err != nil && isClosed(err)) {
+		return row, ErrWorkflowClosed
+	}
+	return row, err
+}
+
+func isClosed(err error) bool {
+	var fp *serviceerror.FailedPrecondition
+	return errors.As(err, &fp)
+}
+
+// State asks the intervention's workflow for its state (ErrWorkflowNotFound once it is gone).
+func (i *Interventions) State(ctx context.Context, workflowID string) (workflows.InterventionState, error) {
+	var st workflows.InterventionState
+	v, err := i.c.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
+	if err != nil {
+		return st, notFound(err)
+	}
+	return st, v.Get(&st)
+}
+
+// notFound marks Temporal's NotFound with ErrWorkflowNotFound (the original stays in the chain).
+func notFound(err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %w", ErrWorkflowNotFound, err)
+	}
+	return err
+}

@@ -1,0 +1,71 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mifmaroc/mif/activities"
+	"github.com/mifmaroc/mif/domain"
+)
+
+// The in-app notifications of an intervention's life, in French as users read them. Each carries
+// its event (the e-mail preferences' catalogue, storage.NotificationEvents) and a dedup key, so
+// that a retried activity never notifies twice.
+
+// noticeTime is how a date reads in a notification.
+func noticeTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// transitionNotice tells the stakeholders (and, for a completion, the responsables) about a
+// transition just written.
+func transitionNotice(row domain.Intervention, write domain.TransitionWrite) activities.NotifyInterventionInput {
+	n := activities.NotifyInterventionInput{InterventionID: row.ID, Stakeholders: true}
+	n.Notification = domain.NewNotification{
+		Titre:    "Intervention " + string(write.Vers),
+		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", row.Titre, write.De, write.Vers),
+		Type:     domain.NotificationInfo,
+		Event:    "intervention." + write.Action,
+		Metadata: map[string]any{"statut": write.Vers},
+		DedupKey: write.EventKey,
+	}
+	switch write.Vers {
+	case domain.StatutPlanifiee:
+		n.Notification.Titre = "Intervention planifiée"
+		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le %s (%d min).", row.Titre,
+			noticeTime(*write.DatePlanifiee), write.DureeEstimee)
+	case domain.StatutTerminee:
+		n.Notification.Type = domain.NotificationSuccess
+		n.Roles = []domain.Role{domain.RoleResponsable}
+	case domain.StatutAnnulee:
+		n.Notification.Type = domain.NotificationWarning
+	}
+	return n
+}
+
+// lateNotice tells the stakeholders and the responsables that the SLA deadline passed.
+func lateNotice(row domain.Intervention, deadline time.Time, key string) activities.NotifyInterventionInput {
+	return activities.NotifyInterventionInput{
+		InterventionID: row.ID, Stakeholders: true, Roles: []domain.Role{domain.RoleResponsable},
+		Notification: domain.NewNotification{
+			Titre:    "Intervention en retard",
+			Message:  fmt.Sprintf("L'intervention « %s » a dépassé son échéance (%s).", row.Titre, noticeTime(deadline)),
+			Type:     domain.NotificationError,
+			Event:    "intervention.en_retard",
+			DedupKey: key,
+		},
+	}
+}
+
+// unassignedNotice tells the responsables that an automatic assignment found nobody; seq tells the
+// attempts apart.
+func unassignedNotice(row domain.Intervention, seq int) activities.NotifyInterventionInput {
+	return activities.NotifyInterventionInput{
+		InterventionID: row.ID, Roles: []domain.Role{domain.RoleResponsable},
+		Notification: domain.NewNotification{
+			Titre:    "Aucun technicien disponible",
+			Message:  fmt.Sprintf("L'intervention « %s » n'a pu être affectée automatiquement : aucun technicien compétent et disponible.", row.Titre),
+			Type:     domain.NotificationWarning,
+			Event:    "intervention.unassigned",
+			DedupKey: fmt.Sprintf("intervention/%d/sans-technicien/%d", row.ID, seq),
+		},
+	}
+}
