@@ -163,6 +163,13 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(post, v1+"/techniciens/"+id+"/competences", "techniciens:update", s.setTechnicienCompetence),
 		guarded(del, v1+"/techniciens/"+id+"/competences/{competence_id:[0-9]+}", "techniciens:update", s.removeTechnicienCompetence),
 
+		// Client sites, with coordinates and opening hours (sites.go).
+		guarded(get, v1+"/sites", "sites:read", s.listSites),
+		guarded(post, v1+"/sites", "sites:create", s.createSite),
+		guarded(get, v1+"/sites/"+id, "sites:read", getByID(s, s.store.GetSite)),
+		guarded(put, v1+"/sites/"+id, "sites:update", updateByID(s, decodeSite, s.store.UpdateSite)),
+		guarded(del, v1+"/sites/"+id, "sites:delete", deleteByID(s, s.store.DeleteSite)),
+
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
 		guarded(post, v1+"/clients", "clients:create", s.createClient),

@@ -127,6 +127,7 @@ type EquipementFiltre struct {
 	Type           string
 	Statut         *StatutEquipement
 	ClientID       *int64
+	SiteID         *int64
 	MaintenanceDue *bool
 	Recherche      string
 }

@@ -64,6 +64,7 @@ type TechnicienInput struct {
 	LocalisationBase *string
 	HeureDebut       *string
 	HeureFin         *string
+	Tournee          TechnicienTournee
 }
 
 // TechnicienTournee is what the route planning needs of a technicien besides his profile: his
@@ -96,6 +97,7 @@ func (in *TechnicienInput) Normalize() {
 			*p = strings.TrimSpace(*p)
 		}
 	}
+	in.Tournee.Normalize()
 }
 
 // Normalize trims the text fields.
@@ -143,6 +145,7 @@ func (in TechnicienInput) Validate(create bool) error {
 	if in.HeureDebut != nil && in.HeureFin != nil && errD == nil && errF == nil {
 		v.Check(fin.After(debut), "heure_fin", "doit suivre heure_debut")
 	}
+	in.Tournee.check(&v, create)
 	return v.Err()
 }
 
@@ -150,18 +153,23 @@ func (in TechnicienInput) Validate(create bool) error {
 // well-formed timetable, tools named once.
 func (in TechnicienTournee) Validate(create bool) error {
 	var v Validator
+	in.check(&v, create)
+	return v.Err()
+}
+
+func (in TechnicienTournee) check(v *Validator, create bool) {
 	if in.BaseLatitude != nil {
-		checkLatitude(&v, "base_latitude", *in.BaseLatitude)
+		checkLatitude(v, "base_latitude", *in.BaseLatitude)
 	}
 	if in.BaseLongitude != nil {
-		checkLongitude(&v, "base_longitude", *in.BaseLongitude)
+		checkLongitude(v, "base_longitude", *in.BaseLongitude)
 	}
 	if create {
 		v.Check(in.BaseLatitude != nil || in.BaseLongitude == nil, "base_latitude", "obligatoire avec base_longitude")
 		v.Check(in.BaseLongitude != nil || in.BaseLatitude == nil, "base_longitude", "obligatoire avec base_latitude")
 	}
 	if in.Horaires != nil {
-		validateCreneaux(&v, "horaires", *in.Horaires)
+		validateCreneaux(v, "horaires", *in.Horaires)
 	}
 	if in.Outils != nil {
 		outils := *in.Outils
@@ -176,7 +184,6 @@ func (in TechnicienTournee) Validate(create bool) error {
 			seen[strings.ToLower(o)] = true
 		}
 	}
-	return v.Err()
 }
 
 // TechnicienFiltre selects techniciens in a list.
@@ -209,6 +216,9 @@ func (c *CompetenceInput) Validate() error {
 // ValidateUpdate checks a partial update against the profile it changes: a new heure_debut alone
 // must still precede the stored heure_fin (and the reverse), which Validate cannot see.
 func (in TechnicienInput) ValidateUpdate(old Technicien) error {
+	if err := in.Tournee.ValidateUpdate(old); err != nil {
+		return err
+	}
 	if in.HeureDebut == nil && in.HeureFin == nil {
 		return nil
 	}

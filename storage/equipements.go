@@ -85,6 +85,9 @@ func (s *Store) ListEquipements(ctx context.Context, p domain.Principal, f domai
 		w.add(`EXISTS (SELECT 1 FROM contrat_equipements ce2 JOIN contrats c2 ON c2.id = ce2.contrat_id
 			WHERE ce2.equipement_id = e.id AND c2.client_id = ?)`, *f.ClientID)
 	}
+	if f.SiteID != nil {
+		w.add("e.site_id = ?", *f.SiteID)
+	}
 	if f.MaintenanceDue != nil {
 		cond := maintenanceDueSQL
 		if !*f.MaintenanceDue {

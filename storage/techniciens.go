@@ -158,6 +158,9 @@ func (s *Store) CreateTechnicien(ctx context.Context, in domain.TechnicienInput,
 		if err != nil {
 			return wrap("create technicien", err)
 		}
+		if err := tx.applyTechnicienTournee(ctx, id, in.Tournee); err != nil {
+			return err
+		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "technicien", EntiteID: id, Action: "creation",
 			ActeurID: &acteur, Changements: map[string]any{"user_id": *in.UserID}})
 	})
@@ -193,6 +196,9 @@ func (s *Store) UpdateTechnicien(ctx context.Context, id int64, in domain.Techni
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("storage: update technicien: %w", domain.ErrNotFound)
+		}
+		if err := tx.applyTechnicienTournee(ctx, id, in.Tournee); err != nil {
+			return err
 		}
 		if t, err = tx.GetTechnicien(ctx, id); err != nil {
 			return err
