@@ -132,6 +132,8 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Planning through its workflow (planning_workflows.go): generation, conflicts, rescheduling.
 		guarded(post, v1+"/planning/generate", "planning:create", s.generatePlanning),
+		guarded(post, v1+"/planning/optimize", "planning:create", s.optimizePlanning),
+		guarded(get, v1+"/planning/optimize/{key:[0-9a-f-]+}", "planning:read", s.optimizeStatus),
 		guarded(get, v1+"/planning/conflicts", "planning:read", s.planningConflicts),
 		guarded(put, v1+"/planning/"+id+"/reschedule", "planning:update", s.reschedulePlanning),
 
@@ -188,6 +190,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		// Planning reads (planning.go).
 		guarded(get, v1+"/planning", "planning:read", s.listPlannings),
 		guarded(get, v1+"/planning/technicien/"+id, "planning:read", s.technicienPlanning),
+		guarded(get, v1+"/planning/technicien/"+id+"/tournee", "planning:read", s.technicienTournee),
 		guarded(get, v1+"/planning/"+id, "planning:read", getByID(s, s.store.GetPlanning)),
 
 		// The caller's inbox (notifications.go): another user's notification is not found.

@@ -68,11 +68,26 @@ type ChangementPlanning struct {
 	DureeEstimee       int        `json:"duree_estimee"`
 	AncienTechnicienID *int64     `json:"ancien_technicien_id"`
 	AncienneDate       *time.Time `json:"ancienne_date"`
-	Raison             string     `json:"raison,omitempty"`
+	// ApresEcheance: the deadline could not be met anyway (the work is late already); it is
+	// served as soon as possible.
+	ApresEcheance bool   `json:"apres_echeance"`
+	Raison        string `json:"raison,omitempty"`
 }
 
 // InterventionNonPlanifiee is work the route planning could not place, and why.
 type InterventionNonPlanifiee struct {
 	InterventionID int64  `json:"intervention_id"`
 	Raison         string `json:"raison"`
+}
+
+// AffectationTournee is one stop of a planned route.
+type AffectationTournee struct {
+	InterventionID int64     `json:"intervention_id"`
+	TechnicienID   int64     `json:"technicien_id"`
+	DatePlanifiee  time.Time `json:"date_planifiee"`
+	DureeEstimee   int       `json:"duree_estimee"`
+	// Ordre is the stop's place in its route (1 first).
+	Ordre int `json:"ordre"`
+	// Figee: pinned work (under way, or fixed by a responsable), left where it was.
+	Figee bool `json:"figee"`
 }

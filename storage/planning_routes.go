@@ -52,6 +52,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 	slaDefaults map[domain.Priorite]time.Duration) ([]weekly.Technicien, []weekly.Intervention, error) {
 	var techRows []struct {
 		ID          int64             `db:"id"`
+		UserID      int64             `db:"user_id"`
 		Nom         string            `db:"nom"`
 		Disponible  bool              `db:"disponible"`
 		Lat         *float64          `db:"base_latitude"`
@@ -61,7 +62,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		Horaires    []byte            `db:"horaires"`
 	}
 	err := s.q.SelectContext(ctx, &techRows, `
-		SELECT t.id, trim(u.prenom || ' ' || u.nom) AS nom, t.disponibilite AND u.is_active AS disponible,
+		SELECT t.id, t.user_id, trim(u.prenom || ' ' || u.nom) AS nom, t.disponibilite AND u.is_active AS disponible,
 			t.base_latitude, t.base_longitude, array_to_json(t.outils) AS outils,
 			COALESCE((SELECT json_object_agg(lower(c.nom), tc.niveau) FROM technicien_competences tc
 				JOIN competences c ON c.id = tc.competence_id WHERE tc.technicien_id = t.id), '{}') AS competences,
@@ -73,7 +74,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 	}
 	techs := make([]weekly.Technicien, len(techRows))
 	for i, r := range techRows {
-		t := weekly.Technicien{ID: r.ID, Nom: r.Nom, Disponible: r.Disponible, Outils: r.Outils}
+		t := weekly.Technicien{ID: r.ID, UserID: r.UserID, Nom: r.Nom, Disponible: r.Disponible, Outils: r.Outils}
 		if r.Lat != nil && r.Lon != nil {
 			t.Base = &domain.Point{Latitude: *r.Lat, Longitude: *r.Lon}
 		}
@@ -97,6 +98,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		Statut       domain.StatutIntervention `db:"statut"`
 		Priorite     domain.Priorite           `db:"priorite"`
 		Urgence      bool                      `db:"urgence"`
+		UpdatedAt    time.Time                 `db:"updated_at"`
 		Echeance     *time.Time                `db:"echeance"`
 		Competences  []byte                    `db:"competences"`
 		Outils       domain.TexteListe         `db:"outils"`
@@ -112,7 +114,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		PlFixe       *bool                     `db:"fixe"`
 	}
 	err = s.q.SelectContext(ctx, &rows, `WITH d AS (SELECT * FROM unnest($4::text[], $5::bigint[]) AS d(priorite, secondes))
-		SELECT i.id, i.workflow_id, i.titre, i.statut, i.priorite, i.urgence, `+echeanceSQL+` AS echeance,
+		SELECT i.id, i.workflow_id, i.titre, i.statut, i.priorite, i.urgence, i.updated_at, `+echeanceSQL+` AS echeance,
 			COALESCE((SELECT json_object_agg(lower(etc.competence_nom), etc.niveau_requis) FROM equipement_type_competences etc
 				WHERE lower(etc.type_equipement) = lower(e.type)), '{}') AS competences,
 			COALESCE((SELECT array_to_json(array_agg(eto.outil ORDER BY eto.outil)) FROM equipement_type_outils eto
@@ -134,7 +136,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 	its := make([]weekly.Intervention, len(rows))
 	for i, r := range rows {
 		it := weekly.Intervention{ID: r.ID, WorkflowID: r.WorkflowID, Titre: r.Titre, Statut: r.Statut, Priorite: r.Priorite,
-			Urgence: r.Urgence, Echeance: r.Echeance, Outils: r.Outils, Duree: defaultDuree}
+			Urgence: r.Urgence, Echeance: r.Echeance, Outils: r.Outils, Duree: defaultDuree, UpdatedAt: r.UpdatedAt}
 		if err := json.Unmarshal(r.Competences, &it.Competences); err != nil {
 			return nil, nil, fmt.Errorf("storage: routing interventions: %w", err)
 		}
@@ -151,4 +153,69 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		its[i] = it
 	}
 	return techs, its, nil
+}
+
+// TourneeDuJour loads a technicien's base and the work planned for him in [from, to), as p may
+// see it (the planning's visibility rules), cancelled work excepted, with each intervention's
+// site; domain.ErrNotFound when the technicien does not exist.
+func (s *Store) TourneeDuJour(ctx context.Context, p domain.Principal, technicienID int64, from, to time.Time) (*domain.Point, []weekly.Etape, error) {
+	var base struct {
+		Lat *float64 `db:"base_latitude"`
+		Lon *float64 `db:"base_longitude"`
+	}
+	if err := s.q.GetContext(ctx, &base, `SELECT base_latitude, base_longitude FROM techniciens WHERE id = $1`, technicienID); err != nil {
+		return nil, nil, wrap("tournee", err)
+	}
+	var pt *domain.Point
+	if base.Lat != nil && base.Lon != nil {
+		pt = &domain.Point{Latitude: *base.Lat, Longitude: *base.Lon}
+	}
+	w := planningWhere(p, domain.PlanningFiltre{Debut: &from, Fin: &to, TechnicienID: &technicienID})
+	w.add("p.statut <> 'annulee' AND i.statut <> 'annulee'")
+	var rows []struct {
+		ID       int64                     `db:"intervention_id"`
+		Titre    string                    `db:"titre"`
+		Priorite domain.Priorite           `db:"priorite"`
+		Statut   domain.StatutIntervention `db:"statut"`
+		Debut    time.Time                 `db:"date_planifiee"`
+		Duree    int                       `db:"duree_estimee"`
+		SiteID   *int64                    `db:"site_id"`
+		SiteNom  *string                   `db:"site_nom"`
+		Ville    *string                   `db:"ville"`
+		Lat      *float64                  `db:"latitude"`
+		Lon      *float64                  `db:"longitude"`
+	}
+	err := s.q.SelectContext(ctx, &rows, `SELECT p.intervention_id, i.titre, i.priorite, i.statut, p.date_planifiee, p.duree_estimee,
+			s.id AS site_id, s.nom AS site_nom, s.ville, s.latitude, s.longitude
+		FROM plannings p JOIN interventions i ON i.id = p.intervention_id
+		JOIN equipements e ON e.id = i.equipement_id LEFT JOIN sites s ON s.id = e.site_id
+		WHERE `+w.sql()+` ORDER BY p.date_planifiee, p.intervention_id LIMIT 500`, w.args...)
+	if err != nil {
+		return nil, nil, wrap("tournee", err)
+	}
+	out := make([]weekly.Etape, len(rows))
+	for i, r := range rows {
+		e := weekly.Etape{InterventionID: r.ID, Titre: r.Titre, Priorite: r.Priorite, Statut: r.Statut, Debut: r.Debut, Duree: r.Duree}
+		if r.SiteID != nil {
+			e.Site = &weekly.Site{ID: *r.SiteID, Nom: *r.SiteNom, Ville: *r.Ville, Position: domain.Point{Latitude: *r.Lat, Longitude: *r.Lon}}
+		}
+		out[i] = e
+	}
+	return pt, out, nil
+}
+
+// PlanningState is an intervention's status, its planning and when its row last changed.
+type PlanningState struct {
+	Statut        domain.StatutIntervention `db:"statut"`
+	TechnicienID  *int64                    `db:"technicien_id"`
+	DatePlanifiee *time.Time                `db:"date_planifiee"`
+	UpdatedAt     time.Time                 `db:"updated_at"`
+}
+
+// PlanningState reads one intervention's PlanningState.
+func (s *Store) PlanningState(ctx context.Context, interventionID int64) (PlanningState, error) {
+	var st PlanningState
+	err := s.q.GetContext(ctx, &st, `SELECT i.statut, p.technicien_id, p.date_planifiee, i.updated_at
+		FROM interventions i LEFT JOIN plannings p ON p.intervention_id = i.id WHERE i.id = $1`, interventionID)
+	return st, wrap("planning state", err)
 }

@@ -15,16 +15,7 @@ import (
 )
 
 // Affectation is one stop of a planned route.
-type Affectation struct {
-	InterventionID int64     `json:"intervention_id"`
-	TechnicienID   int64     `json:"technicien_id"`
-	DatePlanifiee  time.Time `json:"date_planifiee"`
-	DureeEstimee   int       `json:"duree_estimee"`
-	// Ordre is the stop's place in its route (1 first).
-	Ordre int `json:"ordre"`
-	// Figee: pinned work, left where it was.
-	Figee bool `json:"figee"`
-}
+type Affectation = domain.AffectationTournee
 
 // Outcome is what a solution means for the plannings.
 type Outcome struct {
@@ -68,7 +59,8 @@ func (p *Problem) Decode(sol *routing.Solution) Outcome {
 			if pinned[it.ID] {
 				continue
 			}
-			c := domain.ChangementPlanning{InterventionID: it.ID, TechnicienID: &tech, DatePlanifiee: &at, DureeEstimee: dur}
+			c := domain.ChangementPlanning{InterventionID: it.ID, TechnicienID: &tech, DatePlanifiee: &at, DureeEstimee: dur,
+				ApresEcheance: it.Echeance != nil && at.Add(time.Duration(dur)*time.Minute).After(*it.Echeance)}
 			switch pl := it.Planning; {
 			case pl == nil:
 				c.Nature = domain.ChangementNouvelle

@@ -84,6 +84,7 @@ func (h Haversine) Travel(_ context.Context, sites []routing.Site) (routing.Trav
 // Technicien is someone who may be routed.
 type Technicien struct {
 	ID         int64
+	UserID     int64
 	Nom        string
 	Disponible bool
 	Base       *domain.Point
@@ -127,6 +128,9 @@ type Intervention struct {
 	// Duree is the planned duration in minutes (the planning's, or the default one).
 	Duree    int
 	Planning *Planning
+	// UpdatedAt is the row's updated_at when it was read: a re-planning applies only while the
+	// row has not changed since.
+	UpdatedAt time.Time
 }
 
 // Input is a period to plan.
@@ -450,4 +454,11 @@ func lowerAll(xs []string) []string {
 		out[i] = strings.ToLower(x)
 	}
 	return out
+}
+
+// TravelFor is the travel provider the platform is configured with. Today it is always the
+// off-line Haversine; a road-network provider (an OSRM "table" service) would be chosen here by
+// a setting of its own.
+func TravelFor(detourFactor, speedKmh float64) Provider {
+	return Haversine{DetourFactor: detourFactor, SpeedKmh: speedKmh}
 }
