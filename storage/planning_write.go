@@ -43,11 +43,13 @@ func (s *Store) LoadPlanningTechniciens(ctx context.Context, from, to time.Time)
 		DebutMin    int            `db:"debut_min"`
 		FinMin      int            `db:"fin_min"`
 		Competences pq.StringArray `db:"competences"`
+		Horaires    []byte         `db:"horaires"`
 	}
 	err := s.q.SelectContext(ctx, &techRows, `
 		SELECT t.id, t.user_id, t.disponibilite AND u.is_active AS disponibilite,
 			(extract(epoch FROM t.heure_debut) / 60)::int AS debut_min, (extract(epoch FROM t.heure_fin) / 60)::int AS fin_min,
-			COALESCE(array_agg(lower(c.nom) ORDER BY c.nom) FILTER (WHERE c.id IS NOT NULL), '{}') AS competences
+			COALESCE(array_agg(lower(c.nom) ORDER BY c.nom) FILTER (WHERE c.id IS NOT NULL), '{}') AS competences,
+			COALESCE((SELECT `+creneauxJSON+` FROM technicien_horaires_effectifs h WHERE h.technicien_id = t.id), '[]') AS horaires
 		FROM techniciens t JOIN users u ON u.id = t.user_id
 		LEFT JOIN technicien_competences tc ON tc.technicien_id = t.id
 		LEFT JOIN competences c ON c.id = tc.competence_id
@@ -73,7 +75,17 @@ func (s *Store) LoadPlanningTechniciens(ctx context.Context, from, to time.Time)
 	index := map[int64]int{}
 	for i, r := range techRows {
 		techs[i] = planner.Technicien{ID: r.ID, UserID: r.UserID, Disponible: r.Disponible, Competences: r.Competences,
-			DebutMin: r.DebutMin, FinMin: r.FinMin}
+			DebutMin: r.DebutMin, FinMin: r.FinMin, Horaires: map[int][][2]int{}}
+		cs, err := decodeCreneaux(r.Horaires)
+		if err != nil {
+			return nil, fmt.Errorf("storage: planning techniciens: %w", err)
+		}
+		for _, c := range cs {
+			if d, f, ok := c.Minutes(); ok {
+				iso := domain.JourISO(c.Jour)
+				techs[i].Horaires[iso] = append(techs[i].Horaires[iso], [2]int{d, f})
+			}
+		}
 		index[r.ID] = i
 	}
 	for _, b := range busy {
