@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -83,8 +84,9 @@ func (a *Activities) planningConfig() config.Planning {
 
 // PlanRoutes loads the period's techniciens and interventions, builds the routing problem
 // (planner/weekly), solves it within MIF_PLANNING_TIME_BUDGET (heartbeating its progress) and
-// reads the answer back. It writes nothing, so a retry is harmless; the solver is deterministic
-// for the seed and the iterations done, which it reports.
+// reads the answer back. Work that no route could serve before its deadline gets a second pass
+// (within the same budget again) that serves it late rather than not at all. It writes nothing,
+// so a retry is harmless; the solver is deterministic for the seed and the iterations done.
 func (a *Activities) PlanRoutes(ctx context.Context, in PlanRoutesInput) (PlanRoutesResult, error) {
 	sla, wf := a.workflowsConfig()
 	pc := a.planningConfig()
@@ -127,8 +129,11 @@ func (a *Activities) PlanRoutes(ctx context.Context, in PlanRoutesInput) (PlanRo
 		its = keep
 	}
 	started := time.Now()
-	p, err := weekly.Build(ctx, weekly.Input{Debut: debut, Jours: jours, Location: loc, Maintenant: in.Maintenant,
-		Techniciens: techs, Interventions: its, TechnicienID: in.TechnicienID}, weekly.TravelFor(pc.DetourFactor, pc.SpeedKmh))
+	build := func(relax map[int64]bool) (*weekly.Problem, error) {
+		return weekly.Build(ctx, weekly.Input{Debut: debut, Jours: jours, Location: loc, Maintenant: in.Maintenant,
+			Techniciens: techs, Interventions: its, TechnicienID: in.TechnicienID, SansEcheance: relax}, weekly.TravelFor(pc.DetourFactor, pc.SpeedKmh))
+	}
+	p, err := build(nil)
 	if err != nil {
 		return PlanRoutesResult{}, err
 	}
@@ -145,16 +150,51 @@ func (a *Activities) PlanRoutes(ctx context.Context, in PlanRoutesInput) (PlanRo
 		if out, err = p.InsertUrgent(current, *in.UrgentID, in.Maintenant); err != nil {
 			return PlanRoutesResult{}, temporalerr.Wrap(domain.Conflictf("insertion impossible: %v", err))
 		}
-	} else {
-		sctx, cancel := context.WithTimeout(ctx, pc.TimeBudget)
-		sol, err := routing.Solve(sctx, p.Routing, routing.Options{Seed: in.Graine, Progress: func(pr routing.Progress) {
-			activity.RecordHeartbeat(ctx, pr)
-		}})
-		cancel()
-		if err != nil {
-			return PlanRoutesResult{}, fmt.Errorf("activities: plan routes: %w", err)
+		// No room before its deadline: urgent work is better served late than not today.
+		if undone(out, *in.UrgentID) && slices.Contains(p.Bornees, *in.UrgentID) {
+			if p2, err := build(map[int64]bool{*in.UrgentID: true}); err == nil {
+				if out2, err := p2.InsertUrgent(current, *in.UrgentID, in.Maintenant); err == nil && !undone(out2, *in.UrgentID) {
+					p, out = p2, out2
+				}
+			}
 		}
-		out = p.Decode(sol)
+	} else {
+		solve := func(p *weekly.Problem) (weekly.Outcome, *routing.Solution, error) {
+			sctx, cancel := context.WithTimeout(ctx, pc.TimeBudget)
+			defer cancel()
+			sol, err := routing.Solve(sctx, p.Routing, routing.Options{Seed: in.Graine, Progress: func(pr routing.Progress) {
+				activity.RecordHeartbeat(ctx, pr)
+			}})
+			if err != nil {
+				return weekly.Outcome{}, nil, fmt.Errorf("activities: plan routes: %w", err)
+			}
+			return p.Decode(sol), sol, nil
+		}
+		var sol *routing.Solution
+		if out, sol, err = solve(p); err != nil {
+			return PlanRoutesResult{}, err
+		}
+		// A second pass serves late the work no route could serve before its deadline, rather
+		// than leaving it undone (it is reported apres_echeance).
+		late := map[int64]bool{}
+		for _, n := range out.NonPlanifiees {
+			if slices.Contains(p.Bornees, n.InterventionID) {
+				late[n.InterventionID] = true
+			}
+		}
+		if len(late) > 0 {
+			p2, err := build(late)
+			if err != nil {
+				return PlanRoutesResult{}, err
+			}
+			out2, sol2, err := solve(p2)
+			if err != nil {
+				return PlanRoutesResult{}, err
+			}
+			if len(out2.NonPlanifiees) < len(out.NonPlanifiees) {
+				p, out, sol = p2, out2, sol2
+			}
+		}
 		stats.Iterations, stats.Km, stats.TrajetMinutes, stats.DureeMinutes, stats.Equilibre =
 			sol.Iterations, sol.Distance, sol.TravelTime, sol.Duration, sol.Balance
 	}
@@ -231,4 +271,9 @@ func (a *Activities) ConfirmRoutes(ctx context.Context, in ConfirmRoutesInput) (
 			Raison: "son workflow n'a pas appliqué le planning à temps"})
 	}
 	return res, nil
+}
+
+// undone tells whether the outcome leaves the intervention unplanned.
+func undone(out weekly.Outcome, id int64) bool {
+	return slices.ContainsFunc(out.NonPlanifiees, func(n domain.InterventionNonPlanifiee) bool { return n.InterventionID == id })
 }

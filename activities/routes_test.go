@@ -272,3 +272,29 @@ func TestWeeklyPlanningWorkflowPlansRoutes(t *testing.T) {
 		t.Fatalf("progress %+v %v", prog, err)
 	}
 }
+
+// Urgent work goes into the day's routes at "now": what is planned stays unless it must give way.
+func TestPlanRoutesUrgentInsertion(t *testing.T) {
+	f := newRouteFixture(t)
+	// Monday: Marie is at the broyeur in Mohammedia 09:00–10:30 (planned by an earlier run).
+	f.assign(t, f.ids["broyeur"], f.marie, routeWeek.Add(9*time.Hour), false)
+	now := routeWeek.Add(9*time.Hour + 30*time.Minute)
+	plan, _ := run[activities.PlanRoutesResult](t, f.fixture, f.acts.PlanRoutes, activities.PlanRoutesInput{UrgentID: ptr(f.ids["fuite"]), Maintenant: now})
+	if !plan.Debut.Equal(routeWeek) || plan.Jours != 1 {
+		t.Fatalf("plan of %v for %d days", plan.Debut, plan.Jours)
+	}
+	var leak *activities.RouteWrite
+	for i, w := range plan.Ecritures {
+		if w.InterventionID == f.ids["broyeur"] {
+			t.Fatalf("work under way moved: %+v", w)
+		}
+		if w.InterventionID == f.ids["fuite"] {
+			leak = &plan.Ecritures[i]
+		}
+	}
+	// Only Marie has Hydraulique: after the broyeur (10:30) and the drive back to Aïn Sebaâ.
+	if leak == nil || leak.TechnicienID != f.marie || leak.Replan || leak.DatePlanifiee.Before(routeWeek.Add(10*time.Hour+30*time.Minute)) ||
+		leak.DatePlanifiee.In(casablanca).Day() != routeWeek.Day() {
+		t.Fatalf("urgent work: %+v (non planifiées %+v)", leak, plan.NonPlanifiees)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/mifmaroc/mif/workflows"
@@ -50,8 +51,14 @@ func (p *Planning) Optimize(ctx context.Context, workflowID string, in workflows
 	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: p.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A retried request whose run has ended reads that run, never starts another.
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionTimeout: 30 * time.Minute,
 	}, workflows.RoutePlanningWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		run, err = p.c.GetWorkflow(ctx, workflowID, ""), nil
+	}
 	if err != nil {
 		return RouteRun{}, err
 	}

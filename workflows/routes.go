@@ -68,10 +68,11 @@ type RoutePlanningResult struct {
 }
 
 // seedOf derives the solver's seed from the workflow's ID: the same run always asks the same.
+// It keeps 53 bits, so that it reads exactly as a JSON number in any client.
 func seedOf(ctx workflow.Context) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(workflow.GetInfo(ctx).WorkflowExecution.ID))
-	return h.Sum64()
+	return h.Sum64() >> 11
 }
 
 func planRoutesOptions(ctx workflow.Context) workflow.Context {

@@ -13,10 +13,11 @@
 // its planned duration (or the default), that needs every competence its equipment type calls
 // for at the level given and every tool; it may start on any day of the period inside the site's
 // opening hours so that it ends before closing, no earlier than now, and so that it ends before
-// its deadline — unless the deadline cannot be met anyway, in which case it is served as soon as
-// possible (it is late already). Priority tiers: critique > haute > normale > basse, urgence
-// first within each... more precisely urgence adds four tiers, so urgent work comes before all
-// the rest. Everything is mandatory: what cannot be placed is reported with a reason.
+// its deadline — unless no window of the period allows that (it is late already), or the caller
+// lists it in SansEcheance (the activity's second pass, for work no route could serve in time):
+// then it is served as soon as possible. Priority tiers, highest first: urgent work (critique,
+// haute, normale, basse), then the rest in the same order. Everything is mandatory: what cannot be
+// placed is reported with a reason.
 //
 // Work already under way (en_cours, en_attente), work a responsable fixed (planning "fixe"), and
 // planned work whose start has passed is pinned: same technicien, same start; the day's shift
@@ -146,6 +147,9 @@ type Input struct {
 	// TechnicienID, when set, limits the problem to one technicien: only his shifts exist, and
 	// only his planned work of the period and unplanned work are tasks.
 	TechnicienID *int64
+	// SansEcheance lists interventions whose deadline is not a bound: a second pass serves late
+	// the work that no route could serve in time, rather than not at all.
+	SansEcheance map[int64]bool
 }
 
 // Problem is a routing problem built from an Input, with what maps it back.
@@ -154,7 +158,9 @@ type Problem struct {
 	// Ecartees are interventions left out before solving, with the reason.
 	Ecartees []domain.InterventionNonPlanifiee
 	// Figees are the pinned interventions (kept where they are).
-	Figees  []int64
+	Figees []int64
+	// Bornees are the interventions whose deadline bounds their windows.
+	Bornees []int64
 	origin  time.Time
 	loc     *time.Location
 	byTask  map[string]*Intervention
@@ -319,7 +325,11 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 			pins = append(pins, pin{task: len(rp.Tasks), tech: pl.TechnicienID, start: math.Floor(p.minutes(pl.Debut))})
 			p.Figees = append(p.Figees, it.ID)
 		} else {
-			task.Windows = p.windows(it, now, in.Jours)
+			var bound bool
+			task.Windows, bound = p.windows(it, now, in.Jours, !in.SansEcheance[it.ID])
+			if bound {
+				p.Bornees = append(p.Bornees, it.ID)
+			}
 			if len(task.Windows) == 0 {
 				p.Ecartees = append(p.Ecartees, domain.InterventionNonPlanifiee{InterventionID: it.ID,
 					Raison: "le site n'est ouvert à aucun moment de la période où l'intervention tiendrait"})
@@ -411,8 +421,9 @@ func (p *Problem) pin(rp *routing.Problem, pins []pin) error {
 }
 
 // windows are the possible starts of an intervention: inside the site's opening hours (ending
-// before closing), not before now, ending before its deadline when that can still be met.
-func (p *Problem) windows(it *Intervention, now float64, days int) []routing.Window {
+// before closing), not before now, ending before its deadline when that can still be met (and
+// deadline is asked); bound tells whether the deadline narrowed them.
+func (p *Problem) windows(it *Intervention, now float64, days int, deadline bool) ([]routing.Window, bool) {
 	dur := float64(it.Duree)
 	var open []routing.Window
 	for day := range days {
@@ -440,12 +451,12 @@ func (p *Problem) windows(it *Intervention, now float64, days int) []routing.Win
 		return out
 	}
 	open = clip(open, now, math.Inf(1))
-	if it.Echeance != nil {
+	if it.Echeance != nil && deadline {
 		if due := clip(open, math.Inf(-1), math.Floor(p.minutes(*it.Echeance)-dur)); len(due) > 0 {
-			return due
+			return due, !slices.Equal(due, open)
 		}
 	}
-	return open
+	return open, false
 }
 
 func lowerAll(xs []string) []string {
