@@ -81,7 +81,7 @@ func TestLoadRoutingInput(t *testing.T) {
 		t.Fatalf("presse: %+v", it)
 	}
 	// No date_limite: the contract's 48 h SLA of the dairy.
-	if it := byID[tank]; it.Echeance == nil || it.Echeance.Sub(time.Now()) > 49*time.Hour || it.Echeance.Sub(time.Now()) < 47*time.Hour {
+	if it := byID[tank]; it.Echeance == nil || time.Until(*it.Echeance) > 49*time.Hour || time.Until(*it.Echeance) < 47*time.Hour {
 		t.Fatalf("tank: %+v", it.Echeance)
 	}
 	if it := byID[fixed]; it.Planning == nil || !it.Planning.Fixe || it.Planning.TechnicienID != marie || it.Duree != 90 {
