@@ -46,6 +46,21 @@ func (f *flexDays) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// optionalID is an identifier on input that may be null (which clears it on update).
+type optionalID struct {
+	set, null bool
+	id        int64
+}
+
+func (o *optionalID) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if bytes.Equal(b, []byte("null")) {
+		o.null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.id)
+}
+
 // equipementRequest is the body of a create or an update (on update every field is optional).
 type equipementRequest struct {
 	Nom                 *string    `json:"nom"`
@@ -56,6 +71,8 @@ type equipementRequest struct {
 	DateInstallation    *time.Time `json:"date_installation"`
 	FrequenceEntretien  flexDays   `json:"frequence_entretien"`
 	DerniereMaintenance *time.Time `json:"derniere_maintenance"`
+	// SiteID places the equipment at a client site (null on update: takes it off its site).
+	SiteID optionalID `json:"site_id"`
 }
 
 func (req equipementRequest) input() domain.EquipementInput {
@@ -70,6 +87,13 @@ func (req equipementRequest) input() domain.EquipementInput {
 		d := req.FrequenceEntretien.days
 		in.FrequenceEntretien = &d
 	}
+	switch {
+	case req.SiteID.null:
+		in.ClearSite = true
+	case req.SiteID.set:
+		id := req.SiteID.id
+		in.SiteID = &id
+	}
 	in.Normalize()
 	return in
 }
@@ -81,6 +105,7 @@ func (s *Server) listEquipements(w http.ResponseWriter, r *http.Request) {
 		Type:           q.text("type", domain.EquipementTypeMaxLen),
 		Statut:         enum(q, "statut", domain.StatutsEquipement),
 		ClientID:       q.id("client_id"),
+		SiteID:         q.id("site_id"),
 		MaintenanceDue: q.boolean("maintenance_due"),
 		Recherche:      q.text("q", maxSearchLen),
 	}

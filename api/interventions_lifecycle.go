@@ -160,7 +160,9 @@ func (s *Server) assignIntervention(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req := workflows.TransitionRequest{TechnicienID: body.TechnicienID, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree}
+	// A date chosen by hand fixes the planning: the route planning will not move it.
+	req := workflows.TransitionRequest{TechnicienID: body.TechnicienID, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree,
+		Fixe: body.DatePlanifiee != nil}
 	if notes != nil {
 		req.Notes = *notes
 	}

@@ -26,7 +26,7 @@ import (
 var (
 	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
 		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true}
+		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
 		"rotate_keys": true}
@@ -228,6 +228,7 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		domain.RoleClient: {
 			"clients": souss, "contrats": one(`SELECT id FROM contrats WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 			"equipements": soussEquipement, "interventions": soussIntervention, "documents": doc.ID,
+			"sites": one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 		},
 		// Technicien (Marie Dubois) sees its own profile only; the other technicien's is foreign.
 		domain.RoleTechnicien: {"techniciens": one(`SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = $1`, apitest.Technicien2)},

@@ -142,6 +142,7 @@ func (s *Server) reschedulePlanning(w http.ResponseWriter, r *http.Request) {
 		Acteur:       workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID},
 		TechnicienID: &tech, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree, Notes: "replanification",
 		RequireFree: true, // the slot checked above may be taken before the write
+		Fixe:        true, // chosen by hand: the route planning leaves it there
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -132,6 +132,8 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Planning through its workflow (planning_workflows.go): generation, conflicts, rescheduling.
 		guarded(post, v1+"/planning/generate", "planning:create", s.generatePlanning),
+		guarded(post, v1+"/planning/optimize", "planning:create", s.optimizePlanning),
+		guarded(get, v1+"/planning/optimize/{key:[0-9a-f-]+}", "planning:read", s.optimizeStatus),
 		guarded(get, v1+"/planning/conflicts", "planning:read", s.planningConflicts),
 		guarded(put, v1+"/planning/"+id+"/reschedule", "planning:update", s.reschedulePlanning),
 
@@ -163,6 +165,13 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(post, v1+"/techniciens/"+id+"/competences", "techniciens:update", s.setTechnicienCompetence),
 		guarded(del, v1+"/techniciens/"+id+"/competences/{competence_id:[0-9]+}", "techniciens:update", s.removeTechnicienCompetence),
 
+		// Client sites, with coordinates and opening hours (sites.go).
+		guarded(get, v1+"/sites", "sites:read", s.listSites),
+		guarded(post, v1+"/sites", "sites:create", s.createSite),
+		guarded(get, v1+"/sites/"+id, "sites:read", getByID(s, s.store.GetSite)),
+		guarded(put, v1+"/sites/"+id, "sites:update", updateByID(s, decodeSite, s.store.UpdateSite)),
+		guarded(del, v1+"/sites/"+id, "sites:delete", deleteByID(s, s.store.DeleteSite)),
+
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
 		guarded(post, v1+"/clients", "clients:create", s.createClient),
@@ -181,6 +190,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		// Planning reads (planning.go).
 		guarded(get, v1+"/planning", "planning:read", s.listPlannings),
 		guarded(get, v1+"/planning/technicien/"+id, "planning:read", s.technicienPlanning),
+		guarded(get, v1+"/planning/technicien/"+id+"/tournee", "planning:read", s.technicienTournee),
 		guarded(get, v1+"/planning/"+id, "planning:read", getByID(s, s.store.GetPlanning)),
 
 		// The caller's inbox (notifications.go): another user's notification is not found.

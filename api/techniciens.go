@@ -17,6 +17,10 @@ type technicienRequest struct {
 	LocalisationBase *string                  `json:"localisation_base"`
 	HeureDebut       *string                  `json:"heure_debut"`
 	HeureFin         *string                  `json:"heure_fin"`
+	BaseLatitude     *float64                 `json:"base_latitude"`
+	BaseLongitude    *float64                 `json:"base_longitude"`
+	Horaires         *[]domain.Creneau        `json:"horaires"`
+	Outils           *[]string                `json:"outils"`
 }
 
 func (s *Server) listTechniciens(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +55,11 @@ func (s *Server) decodeTechnicien(r *http.Request, create bool) (domain.Technici
 	if err := decodeJSON(r, &req); err != nil {
 		return domain.TechnicienInput{}, err
 	}
-	in := domain.TechnicienInput(req)
+	in := domain.TechnicienInput{UserID: req.UserID, Specialite: req.Specialite, NiveauExperience: req.NiveauExperience,
+		Disponibilite: req.Disponibilite, Telephone: req.Telephone, LocalisationBase: req.LocalisationBase,
+		HeureDebut: req.HeureDebut, HeureFin: req.HeureFin,
+		Tournee: domain.TechnicienTournee{BaseLatitude: req.BaseLatitude, BaseLongitude: req.BaseLongitude,
+			Horaires: req.Horaires, Outils: req.Outils}}
 	if !create && in.UserID != nil {
 		return in, &domain.ValidationError{Fields: []domain.FieldError{{Field: "user_id", Message: "ne se modifie pas"}}}
 	}

@@ -38,6 +38,7 @@ type Config struct {
 	SMTP      SMTP
 	SLA       SLA
 	Workflows Workflows
+	Planning  Planning
 	Identity  Identity
 	Telemetry Telemetry
 
@@ -172,6 +173,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	}
 	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
+	c.Planning = r.planning()
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))

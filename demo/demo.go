@@ -1,5 +1,6 @@
 // Package demo seeds the demonstration data set that `mif dev` and `mif seed` load: a few
-// clients with contracts, equipment, technicians with skills and one account per role. Seeding is
+// clients with contracts, sites in seven Moroccan cities, equipment at those sites, technicians
+// with skills, home bases, working hours and tools, and one account per role. Seeding is
 // idempotent: rows are matched on their natural keys, so running it twice changes nothing.
 package demo
 
@@ -147,7 +148,7 @@ func seed(ctx context.Context, st *storage.Store, hash func() (string, error)) e
 				return fmt.Errorf("demo: contrat equipement: %w", err)
 			}
 		}
-		return nil
+		return seedGeographie(ctx, tx, ids)
 	})
 }
 

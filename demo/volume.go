@@ -174,6 +174,7 @@ func GenerateVolume(ctx context.Context, st *storage.Store, o VolumeOptions) (Vo
 		m.emails[e] = true
 	}
 	m.build(refs)
+	m.geographie(refs)
 	w := &writer{ctx: ctx, tx: tx, rows: map[string]int{}, passwordHash: pw, now: o.Now}
 	if err := w.allocate(m); err != nil {
 		return res, err
@@ -189,8 +190,8 @@ func GenerateVolume(ctx context.Context, st *storage.Store, o VolumeOptions) (Vo
 		return res, fmt.Errorf("demo: commit: %w", err)
 	}
 	// Fresh statistics, so that the first queries on the new rows are planned for their volume.
-	if _, err := db.ExecContext(ctx, `ANALYZE clients, users, techniciens, technicien_competences, contrats, equipements,
-		contrat_equipements, interventions, plannings, historique, notifications`); err != nil {
+	if _, err := db.ExecContext(ctx, `ANALYZE clients, sites, site_horaires, users, techniciens, technicien_competences,
+		technicien_horaires, contrats, equipements, contrat_equipements, interventions, plannings, historique, notifications`); err != nil {
 		return res, fmt.Errorf("demo: analyze: %w", err)
 	}
 	res.Generated, res.Rows, res.Elapsed = true, w.rows, time.Since(began)
@@ -296,10 +297,11 @@ type seedRefs struct {
 	emails       []string
 	competences  map[string]int64 // lower(nom) -> id
 	typeRules    map[string][]string
+	sites        map[int64][]*vSite // the seed clients' sites, by client id
 }
 
 func loadSeedRefs(ctx context.Context, tx *sql.Tx) (seedRefs, error) {
-	refs := seedRefs{competences: map[string]int64{}, typeRules: map[string][]string{}}
+	refs := seedRefs{competences: map[string]int64{}, typeRules: map[string][]string{}, sites: map[int64][]*vSite{}}
 	fail := func(what string, err error) (seedRefs, error) {
 		return refs, fmt.Errorf("demo: load %s: %w", what, err)
 	}
@@ -386,6 +388,22 @@ func loadSeedRefs(ctx context.Context, tx *sql.Tx) (seedRefs, error) {
 		refs.typeRules[typ] = append(refs.typeRules[typ], comp)
 	}
 	rows.Close()
+
+	rows, err = tx.QueryContext(ctx, `SELECT s.id, s.client_id, s.nom, s.ville FROM sites s JOIN clients c ON c.id = s.client_id
+		WHERE lower(c.nom) = ANY($1) ORDER BY s.id`, pq.Array(seedClientNames()))
+	if err != nil {
+		return fail("sites", err)
+	}
+	for rows.Next() {
+		s := &vSite{seed: true}
+		var client int64
+		if err := rows.Scan(&s.id, &client, &s.nom, &s.ville); err != nil {
+			rows.Close()
+			return fail("sites", err)
+		}
+		refs.sites[client] = append(refs.sites[client], s)
+	}
+	rows.Close()
 	return refs, rows.Err()
 }
 
@@ -434,6 +452,16 @@ func (w *writer) allocate(m *model) error {
 	}
 	for i, c := range newClients {
 		c.id = ids[i]
+	}
+	var newSites []*vSite
+	for _, c := range newClients {
+		newSites = append(newSites, c.sites...)
+	}
+	if ids, err = w.ids("sites", len(newSites)); err != nil {
+		return err
+	}
+	for i, s := range newSites {
+		s.id = ids[i]
 	}
 	if ids, err = w.ids("users", len(m.users)); err != nil {
 		return err
@@ -561,6 +589,9 @@ func (w *writer) writeReference(m *model, refs seedRefs) error {
 	if err != nil {
 		return err
 	}
+	if err := w.writeSites(m); err != nil {
+		return err
+	}
 	err = w.copyIn("users", []string{"id", "email", "password_hash", "nom", "prenom", "role", "client_id", "date_creation",
 		"derniere_connexion", "password_changed_at", "updated_at"},
 		func(put func(...any) error) error {
@@ -580,14 +611,32 @@ func (w *writer) writeReference(m *model, refs seedRefs) error {
 		return err
 	}
 	err = w.copyIn("techniciens", []string{"id", "user_id", "specialite", "niveau_experience", "disponibilite", "telephone",
-		"localisation_base", "date_creation", "updated_at"},
+		"localisation_base", "base_latitude", "base_longitude", "date_creation", "updated_at"},
 		func(put func(...any) error) error {
 			for _, t := range m.techs {
 				if t.user == nil {
 					continue
 				}
-				if err := put(t.id, t.userID, t.specialite, t.niveau, t.disponible, t.telephone, t.ville, t.creation, t.creation); err != nil {
+				var lat, lon any
+				if t.base != nil {
+					lat, lon = t.base.Latitude, t.base.Longitude
+				}
+				if err := put(t.id, t.userID, t.specialite, t.niveau, t.disponible, t.telephone, t.ville, lat, lon, t.creation, t.creation); err != nil {
 					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	err = w.copyIn("technicien_horaires", []string{"technicien_id", "jour", "debut", "fin"},
+		func(put func(...any) error) error {
+			for _, t := range m.techs {
+				for _, c := range t.horaires {
+					if err := put(t.id, domain.JourISO(c.Jour), c.Debut, c.Fin); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -652,11 +701,15 @@ func (w *writer) writeReference(m *model, refs seedRefs) error {
 		return err
 	}
 	err = w.copyIn("equipements", []string{"id", "nom", "type", "modele", "numero_serie", "localisation", "date_installation",
-		"frequence_entretien", "statut", "derniere_maintenance", "date_creation", "updated_at"},
+		"frequence_entretien", "statut", "derniere_maintenance", "site_id", "date_creation", "updated_at"},
 		func(put func(...any) error) error {
 			for _, e := range m.equips {
+				var site any
+				if e.site != nil {
+					site = e.site.id
+				}
 				if err := put(e.id, e.nom, e.typ, e.modele, e.serie, e.loc, e.installation, nonZero(e.frequence), string(e.statut),
-					nullable(e.derniere), e.creation, e.updated); err != nil {
+					nullable(e.derniere), site, e.creation, e.updated); err != nil {
 					return err
 				}
 			}
@@ -922,3 +975,40 @@ func recipients(a, b []int64) []int64 {
 }
 
 func hashPassword() (string, error) { return authn.HashPassword(Password) }
+
+// writeSites writes the generated clients' sites and their opening hours.
+func (w *writer) writeSites(m *model) error {
+	err := w.copyIn("sites", []string{"id", "client_id", "nom", "adresse", "ville", "latitude", "longitude", "date_creation", "updated_at"},
+		func(put func(...any) error) error {
+			for _, c := range m.clients {
+				for _, s := range c.sites {
+					if s.seed {
+						continue
+					}
+					if err := put(s.id, c.id, s.nom, s.adresse, s.ville, s.at.Latitude, s.at.Longitude, c.creation, c.creation); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	return w.copyIn("site_horaires", []string{"site_id", "jour", "debut", "fin"},
+		func(put func(...any) error) error {
+			for _, c := range m.clients {
+				for _, s := range c.sites {
+					if s.seed {
+						continue
+					}
+					for _, h := range s.horaires {
+						if err := put(s.id, domain.JourISO(h.Jour), h.Debut, h.Fin); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			return nil
+		})
+}

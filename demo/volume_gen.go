@@ -25,6 +25,7 @@ type vClient struct {
 	ancien                                         *vContrat // an expired earlier contract, or nil
 	userID                                         int64     // its client account
 	account                                        *vUser
+	sites                                          []*vSite
 }
 
 type vContrat struct {
@@ -57,6 +58,8 @@ type vTech struct {
 	competences []string // names
 	niveaux     []int
 	creation    time.Time
+	base        *domain.Point    // nil for the seed's techniciens (the seed gave them theirs)
+	horaires    []domain.Creneau // nil: Monday to Friday from heure_debut to heure_fin
 }
 
 type vEquip struct {
@@ -73,6 +76,7 @@ type vEquip struct {
 	updated                      time.Time
 	creation                     time.Time
 	index                        int
+	site                         *vSite
 }
 
 type vInter struct {

@@ -73,6 +73,30 @@ func TestVolumeDataSet(t *testing.T) {
 		}
 	})
 
+	t.Run("geography", func(t *testing.T) {
+		checks := map[string]string{
+			"equipment without a site": `SELECT count(*) FROM equipements WHERE site_id IS NULL`,
+			"equipment at another client's site": `SELECT count(*) FROM equipements e JOIN sites s ON s.id = e.site_id
+				JOIN contrat_equipements ce ON ce.equipement_id = e.id JOIN contrats k ON k.id = ce.contrat_id
+				WHERE k.client_id <> s.client_id`,
+			"site outside Morocco":      `SELECT count(*) FROM sites WHERE latitude NOT BETWEEN 27 AND 36 OR longitude NOT BETWEEN -14 AND -1`,
+			"technicien without a base": `SELECT count(*) FROM techniciens WHERE base_latitude IS NULL`,
+			"technicien base far from his city": `SELECT count(*) FROM techniciens t WHERE t.localisation_base = 'Casablanca'
+				AND (abs(t.base_latitude - 33.5731) > 0.1 OR abs(t.base_longitude + 7.5898) > 0.1)`,
+		}
+		for what, q := range checks {
+			if n := count(t, st, q); n != 0 {
+				t.Errorf("%s: %d", what, n)
+			}
+		}
+		if n := count(t, st, `SELECT count(DISTINCT client_id) FROM sites`); n != count(t, st, `SELECT count(*) FROM clients`) {
+			t.Errorf("sites for %d clients", n)
+		}
+		if n := count(t, st, `SELECT count(*) FROM site_horaires`); n == 0 {
+			t.Error("no opening hours")
+		}
+	})
+
 	t.Run("every status and kind", func(t *testing.T) {
 		for _, s := range []string{"ouverte", "planifiee", "en_cours", "en_attente", "terminee", "annulee"} {
 			if n := count(t, st, `SELECT count(*) FROM interventions WHERE statut = $1`, s); n == 0 {

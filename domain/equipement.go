@@ -14,8 +14,10 @@ type Equipement struct {
 	FrequenceEntretien  *int             `db:"frequence_entretien" json:"frequence_entretien"`
 	Statut              StatutEquipement `db:"statut" json:"statut"`
 	DerniereMaintenance *time.Time       `db:"derniere_maintenance" json:"derniere_maintenance"`
-	DateCreation        time.Time        `db:"date_creation" json:"date_creation"`
-	UpdatedAt           time.Time        `db:"updated_at" json:"updated_at"`
+	// SiteID is the client site where it stands (its interventions are routed there).
+	SiteID       *int64    `db:"site_id" json:"site_id"`
+	DateCreation time.Time `db:"date_creation" json:"date_creation"`
+	UpdatedAt    time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // ProchaineMaintenance is the next preventive due date: the last maintenance (or, failing that,

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +14,30 @@ type EquipementVue struct {
 	Equipement
 	ProchaineMaintenance *time.Time `json:"prochaine_maintenance"`
 	InterventionsCount   int        `db:"interventions_count" json:"interventions_count"`
+	// Site places the equipment on a map (nil: no site yet).
+	Site *SiteResume `db:"site" json:"site"`
+}
+
+// SiteResume is what an equipment shows of its site.
+type SiteResume struct {
+	ID        int64   `json:"id"`
+	Nom       string  `json:"nom"`
+	Ville     string  `json:"ville"`
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+}
+
+// Scan reads the JSON object storage builds for it (NULL: no site).
+func (s *SiteResume) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok {
+		if str, isStr := src.(string); isStr {
+			b = []byte(str)
+		} else {
+			return fmt.Errorf("domain: site: cannot scan %T", src)
+		}
+	}
+	return json.Unmarshal(b, s)
 }
 
 // NewEquipementVue completes e with its computed fields. A retired equipment has no next
@@ -37,6 +63,9 @@ type EquipementInput struct {
 	// ClearFrequence removes the preventive cycle (frequence_entretien: null on update).
 	ClearFrequence      bool
 	DerniereMaintenance *time.Time
+	SiteID              *int64
+	// ClearSite takes the equipment off its site (site_id: null on update).
+	ClearSite bool
 }
 
 // Bounds of an equipment's text fields.
@@ -75,6 +104,9 @@ func (in EquipementInput) Validate(create bool) error {
 	text("numero_serie", in.NumeroSerie, create, EquipementTypeMaxLen)
 	text("modele", in.Modele, false, EquipementTexteMaxLen)
 	text("localisation", in.Localisation, false, EquipementTexteMaxLen)
+	if in.SiteID != nil {
+		v.Check(*in.SiteID > 0, "site_id", "identifiant positif attendu")
+	}
 	if in.FrequenceEntretien != nil {
 		f := *in.FrequenceEntretien
 		v.Check(f >= 1 && f <= FrequenceMaxJours, "frequence_entretien", "nombre de jours entre 1 et %d", FrequenceMaxJours)
@@ -95,6 +127,7 @@ type EquipementFiltre struct {
 	Type           string
 	Statut         *StatutEquipement
 	ClientID       *int64
+	SiteID         *int64
 	MaintenanceDue *bool
 	Recherche      string
 }

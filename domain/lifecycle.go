@@ -240,4 +240,6 @@ type TransitionWrite struct {
 	// technicien has other active work overlapping the slot (automatic assignments: the slot
 	// was free when it was searched, another assignment may have taken it since).
 	RequireFree bool `json:",omitempty"`
+	// Fixe marks the planning as fixed by a responsable: the route planning leaves it where it is.
+	Fixe bool `json:",omitempty"`
 }

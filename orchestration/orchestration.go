@@ -108,6 +108,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 		workflows.EscalationWorkflowName:            workflows.EscalationWorkflow,
 		workflows.PreventiveMaintenanceWorkflowName: workflows.PreventiveMaintenanceWorkflow,
 		workflows.WeeklyPlanningWorkflowName:        workflows.WeeklyPlanningWorkflow,
+		workflows.RoutePlanningWorkflowName:         workflows.RoutePlanningWorkflow,
 		workflows.HousekeepingWorkflowName:          workflows.HousekeepingWorkflow,
 		workflows.KeyRotationWorkflowName:           workflows.KeyRotationWorkflow,
 		workflows.NotificationDigestWorkflowName:    workflows.NotificationDigestWorkflow,

@@ -8,8 +8,8 @@
 //  2. a task may go to a technicien who is available and has one of the competences the task
 //     calls for (no competence listed: anyone);
 //  3. for each such technicien, the earliest free slot of the week inside his working hours
-//     (heure_debut–heure_fin, Monday to Friday, never before Now) that overlaps none of his
-//     planned work is found; a task never spans two days;
+//     (his weekly timetable, by default heure_debut–heure_fin Monday to Friday; never before
+//     Now) that overlaps none of his planned work is found; a task never spans two intervals;
 //  4. among the candidates, a slot that ends before the deadline wins, then the lowest load of
 //     the week (fair load), then the earliest start, then the lowest id.
 //
@@ -51,6 +51,9 @@ type Technicien struct {
 	Competences []string
 	// DebutMin and FinMin are the working hours, minutes after local midnight.
 	DebutMin, FinMin int
+	// Horaires are the working hours per ISO weekday (1 = Monday), as [start, end) minutes after
+	// local midnight; nil means Monday to Friday from DebutMin to FinMin.
+	Horaires map[int][][2]int
 	// Busy is the work already planned in the week.
 	Busy []Slot
 }
@@ -213,7 +216,7 @@ func place(task Task, techs []*techState, week time.Time, days int, loc *time.Lo
 			continue
 		}
 		available = true
-		if t.FinMin-t.DebutMin < task.Duree {
+		if t.longest() < task.Duree {
 			continue
 		}
 		fitsDay = true
@@ -257,34 +260,59 @@ func better(a, b *candidate) bool {
 	return a.t.ID < b.t.ID
 }
 
+// hours are the working intervals of an ISO weekday.
+func (t Technicien) hours(isoDay int) [][2]int {
+	if t.Horaires != nil {
+		return t.Horaires[isoDay]
+	}
+	if isoDay >= 6 {
+		return nil
+	}
+	return [][2]int{{t.DebutMin, t.FinMin}}
+}
+
+// longest is the longest working interval of the week.
+func (t Technicien) longest() int {
+	best := 0
+	for day := 1; day <= 7; day++ {
+		for _, iv := range t.hours(day) {
+			best = max(best, iv[1]-iv[0])
+		}
+	}
+	return best
+}
+
 // earliest finds the first start of a free period of duree minutes inside the working hours.
 func (t *techState) earliest(duree int, week time.Time, days int, loc *time.Location, now time.Time) (time.Time, bool) {
 	d := time.Duration(duree) * time.Minute
 	for day := 0; day < days; day++ {
 		date := week.AddDate(0, 0, day)
-		if wd := date.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue // working hours are Monday to Friday (a problem may span more than one week)
+		iso := int(date.Weekday())
+		if iso == 0 {
+			iso = 7
 		}
-		open := time.Date(date.Year(), date.Month(), date.Day(), 0, t.DebutMin, 0, 0, loc)
-		closing := time.Date(date.Year(), date.Month(), date.Day(), 0, t.FinMin, 0, 0, loc)
-		cursor := open
-		if now.After(cursor) {
-			cursor = ceilQuarter(now.In(loc))
-		}
-		for _, b := range t.busy {
-			if !b.End.After(cursor) {
-				continue
+		for _, iv := range t.hours(iso) {
+			open := time.Date(date.Year(), date.Month(), date.Day(), 0, iv[0], 0, 0, loc)
+			closing := time.Date(date.Year(), date.Month(), date.Day(), 0, iv[1], 0, 0, loc)
+			cursor := open
+			if now.After(cursor) {
+				cursor = ceilQuarter(now.In(loc))
 			}
-			if !b.Start.Before(closing) {
-				break
+			for _, b := range t.busy {
+				if !b.End.After(cursor) {
+					continue
+				}
+				if !b.Start.Before(closing) {
+					break
+				}
+				if !cursor.Add(d).After(b.Start) {
+					break // fits before this busy slot
+				}
+				cursor = b.End
 			}
-			if !cursor.Add(d).After(b.Start) {
-				break // fits before this busy slot
+			if !cursor.Add(d).After(closing) {
+				return cursor, true
 			}
-			cursor = b.End
-		}
-		if !cursor.Add(d).After(closing) {
-			return cursor, true
 		}
 	}
 	return time.Time{}, false

@@ -12,28 +12,21 @@ import (
 // activeStatuts are the intervention statuses that occupy a technicien.
 const activeStatuts = `('planifiee', 'en_cours', 'en_attente')`
 
-// neededCompetences is a CTE body giving the lower-cased competence names that the equipment
-// $1's type calls for (table equipement_type_competences); empty means "any technicien".
-const neededCompetences = `SELECT lower(etc.competence_nom) AS nom FROM equipement_type_competences etc
-	JOIN equipements e ON lower(e.type) = lower(etc.type_equipement) WHERE e.id = $1`
-
-// CandidateTechniciens lists, best first, the active and available techniciens whose competences
-// match the equipment's type and, unless anyTime, who have no planned work overlapping
+// CandidateTechniciens lists, best first, the active and available techniciens qualified for the
+// equipment's type (technicien_qualifie: every competence it calls for at its level, every tool)
+// and, unless anyTime, who have no planned work overlapping
 // [start, start+duree): the lowest load (active interventions, then planned minutes) first, then
 // the most experienced.
 func (s *Store) CandidateTechniciens(ctx context.Context, equipementID int64, start time.Time, duree int, anyTime bool) ([]domain.TechnicienCandidate, error) {
 	out := []domain.TechnicienCandidate{}
 	err := s.q.SelectContext(ctx, &out, `
-		WITH need AS (`+neededCompetences+`)
 		SELECT t.id AS technicien_id, t.user_id, u.nom, u.prenom,
 			(SELECT count(*) FROM interventions i WHERE i.technicien_id = t.id AND i.statut IN `+activeStatuts+`) AS actives,
 			COALESCE((SELECT sum(p.duree_estimee) FROM plannings p JOIN interventions i ON i.id = p.intervention_id
 				WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+`), 0) AS charge
 		FROM techniciens t JOIN users u ON u.id = t.user_id
 		WHERE t.disponibilite AND u.is_active
-		  AND (NOT EXISTS (SELECT 1 FROM need) OR EXISTS (
-			SELECT 1 FROM technicien_competences tc JOIN competences c ON c.id = tc.competence_id
-			WHERE tc.technicien_id = t.id AND lower(c.nom) IN (SELECT nom FROM need)))
+		  AND technicien_qualifie(t.id, (SELECT e.type FROM equipements e WHERE e.id = $1))
 		  AND ($4::boolean OR NOT EXISTS (
 			SELECT 1 FROM plannings p JOIN interventions i ON i.id = p.intervention_id
 			WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+`

@@ -97,8 +97,8 @@ func (s *Store) DashboardStats(ctx context.Context, p domain.Principal, now time
 	if p.Role == domain.RoleClient {
 		return st, nil
 	}
-	// Load is the planned minutes over the next seven days against five working days of each
-	// technicien's hours, as a percentage (above 100 means overbooked).
+	// Load is the planned minutes over the next seven days against a week of each technicien's
+	// working hours (technicien_horaires_effectifs), as a percentage (above 100 means overbooked).
 	wt := &where{}
 	wt.add("u.is_active")
 	technicienVisibility(p, wt)
@@ -109,7 +109,8 @@ func (s *Store) DashboardStats(ctx context.Context, p domain.Principal, now time
 			COALESCE(avg(100.0 * (SELECT COALESCE(sum(p.duree_estimee), 0) FROM plannings p
 				WHERE p.technicien_id = t.id AND p.statut IN ('planifiee', 'en_cours')
 				AND p.date_planifiee >= $`+strconv.Itoa(from)+` AND p.date_planifiee < $`+strconv.Itoa(to)+`)
-				/ (5 * extract(epoch FROM t.heure_fin - t.heure_debut) / 60)), 0) AS charge_moyenne
+				/ NULLIF((SELECT sum(extract(epoch FROM h.fin - h.debut)) / 60 FROM technicien_horaires_effectifs h
+					WHERE h.technicien_id = t.id), 0)), 0) AS charge_moyenne
 		FROM techniciens t JOIN users u ON u.id = t.user_id WHERE `+wt.sql(), append(wt.args, now, now.Add(7*24*time.Hour))...)
 	if err != nil {
 		return st, wrap("dashboard techniciens", err)

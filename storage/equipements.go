@@ -10,12 +10,14 @@ import (
 )
 
 const equipementColumns = `e.id, e.nom, e.type, e.modele, e.numero_serie, e.localisation, e.date_installation,
-	e.frequence_entretien, e.statut, e.derniere_maintenance, e.date_creation, e.updated_at`
+	e.frequence_entretien, e.statut, e.derniere_maintenance, e.site_id, e.date_creation, e.updated_at`
 
 // equipementVueColumns adds the number of interventions, counted by an index-backed subquery
 // (interventions_equipement_idx) rather than one query per row.
 const equipementVueColumns = equipementColumns + `,
-	(SELECT count(*) FROM interventions x WHERE x.equipement_id = e.id) AS interventions_count`
+	(SELECT count(*) FROM interventions x WHERE x.equipement_id = e.id) AS interventions_count,
+	(SELECT json_build_object('id', si.id, 'nom', si.nom, 'ville', si.ville, 'latitude', si.latitude, 'longitude', si.longitude)
+		FROM sites si WHERE si.id = e.site_id) AS site`
 
 // prochaineMaintenanceSQL is domain.Equipement.ProchaineMaintenance in SQL, for filters and the
 // dashboard.
@@ -35,11 +37,14 @@ func (s *Store) GetEquipement(ctx context.Context, id int64) (domain.Equipement,
 
 type equipementRow struct {
 	domain.Equipement
-	InterventionsCount int `db:"interventions_count"`
+	InterventionsCount int                `db:"interventions_count"`
+	Site               *domain.SiteResume `db:"site"`
 }
 
 func (r equipementRow) vue() domain.EquipementVue {
-	return domain.NewEquipementVue(r.Equipement, r.InterventionsCount)
+	v := domain.NewEquipementVue(r.Equipement, r.InterventionsCount)
+	v.Site = r.Site
+	return v
 }
 
 // GetEquipementVue returns one equipment as p may see it, or domain.ErrNotFound.
@@ -80,6 +85,9 @@ func (s *Store) ListEquipements(ctx context.Context, p domain.Principal, f domai
 		w.add(`EXISTS (SELECT 1 FROM contrat_equipements ce2 JOIN contrats c2 ON c2.id = ce2.contrat_id
 			WHERE ce2.equipement_id = e.id AND c2.client_id = ?)`, *f.ClientID)
 	}
+	if f.SiteID != nil {
+		w.add("e.site_id = ?", *f.SiteID)
+	}
 	if f.MaintenanceDue != nil {
 		cond := maintenanceDueSQL
 		if !*f.MaintenanceDue {
@@ -115,11 +123,11 @@ func (s *Store) CreateEquipement(ctx context.Context, in domain.EquipementInput,
 	err := s.InTx(ctx, func(tx *Store) error {
 		err := tx.q.GetContext(ctx, &e, `
 			INSERT INTO equipements AS e (nom, type, modele, numero_serie, localisation, date_installation,
-				frequence_entretien, derniere_maintenance)
-			VALUES ($1, $2, COALESCE($3, ''), $4, COALESCE($5, ''), $6, $7, $8)
+				frequence_entretien, derniere_maintenance, site_id)
+			VALUES ($1, $2, COALESCE($3, ''), $4, COALESCE($5, ''), $6, $7, $8, $9)
 			RETURNING `+equipementColumns,
 			in.Nom, in.Type, in.Modele, in.NumeroSerie, in.Localisation, in.DateInstallation, in.FrequenceEntretien,
-			in.DerniereMaintenance)
+			in.DerniereMaintenance, in.SiteID)
 		if err != nil {
 			return wrap("create equipement", err)
 		}
@@ -144,11 +152,12 @@ func (s *Store) UpdateEquipement(ctx context.Context, id int64, in domain.Equipe
 				date_installation = COALESCE($7, date_installation),
 				frequence_entretien = CASE WHEN $8 THEN NULL ELSE COALESCE($9, frequence_entretien) END,
 				derniere_maintenance = COALESCE($10, derniere_maintenance),
+				site_id = CASE WHEN $11 THEN NULL ELSE COALESCE($12, site_id) END,
 				updated_at = now()
 			WHERE e.id = $1
 			RETURNING `+equipementColumns,
 			id, in.Nom, in.Type, in.Modele, in.NumeroSerie, in.Localisation, in.DateInstallation,
-			in.ClearFrequence, in.FrequenceEntretien, in.DerniereMaintenance)
+			in.ClearFrequence, in.FrequenceEntretien, in.DerniereMaintenance, in.ClearSite, in.SiteID)
 		if err != nil {
 			return wrap("update equipement", err)
 		}

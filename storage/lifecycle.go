@@ -134,12 +134,12 @@ func (s *Store) writePlanning(ctx context.Context, w domain.TransitionWrite, row
 			return errors.New("storage: assignation without technicien or date")
 		}
 		_, err = s.q.ExecContext(ctx, `
-			INSERT INTO plannings (intervention_id, technicien_id, date_planifiee, duree_estimee, statut, notes)
-			VALUES ($1, $2, $3, $4, 'planifiee', $5)
+			INSERT INTO plannings (intervention_id, technicien_id, date_planifiee, duree_estimee, statut, notes, fixe)
+			VALUES ($1, $2, $3, $4, 'planifiee', $5, $6)
 			ON CONFLICT (intervention_id) DO UPDATE SET technicien_id = EXCLUDED.technicien_id,
 				date_planifiee = EXCLUDED.date_planifiee, duree_estimee = EXCLUDED.duree_estimee,
-				statut = 'planifiee', notes = EXCLUDED.notes, updated_at = now()`,
-			row.ID, *w.TechnicienID, *w.DatePlanifiee, w.DureeEstimee, w.Notes)
+				statut = 'planifiee', notes = EXCLUDED.notes, fixe = EXCLUDED.fixe, updated_at = now()`,
+			row.ID, *w.TechnicienID, *w.DatePlanifiee, w.DureeEstimee, w.Notes, w.Fixe)
 	case domain.StatutEnCours, domain.StatutEnAttente, domain.StatutTerminee, domain.StatutAnnulee:
 		statut := map[domain.StatutIntervention]domain.StatutPlanning{
 			domain.StatutEnCours: domain.PlanningEnCours, domain.StatutEnAttente: domain.PlanningEnCours,

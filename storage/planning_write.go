@@ -43,11 +43,13 @@ func (s *Store) LoadPlanningTechniciens(ctx context.Context, from, to time.Time)
 		DebutMin    int            `db:"debut_min"`
 		FinMin      int            `db:"fin_min"`
 		Competences pq.StringArray `db:"competences"`
+		Horaires    []byte         `db:"horaires"`
 	}
 	err := s.q.SelectContext(ctx, &techRows, `
 		SELECT t.id, t.user_id, t.disponibilite AND u.is_active AS disponibilite,
 			(extract(epoch FROM t.heure_debut) / 60)::int AS debut_min, (extract(epoch FROM t.heure_fin) / 60)::int AS fin_min,
-			COALESCE(array_agg(lower(c.nom) ORDER BY c.nom) FILTER (WHERE c.id IS NOT NULL), '{}') AS competences
+			COALESCE(array_agg(lower(c.nom) ORDER BY c.nom) FILTER (WHERE c.id IS NOT NULL), '{}') AS competences,
+			COALESCE((SELECT `+creneauxJSON+` FROM technicien_horaires_effectifs h WHERE h.technicien_id = t.id), '[]') AS horaires
 		FROM techniciens t JOIN users u ON u.id = t.user_id
 		LEFT JOIN technicien_competences tc ON tc.technicien_id = t.id
 		LEFT JOIN competences c ON c.id = tc.competence_id
@@ -73,7 +75,17 @@ func (s *Store) LoadPlanningTechniciens(ctx context.Context, from, to time.Time)
 	index := map[int64]int{}
 	for i, r := range techRows {
 		techs[i] = planner.Technicien{ID: r.ID, UserID: r.UserID, Disponible: r.Disponible, Competences: r.Competences,
-			DebutMin: r.DebutMin, FinMin: r.FinMin}
+			DebutMin: r.DebutMin, FinMin: r.FinMin, Horaires: map[int][][2]int{}}
+		cs, err := decodeCreneaux(r.Horaires)
+		if err != nil {
+			return nil, fmt.Errorf("storage: planning techniciens: %w", err)
+		}
+		for _, c := range cs {
+			if d, f, ok := c.Minutes(); ok {
+				iso := domain.JourISO(c.Jour)
+				techs[i].Horaires[iso] = append(techs[i].Horaires[iso], [2]int{d, f})
+			}
+		}
 		index[r.ID] = i
 	}
 	for _, b := range busy {
@@ -134,8 +146,9 @@ const (
 )
 
 // conflictsQuery lists the active plannings that overlap another of the same technicien, fall
-// outside his working hours (in tz), belong to an unavailable technicien, end after the
-// intervention's deadline, or go to a technicien without the competence the equipment needs.
+// outside his working hours of that weekday (in tz; technicien_horaires_effectifs), belong to an
+// unavailable technicien, end after the intervention's deadline, or go to a technicien who is not
+// qualified for the equipment (technicien_qualifie: every competence at its level, every tool).
 // $1 = tz, $2 = from, $3 = to, $4 = optional technicien.
 const conflictsQuery = `
 WITH p AS (
@@ -151,11 +164,15 @@ FROM p a JOIN p b ON a.technicien_id = b.technicien_id AND a.id <> b.id
 	AND a.date_planifiee < b.fin AND b.date_planifiee < a.fin
 UNION ALL
 SELECT 'hors_horaires', p.id, NULL, p.intervention_id, p.technicien_id, p.date_planifiee, p.duree_estimee,
-	'en dehors des horaires ' || to_char(t.heure_debut, 'HH24:MI') || '–' || to_char(t.heure_fin, 'HH24:MI')
-FROM p JOIN techniciens t ON t.id = p.technicien_id
-WHERE (p.date_planifiee AT TIME ZONE $1)::time < t.heure_debut
-   OR (p.date_planifiee AT TIME ZONE $1)::date <> (p.fin AT TIME ZONE $1)::date
-   OR (p.fin AT TIME ZONE $1)::time > t.heure_fin
+	'en dehors des horaires du jour (' || COALESCE((SELECT string_agg(to_char(h.debut, 'HH24:MI') || '–' || to_char(h.fin, 'HH24:MI'), ', ' ORDER BY h.debut)
+		FROM technicien_horaires_effectifs h WHERE h.technicien_id = p.technicien_id
+		  AND h.jour = extract(isodow FROM p.date_planifiee AT TIME ZONE $1)), 'jour non travaillé') || ')'
+FROM p
+WHERE NOT EXISTS (SELECT 1 FROM technicien_horaires_effectifs h WHERE h.technicien_id = p.technicien_id
+	AND h.jour = extract(isodow FROM p.date_planifiee AT TIME ZONE $1)
+	AND (p.date_planifiee AT TIME ZONE $1)::time >= h.debut
+	AND (p.date_planifiee AT TIME ZONE $1)::date = (p.fin AT TIME ZONE $1)::date
+	AND (p.fin AT TIME ZONE $1)::time <= h.fin)
 UNION ALL
 SELECT 'technicien_indisponible', p.id, NULL, p.intervention_id, p.technicien_id, p.date_planifiee, p.duree_estimee,
 	'le technicien est marqué indisponible'
@@ -167,12 +184,9 @@ SELECT 'apres_echeance', p.id, NULL, p.intervention_id, p.technicien_id, p.date_
 FROM p WHERE p.date_limite IS NOT NULL AND p.fin > p.date_limite
 UNION ALL
 SELECT 'competence_manquante', p.id, NULL, p.intervention_id, p.technicien_id, p.date_planifiee, p.duree_estimee,
-	'le technicien n''a aucune des compétences requises par ce type d''équipement'
+	'le technicien n''a pas toutes les compétences, aux niveaux requis, ou les outils qu''exige ce type d''équipement'
 FROM p JOIN equipements e ON e.id = p.equipement_id
-WHERE EXISTS (SELECT 1 FROM equipement_type_competences etc WHERE lower(etc.type_equipement) = lower(e.type))
-  AND NOT EXISTS (SELECT 1 FROM technicien_competences tc JOIN competences c ON c.id = tc.competence_id
-	JOIN equipement_type_competences etc ON lower(etc.competence_nom) = lower(c.nom) AND lower(etc.type_equipement) = lower(e.type)
-	WHERE tc.technicien_id = p.technicien_id)
+WHERE NOT technicien_qualifie(p.technicien_id, e.type)
 `
 
 // PlanningConflicts lists the broken constraints among the active plannings of [from, to).
@@ -203,9 +217,9 @@ func (s *Store) GetPlanningRef(ctx context.Context, id int64) (PlanningRef, erro
 }
 
 // CheckTechnicienSlot returns a ConflictError when the technicien cannot work [start, start+duree):
-// unknown or unavailable, outside his working hours (in tz), already planned then (the
-// intervention's own planning excepted), or without any competence that the equipment of
-// exceptIntervention calls for.
+// unknown or unavailable, outside his working hours of that weekday (in tz), already planned then
+// (the intervention's own planning excepted), or not qualified for the equipment of
+// exceptIntervention (every competence at its level, every tool: technicien_qualifie).
 func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID int64, start time.Time, duree int, exceptIntervention int64) error {
 	var row struct {
 		Disponible bool   `db:"disponible"`
@@ -215,21 +229,18 @@ func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID
 	}
 	err := s.q.GetContext(ctx, &row, `
 		SELECT t.disponibilite AND u.is_active AS disponible,
-			(($2::timestamptz AT TIME ZONE $5)::time >= t.heure_debut
-			 AND (($2::timestamptz + make_interval(mins => $3)) AT TIME ZONE $5)::time <= t.heure_fin
-			 AND ($2::timestamptz AT TIME ZONE $5)::date = (($2::timestamptz + make_interval(mins => $3)) AT TIME ZONE $5)::date) AS horaires,
+			EXISTS (SELECT 1 FROM technicien_horaires_effectifs h WHERE h.technicien_id = t.id
+				AND h.jour = extract(isodow FROM $2::timestamptz AT TIME ZONE $5)
+				AND ($2::timestamptz AT TIME ZONE $5)::time >= h.debut
+				AND (($2::timestamptz + make_interval(mins => $3)) AT TIME ZONE $5)::time <= h.fin
+				AND ($2::timestamptz AT TIME ZONE $5)::date = (($2::timestamptz + make_interval(mins => $3)) AT TIME ZONE $5)::date) AS horaires,
 			COALESCE((SELECT string_agg(p.intervention_id::text, ',' ORDER BY p.date_planifiee) FROM plannings p
 				JOIN interventions i ON i.id = p.intervention_id
 				WHERE p.technicien_id = t.id AND i.statut IN `+activeStatuts+` AND p.intervention_id <> $4
 				  AND tstzrange(p.date_planifiee, p.date_planifiee + make_interval(mins => p.duree_estimee))
 				   && tstzrange($2::timestamptz, $2::timestamptz + make_interval(mins => $3::int))), '')::bytea AS overlaps,
-			NOT EXISTS (SELECT 1 FROM interventions i JOIN equipements e ON e.id = i.equipement_id
-				JOIN equipement_type_competences etc ON lower(etc.type_equipement) = lower(e.type) WHERE i.id = $4)
-			OR EXISTS (SELECT 1 FROM interventions i JOIN equipements e ON e.id = i.equipement_id
-				JOIN equipement_type_competences etc ON lower(etc.type_equipement) = lower(e.type)
-				JOIN competences c ON lower(c.nom) = lower(etc.competence_nom)
-				JOIN technicien_competences tc ON tc.competence_id = c.id AND tc.technicien_id = t.id
-				WHERE i.id = $4) AS competent
+			COALESCE((SELECT technicien_qualifie(t.id, e.type) FROM interventions i JOIN equipements e ON e.id = i.equipement_id
+				WHERE i.id = $4), TRUE) AS competent
 		FROM techniciens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`, technicienID, start, duree, exceptIntervention, tz)
 	if err != nil {
 		if err = wrap("check slot", err); errors.Is(err, domain.ErrNotFound) {
@@ -245,7 +256,7 @@ func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID
 		reasons = append(reasons, "le créneau sort de ses horaires de travail")
 	}
 	if !row.Competent {
-		reasons = append(reasons, "il n'a aucune des compétences requises par ce type d'équipement")
+		reasons = append(reasons, "il n'a pas toutes les compétences, aux niveaux requis, ou les outils qu'exige ce type d'équipement")
 	}
 	if len(row.Overlaps) > 0 {
 		reasons = append(reasons, fmt.Sprintf("il est déjà planifié sur l'intervention %s", string(row.Overlaps)))

@@ -115,6 +115,7 @@ var constraintMessages = map[string]string{
 	"competences_nom_key":          "une compétence avec ce nom existe déjà",
 	"plannings_intervention_key":   "cette intervention est déjà planifiée",
 	"techniciens_user_id_key":      "cet utilisateur a déjà un profil technicien",
+	"sites_client_nom_key":         "ce client a déjà un site de ce nom",
 }
 
 func mapErr(err error) error {

@@ -15,6 +15,7 @@ import (
 const technicienSelect = `SELECT t.id, t.user_id, u.nom, u.prenom, u.email, t.specialite, t.niveau_experience,
 	t.disponibilite, t.telephone, t.localisation_base,
 	to_char(t.heure_debut, 'HH24:MI') AS heure_debut, to_char(t.heure_fin, 'HH24:MI') AS heure_fin,
+	t.base_latitude, t.base_longitude, array_to_json(t.outils) AS outils,
 	(SELECT count(*) FROM interventions x WHERE x.technicien_id = t.id
 		AND x.statut IN ('planifiee', 'en_cours', 'en_attente')) AS charge_actuelle,
 	t.date_creation
@@ -80,10 +81,13 @@ func (s *Store) ListTechniciens(ctx context.Context, p domain.Principal, f domai
 	return out, total, s.loadCompetences(ctx, out)
 }
 
-// loadCompetences fills the skills of every technicien in one query.
+// loadCompetences fills the skills and the weekly hours of every technicien, one query each.
 func (s *Store) loadCompetences(ctx context.Context, ts []domain.Technicien) error {
 	if len(ts) == 0 {
 		return nil
+	}
+	if err := s.loadTechnicienHoraires(ctx, ts); err != nil {
+		return err
 	}
 	ids := make([]int64, len(ts))
 	for i := range ts {
@@ -154,6 +158,9 @@ func (s *Store) CreateTechnicien(ctx context.Context, in domain.TechnicienInput,
 		if err != nil {
 			return wrap("create technicien", err)
 		}
+		if err := tx.applyTechnicienTournee(ctx, id, in.Tournee); err != nil {
+			return err
+		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "technicien", EntiteID: id, Action: "creation",
 			ActeurID: &acteur, Changements: map[string]any{"user_id": *in.UserID}})
 	})
@@ -189,6 +196,9 @@ func (s *Store) UpdateTechnicien(ctx context.Context, id int64, in domain.Techni
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("storage: update technicien: %w", domain.ErrNotFound)
+		}
+		if err := tx.applyTechnicienTournee(ctx, id, in.Tournee); err != nil {
+			return err
 		}
 		if t, err = tx.GetTechnicien(ctx, id); err != nil {
 			return err

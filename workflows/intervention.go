@@ -57,6 +57,11 @@ type TransitionRequest struct {
 	// RequireFree refuses (409, nothing written) an assignment whose technicien has other active
 	// work overlapping the slot when it is written (a reschedule checked first; this closes the race).
 	RequireFree bool `json:",omitempty"`
+	// Fixe: a responsable chose the slot by hand; the route planning will leave it where it is.
+	Fixe bool `json:",omitempty"`
+	// UnchangedSince makes a re-planning by the route planning (SignalReplanned) apply only while
+	// the intervention's row is as the planning read it (its updated_at).
+	UnchangedSince *time.Time `json:",omitempty"`
 	// Completion.
 	Rapport    *string
 	TempsPasse *int
@@ -352,6 +357,9 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	if to == domain.StatutPlanifiee && req.RequireFree {
 		write.RequireFree = true
 	}
+	if to == domain.StatutPlanifiee && req.Fixe {
+		write.Fixe = true
+	}
 	w.seq++
 	write.EventKey = wfID + "/transition/" + strconv.Itoa(w.seq)
 	var a *activities.Activities
@@ -506,6 +514,22 @@ func (w *interventionWorkflow) listenSignals(ctx workflow.Context) {
 			}
 			if _, err := w.transition(ctx, UpdateAssign, req); err != nil {
 				workflow.GetLogger(ctx).Info("Planned assignment refused", "error", err)
+			}
+		}
+	})
+	// Re-planning of planned work by the route planning: applied only while the row is as the
+	// planning read it (a manual change since then stands). A signal no earlier history received,
+	// so histories recorded before it replay unchanged.
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalReplanned)
+		var req TransitionRequest
+		for ch.Receive(ctx, &req) {
+			if w.row.Statut != domain.StatutPlanifiee || req.UnchangedSince == nil || !w.row.UpdatedAt.Equal(*req.UnchangedSince) {
+				workflow.GetLogger(ctx).Info("Re-planning ignored", "statut", w.row.Statut)
+				continue
+			}
+			if _, err := w.transition(ctx, UpdateAssign, req); err != nil {
+				workflow.GetLogger(ctx).Info("Re-planning refused", "error", err)
 			}
 		}
 	})

@@ -44,6 +44,9 @@ const (
 	SignalCheckSLA = "check_sla"
 	// SignalPlanned carries an assignment decided by the weekly planning (a TransitionRequest).
 	SignalPlanned = "planned"
+	// SignalReplanned moves planned work to the slot the route planning chose (a
+	// TransitionRequest with UnchangedSince).
+	SignalReplanned = "replanned"
 	// SignalEscalated tells an InterventionWorkflow the level its escalation reached (an int).
 	SignalEscalated = "escalated"
 	// SignalProgress tells an EscalationWorkflow the intervention's new status (EscalationProgress).

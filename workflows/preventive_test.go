@@ -224,10 +224,13 @@ func TestPreventiveSignals(t *testing.T) {
 	})
 }
 
+// Runs started before the route planner replay the greedy pass (GetVersion answers the default
+// version for them).
 func TestWeeklyPlanningHandsAssignmentsToInterventions(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	orchestration.Register(env, &activities.Activities{})
+	env.OnGetVersion("route-planner", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	week := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	var a *activities.Activities
 	env.OnActivity(a.PlanWeek, mock.Anything, mock.Anything).Return(activities.PlanWeekResult{

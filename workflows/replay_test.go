@@ -79,7 +79,7 @@ func TestReplayCheckedInHistories(t *testing.T) {
 		})
 	}
 	for _, name := range []string{workflows.InterventionWorkflowName, workflows.EscalationWorkflowName, workflows.PreventiveMaintenanceWorkflowName,
-		workflows.WeeklyPlanningWorkflowName, workflows.HousekeepingWorkflowName} {
+		workflows.WeeklyPlanningWorkflowName, workflows.HousekeepingWorkflowName, workflows.RoutePlanningWorkflowName} {
 		if !seen[name] {
 			t.Errorf("no checked-in history for %s", name)
 		}

@@ -165,6 +165,10 @@ func BenchmarkSolomon(b *testing.B) {
 // search's pace independently of the clock.
 func BenchmarkWeek(b *testing.B) {
 	p := genWeek(1, 50, 1000)
+	// The weekly planning's own objective (travel time, then duration, then balance) on the
+	// same week, to compare the pace of the search.
+	weekly := *p
+	weekly.Objective = []string{ObjTravelTime, ObjDuration, ObjBalance}
 	static := 0
 	in, err := compile(p)
 	if err != nil {
@@ -177,13 +181,17 @@ func BenchmarkWeek(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name string
+		p    *Problem
 		opt  Options
 		cap  time.Duration
 	}{
-		{"construction", Options{Seed: 1, Iterations: 1}, 0},
-		{"iterations=20000", Options{Seed: 1, Iterations: 20000}, 0},
-		{"budget", Options{Seed: 1}, benchBudget()},
+		{"construction", p, Options{Seed: 1, Iterations: 1}, 0},
+		{"iterations=20000", p, Options{Seed: 1, Iterations: 20000}, 0},
+		{"budget", p, Options{Seed: 1}, benchBudget()},
+		{"weekly-objective/iterations=20000", &weekly, Options{Seed: 1, Iterations: 20000}, 0},
+		{"weekly-objective/budget", &weekly, Options{Seed: 1}, benchBudget()},
 	} {
+		p := c.p
 		b.Run(c.name, func(b *testing.B) {
 			var sol *Solution
 			var elapsed time.Duration
@@ -208,8 +216,12 @@ func BenchmarkWeek(b *testing.B) {
 			b.ReportMetric(float64(sol.Vehicles), "routes")
 			b.ReportMetric(sol.Distance, "km")
 			b.ReportMetric(float64(sol.Iterations), "iterations")
-			b.Logf("%s: %d served, %d unassigned (%d impossible for any technician), %d routes, %.0f km, %.0f min on the road and at work, %d iterations in %.1f s",
-				c.name, len(p.Tasks)-len(sol.Unassigned), len(sol.Unassigned), static, sol.Vehicles, sol.Distance, sol.Duration, sol.Iterations, elapsed.Seconds())
+			balance := ""
+			if sol.Balance != nil {
+				balance = fmt.Sprintf(", balance %.3f", *sol.Balance)
+			}
+			b.Logf("%s: %d served, %d unassigned (%d impossible for any technician), %d routes, %.0f km, %.0f min driving, %.0f min on the road and at work%s, %d iterations in %.1f s",
+				c.name, len(p.Tasks)-len(sol.Unassigned), len(sol.Unassigned), static, sol.Vehicles, sol.Distance, sol.TravelTime, sol.Duration, balance, sol.Iterations, elapsed.Seconds())
 		})
 	}
 }

@@ -26,7 +26,8 @@ func (e *CheckError) Error() string {
 // and the solution alone — its own travel computation and bookkeeping, none of the solver's —
 // so that it can vouch for the solver: time windows on the start of service, shifts, skills at
 // their levels, tools, parts consumed and restocked, capacity, pins, the fleet limit, every task
-// served once or listed as unassigned with a reason, and the reported distance and duration.
+// served once or listed as unassigned with a reason, and the reported distance, duration, travel
+// time and balance.
 // The departure of a route is taken as late as its first start allows.
 func Check(p *Problem, s *Solution) error {
 	c := checker{p: p}
@@ -105,7 +106,8 @@ func (c *checker) run(s *Solution) {
 		shift int
 	}
 	seenRoute := map[key]bool{}
-	var totalDist, totalDur float64
+	var totalDist, totalDur, totalTravel float64
+	workTime := map[string]float64{} // per technician, for the balance
 	for ri, r := range s.Routes {
 		where := fmt.Sprintf("route %d (technician %s shift %d)", ri, r.Technician, r.Shift)
 		ti, ok := techs[r.Technician]
@@ -162,7 +164,7 @@ func (c *checker) run(s *Solution) {
 			c.fail("%s: leaves at %v, before its shift starts (%v)", where, departure, shift.Start)
 		}
 		pos, clock := tech.StartSite, departure
-		var dist, load float64
+		var dist, travel, load float64
 		hasTask := false
 		for i, id := range r.Stops {
 			st := r.StartTimes[i]
@@ -174,6 +176,7 @@ func (c *checker) run(s *Solution) {
 			}
 			d, tt := leg(pos, site)
 			dist += d
+			travel += tt
 			arrival := clock + tt
 			if st < arrival-1e-6*max(1, math.Abs(arrival)) {
 				c.fail("%s: starts at %v before arriving at %v", at, st, arrival)
@@ -237,6 +240,7 @@ func (c *checker) run(s *Solution) {
 		}
 		d, tt := leg(pos, tech.EndSite)
 		dist += d
+		travel += tt
 		back := clock + tt
 		if back > shift.End+1e-6*max(1, math.Abs(shift.End)) {
 			c.fail("%s: back at %v, after its shift ends (%v)", where, back, shift.End)
@@ -251,6 +255,11 @@ func (c *checker) run(s *Solution) {
 		routesUsed++
 		totalDist += dist
 		totalDur += back - departure
+		totalTravel += travel
+		workTime[r.Technician] += back - departure
+		if r.TravelTime != 0 && !near(r.TravelTime, travel) {
+			c.fail("%s: travel time reported %v, recomputed %v", where, r.TravelTime, travel)
+		}
 		if r.Distance != 0 && !near(r.Distance, dist) {
 			c.fail("%s: distance reported %v, recomputed %v", where, r.Distance, dist)
 		}
@@ -297,10 +306,100 @@ func (c *checker) run(s *Solution) {
 	if !near(s.Duration, totalDur) {
 		c.fail("duration reported %v, recomputed %v", s.Duration, totalDur)
 	}
+	if s.TravelTime != 0 && !near(s.TravelTime, totalTravel) {
+		c.fail("travel time reported %v, recomputed %v", s.TravelTime, totalTravel)
+	}
+	if s.Balance != nil {
+		// The spread of utilisation: work time over shift time, per technician with shifts.
+		var us []float64
+		for _, t := range p.Technicians {
+			var span float64
+			for _, sh := range t.Shifts {
+				span += sh.End - sh.Start
+			}
+			if span > 0 {
+				us = append(us, workTime[t.ID]/span)
+			}
+		}
+		var mean, variance float64
+		for _, u := range us {
+			mean += u / float64(len(us))
+		}
+		for _, u := range us {
+			variance += (u - mean) * (u - mean) / float64(len(us))
+		}
+		if sd := math.Sqrt(variance); math.Abs(sd-*s.Balance) > 1e-6 {
+			c.fail("balance reported %v, recomputed %v", *s.Balance, sd)
+		}
+	}
 	if s.Vehicles != 0 && s.Vehicles != routesUsed {
 		c.fail("vehicles reported %d, counted %d", s.Vehicles, routesUsed)
 	}
 	if s.Outsourcing != 0 && !near(s.Outsourcing, outsourcing) {
 		c.fail("outsourcing reported %v, recomputed %v", s.Outsourcing, outsourcing)
 	}
+}
+
+// Leg is one stop of a route as driven: the trip from the previous place, the arrival, and the
+// service. The last leg of a timeline is the return to the end site (Stop empty).
+type Leg struct {
+	Stop     string  `json:"stop"`
+	Site     string  `json:"site"`
+	Distance float64 `json:"distance"`
+	Travel   float64 `json:"travel"`
+	Arrival  float64 `json:"arrival"`
+	Start    float64 `json:"start"`
+	End      float64 `json:"end"`
+}
+
+// Timeline re-traces a route of a solution: for each stop, the distance and travel time from
+// the previous place, the arrival, the start and the end of service, then the return. The route
+// leaves its start site at Departure (or, when that is not given, just in time for its first
+// start). The problem must be valid.
+func Timeline(p *Problem, r Route) ([]Leg, error) {
+	model, err := NewTravelModel(p)
+	if err != nil {
+		return nil, err
+	}
+	site := map[string]int{}
+	for i, s := range p.Sites {
+		site[s.ID] = i
+	}
+	where := map[string]string{}
+	dur := map[string]float64{}
+	for _, t := range p.Tasks {
+		where[t.ID], dur[t.ID] = t.Site, t.Duration
+	}
+	for _, d := range p.Depots {
+		where[d.ID], dur[d.ID] = d.Site, d.Duration
+	}
+	var tech *Technician
+	for i := range p.Technicians {
+		if p.Technicians[i].ID == r.Technician {
+			tech = &p.Technicians[i]
+		}
+	}
+	if tech == nil {
+		return nil, fmt.Errorf("routing: timeline: unknown technician %q", r.Technician)
+	}
+	if len(r.Stops) != len(r.StartTimes) {
+		return nil, fmt.Errorf("routing: timeline: %d stops but %d start times", len(r.Stops), len(r.StartTimes))
+	}
+	legs := make([]Leg, 0, len(r.Stops)+1)
+	pos, clock := tech.StartSite, r.Departure
+	for i, id := range r.Stops {
+		s, ok := where[id]
+		if !ok {
+			return nil, fmt.Errorf("routing: timeline: unknown stop %q", id)
+		}
+		d, t := model.Leg(site[pos], site[s])
+		if i == 0 && r.Departure == 0 {
+			clock = r.StartTimes[0] - t
+		}
+		legs = append(legs, Leg{Stop: id, Site: s, Distance: d, Travel: t, Arrival: clock + t, Start: r.StartTimes[i], End: r.StartTimes[i] + dur[id]})
+		pos, clock = s, r.StartTimes[i]+dur[id]
+	}
+	d, t := model.Leg(site[pos], site[tech.EndSite])
+	legs = append(legs, Leg{Site: tech.EndSite, Distance: d, Travel: t, Arrival: clock + t, Start: clock + t, End: clock + t})
+	return legs, nil
 }

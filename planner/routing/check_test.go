@@ -2,6 +2,7 @@ package routing
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -91,6 +92,9 @@ func TestCheckCatchesEveryKindOfViolation(t *testing.T) {
 		}, "no reason given"},
 		{"reported distance", func(p *Problem, s *Solution) { s.Distance += 1 }, "distance reported"},
 		{"reported duration", func(p *Problem, s *Solution) { s.Duration -= 1 }, "duration reported"},
+		{"reported travel time", func(p *Problem, s *Solution) { s.TravelTime += 2 }, "travel time reported"},
+		{"route travel time", func(p *Problem, s *Solution) { s.Routes[0].TravelTime -= 2 }, "travel time reported"},
+		{"reported balance", func(p *Problem, s *Solution) { s.Balance = ptr(0.0) }, "balance reported 0"},
 		{"fleet limit", func(p *Problem, s *Solution) { p.FleetLimit = ptr(0) }, "1 routes used, fleet limit 0"},
 		{"pinned elsewhere", func(p *Problem, s *Solution) {
 			p.Tasks[1].Pinned = &Pin{Technician: "2", Shift: 0}
@@ -110,5 +114,33 @@ func TestCheckCatchesEveryKindOfViolation(t *testing.T) {
 				t.Fatalf("got %v, want a violation containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestTimelineRetracesARoute(t *testing.T) {
+	p := small(ObjDistance)
+	addTech(p, "1", Shift{0, 1000})
+	addTask(p, "a", 30, 40, 10, Window{100, 200}) // 50 from the base
+	addTask(p, "b", 30, 0, 5)                     // 40 from a, 30 from the base
+	sol := solveChecked(t, p, Options{Iterations: 100})
+	legs, err := Timeline(p, sol.Routes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(legs) != 3 {
+		t.Fatalf("legs %+v", legs)
+	}
+	var dist float64
+	for i, l := range legs {
+		dist += l.Distance
+		if l.Start < l.Arrival-1e-9 {
+			t.Errorf("leg %d starts before it arrives: %+v", i, l)
+		}
+		if i > 0 && math.Abs(l.Arrival-(legs[i-1].End+l.Travel)) > 1e-9 {
+			t.Errorf("leg %d: arrival %v, previous end %v + travel %v", i, l.Arrival, legs[i-1].End, l.Travel)
+		}
+	}
+	if math.Abs(dist-sol.Distance) > 1e-9 || legs[2].Stop != "" || legs[2].Site != "base" || math.Abs(legs[2].Arrival-sol.Routes[0].Return) > 1e-9 {
+		t.Fatalf("legs %+v against %+v", legs, sol.Routes[0])
 	}
 }

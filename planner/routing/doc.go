@@ -18,16 +18,23 @@
 // Extensions of the format, all optional: a task's "pinned": {"technician", "shift", "start"}
 // fixes it to a technician's shift (work fixed by a responsable) and with "start" to a start of
 // service (work already started); a depot's "duration" is the time a restocking stop takes; sites,
-// technicians and tasks may carry a "name". A solution also carries per-route departure, return,
-// distance and duration, and the run's vehicles, outsourcing, seed and iterations.
+// technicians and tasks may carry a "name"; the objectives "travel_time" and "balance". A
+// solution also carries per-route departure, return, distance, duration and travel time, and the
+// run's travel time, balance (when the objective lists it), vehicles, outsourcing, seed and
+// iterations.
 //
 // The objective is lexicographic. First comes work left undone: mandatory tasks by priority tier
 // (highest first), then optional ones by tier — unless "distance+outsourcing" is listed, which
 // prices optional tasks at their outsourcing cost instead. Then the problem's list, among
 // "vehicles" (routes used), "distance", "duration" (per route, return minus departure, the
-// departure delayed as far as it removes waiting) and "distance+outsourcing". Every task left
-// undone is reported with a reason ("no technician has the skill hydraulique at level 2", "no
-// feasible time window: …", "fleet limit reached: …", "no room: …").
+// departure delayed as far as it removes waiting), "distance+outsourcing", "travel_time" (total
+// driving time, which differs from distance once a road network gives the matrix) and "balance"
+// (the spread of the load: standard deviation, over the technicians who have shifts, of their
+// utilisation — summed route durations over summed shift lengths). The weekly planning uses
+// ["travel_time", "duration", "balance"]: the issue's order, undone work by priority, then
+// driving, then time away (which adds waiting), then an even load among plans equal on all
+// that. Every task left undone is reported with a reason ("no technician has the skill
+// hydraulique at level 2", "no feasible time window: …", "fleet limit reached: …", "no room: …").
 //
 // # Algorithm
 //
@@ -65,6 +72,7 @@
 // # Checking
 //
 // Check re-simulates a solution from the problem alone (its own travel computation, none of the
-// solver's bookkeeping) and lists every broken constraint; the tests run it on every solution
-// the solver writes.
+// solver's bookkeeping) and lists every broken constraint and every reported figure (distance,
+// duration, travel time, balance) that does not match; the tests run it on every solution the
+// solver writes.
 package routing

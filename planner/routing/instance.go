@@ -80,6 +80,9 @@ type instance struct {
 	// Per route overrides used by InsertUrgent: a frozen prefix and an earliest departure.
 	fixed   []int
 	release []float64
+	// span is each technician's summed shift length, the denominator of his utilisation for
+	// the balance objective (0: no shift, left out of the balance).
+	span []float64
 }
 
 func (in *instance) d(a, b int32) float64 { return in.dist[int(a)*in.nSites+int(b)] }
@@ -92,6 +95,7 @@ type objective struct {
 	nTiers      int
 	outsourcing bool // distance+outsourcing is listed: optional tasks are priced, not counted
 	useDuration bool
+	useBalance  bool
 	// prefix is the number of leading vector entries compared strictly (undone work, and vehicles
 	// when it comes first); the rest is folded into one scalar for annealing.
 	prefix   int
@@ -201,7 +205,9 @@ func compile(p *Problem) (*instance, error) {
 		if t.Capacity != nil {
 			capacity = *t.Capacity
 		}
+		in.span = append(in.span, 0)
 		for si, s := range t.Shifts {
+			in.span[ti] += s.End - s.Start
 			in.vehicles = append(in.vehicles, vehicle{tech: ti, shift: si, start: local[t.StartSite], end: local[t.EndSite],
 				open: s.Start, close: s.End, capacity: capacity, stock: stock, skills: skills, tools: tools})
 		}
@@ -331,6 +337,8 @@ func newObjective(levels []string, tiers int) objective {
 			o.outsourcing = true
 		case ObjDuration:
 			o.useDuration = true
+		case ObjBalance:
+			o.useBalance = true
 		}
 	}
 	o.unLevels = tiers

@@ -9,7 +9,18 @@ const (
 	ObjDistance            = "distance"
 	ObjDuration            = "duration"
 	ObjDistanceOutsourcing = "distance+outsourcing"
+	// ObjTravelTime (an extension of the format) is the total driving time, which differs from
+	// distance once travel comes from a road network's matrix.
+	ObjTravelTime = "travel_time"
+	// ObjBalance (an extension of the format) is the spread of the technicians' load: the
+	// standard deviation, over the technicians who have shifts, of their utilisation (summed
+	// route durations over summed shift lengths). Listed last, it chooses among plans that are
+	// equal on everything before it.
+	ObjBalance = "balance"
 )
+
+// objectives lists every objective name, in the order error messages give them.
+var objectives = []string{ObjVehicles, ObjDistance, ObjDuration, ObjDistanceOutsourcing, ObjTravelTime, ObjBalance}
 
 // Travel metrics.
 const (
@@ -31,9 +42,9 @@ type Problem struct {
 	Tasks       []Task       `json:"tasks"`
 	// FleetLimit caps the number of routes used (nil: one per technician shift).
 	FleetLimit *int `json:"fleet_limit"`
-	// Objective is a lexicographic list of ObjVehicles, ObjDistance, ObjDuration and
-	// ObjDistanceOutsourcing. Leaving as little work undone as possible (weighted by priority)
-	// always comes before it.
+	// Objective is a lexicographic list of ObjVehicles, ObjDistance, ObjDuration,
+	// ObjDistanceOutsourcing, and the extensions ObjTravelTime and ObjBalance. Leaving as little
+	// work undone as possible (weighted by priority) always comes before it.
 	Objective []string `json:"objective"`
 }
 
@@ -136,12 +147,15 @@ type Pin struct {
 }
 
 // Solution is the answer, in the solution format of FORMAT.md, with a few extra fields (per-route
-// figures, vehicles, outsourcing, and the search's seed and iteration count, which reproduce it).
+// figures, vehicles, outsourcing, travel time, balance when the objective lists it, and the
+// search's seed and iteration count, which reproduce it).
 type Solution struct {
 	Routes      []Route      `json:"routes"`
 	Unassigned  []Unassigned `json:"unassigned"`
 	Distance    float64      `json:"distance"`
 	Duration    float64      `json:"duration"`
+	TravelTime  float64      `json:"travel_time,omitempty"`
+	Balance     *float64     `json:"balance,omitempty"`
 	Vehicles    int          `json:"vehicles"`
 	Outsourcing float64      `json:"outsourcing"`
 	Iterations  int          `json:"iterations"`
@@ -159,6 +173,7 @@ type Route struct {
 	Return     float64   `json:"return"`
 	Distance   float64   `json:"distance"`
 	Duration   float64   `json:"duration"`
+	TravelTime float64   `json:"travel_time,omitempty"`
 }
 
 // Unassigned is a task left undone, and why.

@@ -22,6 +22,7 @@ type route struct {
 	use    []int32 // parts consumed, per segment × part
 	load   float64
 	dist   float64
+	travel float64 // summed travel time
 	dur    float64
 	delay  float64 // departure delayed this much past es[0] to remove waiting
 	nTasks int
@@ -61,7 +62,7 @@ func (in *instance) eval(r *route) bool {
 	if fixed == 0 && rel > v.open {
 		r.es[0], r.ed[0] = rel, rel
 	}
-	r.load, r.dist, r.nTasks, r.dur, r.delay = 0, 0, 0, 0, 0
+	r.load, r.dist, r.travel, r.nTasks, r.dur, r.delay = 0, 0, 0, 0, 0, 0
 	P := in.nParts
 	seg := int32(0)
 	if P > 0 {
@@ -74,7 +75,9 @@ func (in *instance) eval(r *route) bool {
 		s := in.nodeSite(x)
 		r.site[i] = s
 		r.dist += in.d(r.site[i-1], s)
-		a := r.ed[i-1] + in.t(r.site[i-1], s)
+		leg := in.t(r.site[i-1], s)
+		r.travel += leg
+		a := r.ed[i-1] + leg
 		r.arr[i] = a
 		if x >= 0 {
 			t := &in.tasks[x]
@@ -116,6 +119,7 @@ func (in *instance) eval(r *route) bool {
 		return true // an unused shift costs nothing, even if its start and end sites differ
 	}
 	r.dist += in.d(r.site[k], v.end)
+	r.travel += in.t(r.site[k], v.end)
 	if a > v.close || r.load > v.capacity {
 		return false
 	}
@@ -176,5 +180,5 @@ func (r *route) copyFrom(s *route) {
 	r.la = append(r.la[:0], s.la...)
 	r.seg = append(r.seg[:0], s.seg...)
 	r.use = append(r.use[:0], s.use...)
-	r.load, r.dist, r.dur, r.delay, r.nTasks, r.ver = s.load, s.dist, s.dur, s.delay, s.nTasks, s.ver
+	r.load, r.dist, r.travel, r.dur, r.delay, r.nTasks, r.ver = s.load, s.dist, s.travel, s.dur, s.delay, s.nTasks, s.ver
 }

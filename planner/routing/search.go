@@ -31,6 +31,7 @@ type search struct {
 	classes []int32
 	closed  []bool // vehicles closed by fleet minimisation
 	noOpen  bool   // fleet minimisation: no route may be opened
+	bal     balanceRef
 
 	cbar, lmax, blink, splitRate, splitDepth float64
 }
@@ -114,10 +115,11 @@ func (in *instance) cost(s *state, out []float64) {
 			out[o.nTiers+t.tier]++
 		}
 	}
-	var dist, dur float64
+	var dist, dur, travel float64
 	for i := range s.routes {
 		dist += s.routes[i].dist
 		dur += s.routes[i].dur
+		travel += s.routes[i].travel
 	}
 	for k, l := range o.levels {
 		var v float64
@@ -130,9 +132,72 @@ func (in *instance) cost(s *state, out []float64) {
 			v = dur
 		case ObjDistanceOutsourcing:
 			v = dist + outsourced
+		case ObjTravelTime:
+			v = travel
+		case ObjBalance:
+			var b balanceRef
+			in.utilisation(s, &b)
+			v = b.cur
 		}
 		out[o.unLevels+k] = v
 	}
+}
+
+// balanceRef is the utilisation of each technician in a state, with the sums that give the
+// balance objective (their standard deviation) and its change when one route's duration changes.
+type balanceRef struct {
+	u            []float64 // per technician: summed route durations over summed shift lengths
+	sum, sum2, n float64
+	cur          float64 // the spread itself
+}
+
+func spread(sum, sum2, n float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	m := sum / n
+	return math.Sqrt(max(0, sum2/n-m*m))
+}
+
+// utilisation fills b from the state's routes.
+func (in *instance) utilisation(s *state, b *balanceRef) {
+	b.u = grow(b.u, len(in.span))
+	clear(b.u)
+	for v := range s.routes {
+		b.u[in.vehicles[v].tech] += s.routes[v].dur
+	}
+	b.sum, b.sum2, b.n = 0, 0, 0
+	for t, sp := range in.span {
+		if sp <= 0 {
+			continue
+		}
+		b.u[t] /= sp
+		b.sum += b.u[t]
+		b.sum2 += b.u[t] * b.u[t]
+		b.n++
+	}
+	b.cur = spread(b.sum, b.sum2, b.n)
+}
+
+// prepBalance takes the state's utilisation as the reference of the insertion costs that follow
+// (only when the objective lists balance).
+func (sr *search) prepBalance(s *state) {
+	if sr.in.obj.useBalance {
+		sr.in.utilisation(s, &sr.bal)
+	}
+}
+
+// balanceDelta is the change of the spread when vehicle v's route lasts dd longer.
+func (sr *search) balanceDelta(v int32, dd float64) float64 {
+	in, b := sr.in, &sr.bal
+	t := in.vehicles[v].tech
+	sp := in.span[t]
+	if sp <= 0 || len(b.u) == 0 {
+		return 0
+	}
+	du := dd / sp
+	u1 := b.u[t] + du
+	return spread(b.sum+du, b.sum2-b.u[t]*b.u[t]+u1*u1, b.n) - b.cur
 }
 
 // scalar folds the entries after the strict prefix into one number for annealing.
@@ -219,6 +284,7 @@ func (sr *search) bestInsertion(s *state, u int32, blink bool) insertion {
 	t := &in.tasks[u]
 	best := insertion{}
 	sr.classes = sr.classes[:0]
+	sr.prepBalance(s)
 	for _, v := range t.compat {
 		if sr.closed[v] {
 			continue
@@ -258,6 +324,8 @@ func (sr *search) scanRoute(r *route, u int32, blink bool, best *insertion) {
 	}
 	wDist := sr.weightOf(ObjDistance) + sr.weightOf(ObjDistanceOutsourcing)
 	wDur := sr.weightOf(ObjDuration)
+	wTT := sr.weightOf(ObjTravelTime)
+	wBal := sr.weightOf(ObjBalance)
 	if t.optional && o.outsourcing {
 		fixedCost -= sr.weightOf(ObjDistanceOutsourcing) * t.outsource
 	}
@@ -276,22 +344,37 @@ func (sr *search) scanRoute(r *route, u int32, blink bool, best *insertion) {
 		}
 		depot := int32(-1)
 		dd := in.d(prev, su) + in.d(su, next)
+		dt := in.t(prev, su) + in.t(su, next)
 		if k > 0 {
 			dd -= in.d(prev, next)
+			dt -= in.t(prev, next)
 		}
 		if len(t.parts) > 0 && !sr.partsFit(r, pos, t) {
 			// Out of stock here: try a restocking visit just before the task.
-			depot, dd = sr.viaDepot(r, pos, u)
+			depot, dd, dt = sr.viaDepot(r, pos, u)
 			if depot < 0 {
 				continue
 			}
 		}
 		c := insertion{v: r.v, pos: pos, depot: depot, veh: veh, cost: fixedCost + wDist*dd, ok: true}
-		if wDur != 0 {
-			if best.ok && !c.better(*best) {
+		if wTT != 0 {
+			c.cost += wTT * dt
+		}
+		if wDur != 0 || wBal != 0 {
+			if wBal == 0 && best.ok && !c.better(*best) {
 				continue // the duration of a route does not shrink by adding a stop
 			}
-			c.cost += wDur * (sr.durationWith(r, pos, depot, u) - r.dur)
+			nd := sr.durationWith(r, pos, depot, u)
+			if wDur != 0 {
+				c.cost += wDur * (nd - r.dur)
+			}
+			if wBal != 0 {
+				if math.IsInf(nd, 1) {
+					continue
+				}
+				// A longer route may even improve the balance, so nothing is pruned here.
+				c.cost += wBal * sr.balanceDelta(r.v, nd-r.dur)
+			}
 		}
 		if c.better(*best) {
 			*best = c
@@ -320,9 +403,9 @@ func (sr *search) partsFit(r *route, pos int, t *taskInfo) bool {
 	return true
 }
 
-// viaDepot finds the cheapest restocking depot to visit right before u at gap pos; it returns
-// the depot and the added distance, or -1.
-func (sr *search) viaDepot(r *route, pos int, u int32) (int32, float64) {
+// viaDepot finds the cheapest restocking depot (by distance) to visit right before u at gap pos;
+// it returns the depot and the added distance and travel time, or -1.
+func (sr *search) viaDepot(r *route, pos int, u int32) (int32, float64, float64) {
 	in := sr.in
 	t := &in.tasks[u]
 	stock := in.vehicles[r.v].stock
@@ -340,11 +423,11 @@ func (sr *search) viaDepot(r *route, pos int, u int32) (int32, float64) {
 			}
 		}
 		if need > stock[pq.part] {
-			return -1, 0
+			return -1, 0, 0
 		}
 	}
 	prev, next := r.site[pos], r.site[pos+1]
-	best, bestD := int32(-1), inf
+	best, bestD, bestT := int32(-1), inf, 0.0
 	for di := range in.depots {
 		d := &in.depots[di]
 		st := max(r.ed[pos]+in.t(prev, d.site), d.open)
@@ -357,14 +440,16 @@ func (sr *search) viaDepot(r *route, pos int, u int32) (int32, float64) {
 			continue
 		}
 		dd := in.d(prev, d.site) + in.d(d.site, t.site) + in.d(t.site, next)
+		dt := in.t(prev, d.site) + in.t(d.site, t.site) + in.t(t.site, next)
 		if len(r.nodes) > 0 {
 			dd -= in.d(prev, next)
+			dt -= in.t(prev, next)
 		}
 		if dd < bestD {
-			best, bestD = int32(di), dd
+			best, bestD, bestT = int32(di), dd, dt
 		}
 	}
-	return best, bestD
+	return best, bestD, bestT
 }
 
 // durationWith is the route's duration once u (and the depot, if any) is inserted at pos.
@@ -628,6 +713,10 @@ func (sr *search) construct(s *state, pending []int32) {
 		sr.scanRoute(&s.routes[v], u, false, &best)
 		return best
 	}
+	// With the balance objective, insertion costs are taken against the state when they are
+	// computed; those of routes that did not change since are not refreshed (regret is a
+	// heuristic, and balance only breaks ties).
+	sr.prepBalance(s)
 	for _, u := range pending {
 		compat := in.tasks[u].compat
 		perRoute[u] = make([]insertion, len(compat))
@@ -663,6 +752,7 @@ func (sr *search) construct(s *state, pending []int32) {
 			continue
 		}
 		v := ins.v
+		sr.prepBalance(s)
 		for _, w := range left {
 			j, found := slices.BinarySearch(in.tasks[w].compat, v)
 			if !found {

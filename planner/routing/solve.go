@@ -41,6 +41,7 @@ const (
 	tempStart     = 10.0 // annealing temperature at the start of a cycle, in typical short arcs
 	tempEnd       = 0.05 // ... and at its end
 	maxCycleShift = 20
+	balanceScale  = 0.01 // temperature unit when balance leads: one point of utilisation spread
 )
 
 // Solve plans the problem. It returns an *InputError for an invalid problem; an infeasible one
@@ -110,8 +111,13 @@ func (sr *search) improve(ctx context.Context, s *state, opt Options) (*state, i
 		return best, 0
 	}
 	scale := in.arcScale
-	if in.obj.prefix < size && in.obj.levels[in.obj.prefix-in.obj.unLevels] == ObjDuration {
-		scale = in.timeScale()
+	if in.obj.prefix < size {
+		switch in.obj.levels[in.obj.prefix-in.obj.unLevels] {
+		case ObjDuration, ObjTravelTime:
+			scale = in.timeScale()
+		case ObjBalance:
+			scale = balanceScale
+		}
 	}
 	t0, tf := tempStart*scale, tempEnd*scale
 	base := cycleBase + cyclePerTask*in.n
@@ -305,7 +311,7 @@ func (sr *search) solution(s *state, iters int, seed uint64) *Solution {
 		}
 		veh := &in.vehicles[v]
 		out := Route{Technician: p.Technicians[veh.tech].ID, Shift: veh.shift, StartTimes: r.startTimes(),
-			Departure: r.ed[0] + r.delay, Return: r.es[len(r.nodes)+1], Distance: r.dist, Duration: r.dur}
+			Departure: r.ed[0] + r.delay, Return: r.es[len(r.nodes)+1], Distance: r.dist, Duration: r.dur, TravelTime: r.travel}
 		for _, x := range r.nodes {
 			if x >= 0 {
 				out.Stops = append(out.Stops, in.tasks[x].id)
@@ -316,7 +322,13 @@ func (sr *search) solution(s *state, iters int, seed uint64) *Solution {
 		sol.Routes = append(sol.Routes, out)
 		sol.Distance += r.dist
 		sol.Duration += r.dur
+		sol.TravelTime += r.travel
 		sol.Vehicles++
+	}
+	if in.obj.useBalance {
+		var b balanceRef
+		in.utilisation(s, &b)
+		sol.Balance = &b.cur
 	}
 	for i := range in.tasks {
 		if s.where[i] >= 0 {

@@ -31,6 +31,19 @@ type UrgentResult struct {
 // into another route if one has room, any later shift included). Routes that do not change are
 // returned exactly as they were.
 func InsertUrgent(p *Problem, s *Solution, task Task, now float64) (*UrgentResult, error) {
+	return InsertUrgentWith(p, s, task, now, UrgentOptions{})
+}
+
+// UrgentOptions adjust InsertUrgent.
+type UrgentOptions struct {
+	// KeepEveryTask forbids a displacement that leaves the displaced task unassigned: it must
+	// find another route, or the urgent task is not placed by displacing it. For callers that
+	// cannot take planned work back (the platform's lifecycle has no way back to "ouverte").
+	KeepEveryTask bool
+}
+
+// InsertUrgentWith is InsertUrgent with options.
+func InsertUrgentWith(p *Problem, s *Solution, task Task, now float64, opt UrgentOptions) (*UrgentResult, error) {
 	p2 := *p
 	p2.Tasks = append(slices.Clip(p.Tasks), task)
 	if err := p2.Validate(); err != nil {
@@ -72,7 +85,7 @@ func InsertUrgent(p *Problem, s *Solution, task Task, now float64) (*UrgentResul
 		ins := sr.bestInsertion(st, u, false)
 		if ins.ok && sr.apply(st, u, ins) {
 			changed[ins.v] = true
-		} else if v, x, ok := sr.displace(st, u, now); ok {
+		} else if v, x, ok := sr.displace(st, u, now, opt.KeepEveryTask); ok {
 			changed[v] = true
 			res.Displaced = []string{in.tasks[x].id}
 			if w := st.where[x]; w >= 0 {
@@ -224,7 +237,7 @@ func (sr *search) stateFrom(s *Solution, now float64) (*state, error) {
 // displace makes room for u by taking out one task of lower priority from a candidate route,
 // then putting that task into another route if one has room. The option leaving the fewest
 // tasks out, then the cheapest, wins.
-func (sr *search) displace(st *state, u int32, now float64) (int32, int32, bool) {
+func (sr *search) displace(st *state, u int32, now float64, keep bool) (int32, int32, bool) {
 	in := sr.in
 	tu := &in.tasks[u]
 	size := in.obj.size()
@@ -248,6 +261,7 @@ func (sr *search) displace(st *state, u int32, now float64) (int32, int32, bool)
 				continue
 			}
 			ins := insertion{}
+			sr.prepBalance(trial)
 			sr.scanRoute(&trial.routes[v], u, false, &ins)
 			if !ins.ok || !sr.apply(trial, u, ins) {
 				continue
@@ -261,6 +275,9 @@ func (sr *search) displace(st *state, u int32, now float64) (int32, int32, bool)
 				sr.apply(trial, x, again)
 			}
 			copy(sr.closed, closed)
+			if keep && trial.where[x] < 0 {
+				continue
+			}
 			in.cost(trial, c)
 			if !found || in.obj.less(c, bestC) {
 				found, bv, bx = true, v, x

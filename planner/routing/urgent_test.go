@@ -116,6 +116,17 @@ func TestInsertUrgentDisplacesLowerPriority(t *testing.T) {
 	if got := reasonOf(res.Solution, "t1"); !slices.Equal(res.Displaced, []string{"t1"}) || !strings.HasPrefix(got, "displaced by urgent task fuite") {
 		t.Fatalf("displaced %v, t1: %q", res.Displaced, got)
 	}
+	// Unless every task must be kept: then nothing gives way and the urgent task waits.
+	res, err = InsertUrgentWith(p, sol, urgent, 50, UrgentOptions{KeepEveryTask: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(res.Problem, res.Solution); err != nil {
+		t.Fatal(err)
+	}
+	if res.Technician != "" || len(res.Displaced) != 0 || len(res.Changed) != 0 || reasonOf(res.Solution, "fuite") == "" {
+		t.Fatalf("kept every task: %+v", res)
+	}
 }
 
 func TestInsertUrgentTooLate(t *testing.T) {

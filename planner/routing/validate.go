@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Validate checks a problem's references and ranges; each error names the JSON path of the
@@ -186,13 +188,11 @@ func (v *validator) problem(p *Problem) {
 		v.fail("fleet_limit", "must be ≥ 0 or null")
 	}
 	if len(p.Objective) == 0 {
-		v.fail("objective", "must list at least one of %q, %q, %q, %q", ObjVehicles, ObjDistance, ObjDuration, ObjDistanceOutsourcing)
+		v.fail("objective", "must list at least one of %s", quoteAll(objectives))
 	}
 	for i, o := range p.Objective {
-		switch o {
-		case ObjVehicles, ObjDistance, ObjDuration, ObjDistanceOutsourcing:
-		default:
-			v.fail(index("objective", i), "unknown objective %q (expected %q, %q, %q or %q)", o, ObjVehicles, ObjDistance, ObjDuration, ObjDistanceOutsourcing)
+		if !slices.Contains(objectives, o) {
+			v.fail(index("objective", i), "unknown objective %q (expected one of %s)", o, quoteAll(objectives))
 		}
 		if slices.Index(p.Objective, o) < i {
 			v.fail(index("objective", i), "%q is listed twice", o)
@@ -256,6 +256,14 @@ func (v *validator) travel(t Travel, sites map[string]int, order []Site) {
 	default:
 		v.fail("travel.metric", "unknown metric %q (expected %q, %q or %q)", t.Metric, MetricEuclidean, MetricHaversine, MetricMatrix)
 	}
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
