@@ -132,6 +132,7 @@ func (f *routeFixture) stored(t *testing.T) []domain.AffectationTournee {
 }
 
 func TestPlanRoutesActivity(t *testing.T) {
+	t.Parallel()
 	f := newRouteFixture(t)
 	in := activities.PlanRoutesInput{Debut: routeWeek.Add(50 * time.Hour), Jours: 7, Semaine: true, Maintenant: time.Now(), Graine: 42}
 	first, second := run[activities.PlanRoutesResult](t, f.fixture, f.acts.PlanRoutes, in)
@@ -175,6 +176,7 @@ func TestPlanRoutesActivity(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestConfirmRoutes(t *testing.T) {
+	t.Parallel()
 	f := newRouteFixture(t)
 	id := f.ids["broyeur"]
 	var since time.Time
@@ -204,6 +206,7 @@ func TestConfirmRoutes(t *testing.T) {
 // workflows are played by the signal handlers, which write the planning as their transition
 // would (and refuse a re-planning of changed work, as the real one does).
 func TestWeeklyPlanningWorkflowPlansRoutes(t *testing.T) {
+	t.Parallel()
 	f := newRouteFixture(t)
 	before := f.problem(t, time.Now())
 	var s testsuite.WorkflowTestSuite
@@ -275,6 +278,7 @@ func TestWeeklyPlanningWorkflowPlansRoutes(t *testing.T) {
 
 // Urgent work goes into the day's routes at "now": what is planned stays unless it must give way.
 func TestPlanRoutesUrgentInsertion(t *testing.T) {
+	t.Parallel()
 	f := newRouteFixture(t)
 	// Monday: Marie is at the broyeur in Mohammedia 09:00–10:30 (planned by an earlier run).
 	f.assign(t, f.ids["broyeur"], f.marie, routeWeek.Add(9*time.Hour), false)

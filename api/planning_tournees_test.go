@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
 	"github.com/mifmaroc/mif/planner"
@@ -93,6 +95,7 @@ func (r routeEnv) stored(t *testing.T, from, to time.Time) []domain.AffectationT
 }
 
 func TestOptimizeTheWeekAndReadTheTournee(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.WithEnv("MIF_PLANNING_TIME_BUDGET", "5s"))
 	loc, _ := time.LoadLocation(env.Config.Workflows.Timezone)
 	r := routeEnv{env: env, loc: loc}
@@ -113,8 +116,10 @@ func TestOptimizeTheWeekAndReadTheTournee(t *testing.T) {
 	before := r.problem(t, monday, 7)
 
 	body := map[string]any{"semaine": monday.AddDate(0, 0, 2).Format(time.DateOnly)}
+	// The key names the run's workflow in the namespace every test of the binary shares.
+	key := "semaine-prochaine/" + uuid.NewString()
 	res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/planning/optimize", Token: env.Token(apitest.Responsable), Body: body,
-		Header: map[string]string{"Idempotency-Key": "semaine-prochaine"}})
+		Header: map[string]string{"Idempotency-Key": key}})
 	if res.Status != http.StatusOK {
 		t.Fatalf("optimize: %d %s", res.Status, res.Body)
 	}
@@ -174,7 +179,7 @@ func TestOptimizeTheWeekAndReadTheTournee(t *testing.T) {
 	}
 	// The same Idempotency-Key joins the same run.
 	again := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/planning/optimize", Token: env.Token(apitest.Responsable), Body: body,
-		Header: map[string]string{"Idempotency-Key": "semaine-prochaine"}})
+		Header: map[string]string{"Idempotency-Key": key}})
 	var opt2 optimisation
 	again.JSON(t, &opt2)
 	if again.Status != http.StatusOK || opt2.WorkflowID != opt.WorkflowID || len(opt2.Resultat.Changements) != len(got.Changements) {
@@ -275,6 +280,7 @@ func TestOptimizeTheWeekAndReadTheTournee(t *testing.T) {
 // With MIF_PLANNING_OPTIMIZE_WAIT=0s the answer is 202 and the status URL; the run is then read
 // there until it ends. One technicien's day: only his routes change.
 func TestOptimizeOneDayAnswers202(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.WithEnv("MIF_PLANNING_OPTIMIZE_WAIT", "0s"), apitest.WithEnv("MIF_PLANNING_TIME_BUDGET", "3s"))
 	loc, _ := time.LoadLocation(env.Config.Workflows.Timezone)
 	r := routeEnv{env: env, loc: loc}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSitesAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixtures(t)
 	atlas := f.id(`SELECT id FROM clients WHERE nom = 'Cimenterie Atlas'`)
 	souss := f.id(`SELECT id FROM clients WHERE nom = 'Laiterie du Souss'`)

@@ -12,6 +12,7 @@ import (
 // The geography of migrations 00100 and 00101: ranges and pairs enforced by the schema, and the
 // effective working hours of a technicien.
 func TestGeographySchema(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	code := func(err error) string {
 		var pqErr *pq.Error

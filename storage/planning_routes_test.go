@@ -9,6 +9,7 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/planner/routing"
 	"github.com/mifmaroc/mif/planner/weekly"
 	"github.com/mifmaroc/mif/storage"
@@ -17,9 +18,10 @@ import (
 // The route planning's picture of the demo installation, built into a problem the solver answers
 // feasibly.
 func TestLoadRoutingInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	q := st.Q()

@@ -8,6 +8,7 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 )
 
@@ -19,7 +20,7 @@ func TestRequestStatementsAreWhatTheAPIRuns(t *testing.T) {
 	ctx := context.Background()
 	db := testdb.New(t)
 	st := storage.New(db)
-	if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1}); err != nil {
+	if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1, PasswordHash: testpasswords.DemoHash(t)}); err != nil {
 		t.Fatal(err)
 	}
 	u, err := st.GetUserByLogin(ctx, "responsable@mif.ma")

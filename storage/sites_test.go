@@ -8,17 +8,19 @@ import (
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/testdb"
+	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/storage"
 )
 
 func TestSitesAndTheirEquipment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	// Seeding twice changes nothing.
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	admin, _ := st.GetUserByLogin(ctx, "admin@mif.ma")
@@ -113,9 +115,10 @@ func TestSitesAndTheirEquipment(t *testing.T) {
 }
 
 func TestTechnicienHomeBaseAndHours(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storage.New(testdb.New(t))
-	if err := demo.Seed(ctx, st); err != nil {
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
 		t.Fatal(err)
 	}
 	staff := domain.Principal{Role: domain.RoleAdmin}
