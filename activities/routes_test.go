@@ -211,6 +211,9 @@ func TestWeeklyPlanningWorkflowPlansRoutes(t *testing.T) {
 	before := f.problem(t, time.Now())
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// The activities are real (the solver, PostgreSQL): on a loaded machine they take longer than
+	// the test environment's default 3 s of wall time.
+	env.SetTestTimeout(2 * time.Minute)
 	f.acts.Log = zap.NewNop()
 	orchestration.Register(env, f.acts)
 	var mu sync.Mutex
