@@ -29,7 +29,7 @@ KUSTOMIZE     := $(BIN)/kustomize
 export MIF_TEMPORAL_CLI ?= $(TEMPORAL)
 
 PKGS        ?= ./...
-TEST_FLAGS  ?= -race -count=1 -timeout 20m -p 2
+TEST_FLAGS  ?= -race -count=1 -timeout 20m -p 2 -parallel 16
 BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -timeout 60m
 ARGS        ?= up
 
