@@ -27,12 +27,26 @@ var ErrWorkflowNotFound = errors.New("orchestration: workflow not found")
 type Interventions struct {
 	c         client.Client
 	taskQueue string
+	// wait bounds every call (MIF_WORKFLOW_WAIT): past it the caller gets context.DeadlineExceeded
+	// (temporalerr.Unavailable), never a request held until the HTTP server drops it.
+	wait time.Duration
+}
+
+// bound limits ctx to the configured wait (none when unset: the CLI and tests that build the
+// type directly wait as long as their own context allows).
+func (i *Interventions) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if i.wait <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, i.wait)
 }
 
 // Create starts the workflow of a new intervention, or reaches the one already started with the
 // same key (a retried request), and returns the row once its activity has written it. key is the
 // intervention's stable key (workflows.InterventionWorkflowID).
 func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention) (domain.Intervention, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	wfID := workflows.InterventionWorkflowID(key)
 	start := i.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       wfID,
@@ -55,6 +69,26 @@ func (i *Interventions) Create(ctx context.Context, key string, n domain.NewInte
 	return row, handle.Get(ctx, &row)
 }
 
+// Start starts the workflow of an intervention whose row (and outbox entry) the API has just
+// written under workflowID, without waiting for any worker: the workflow's create activity finds
+// the row (CreateOnStart). Starting again is harmless — a running workflow is reused, and one
+// that has ended is not started twice (its ID is taken) — so a create retried by its client or by
+// the outbox relay reaches one workflow.
+func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.NewIntervention) error {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
+	_, err := i.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflowID, TaskQueue: i.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: n})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // an earlier run owns this intervention and has ended with it
+	}
+	return err
+}
+
 // Attach starts the workflow of an intervention whose row already exists under workflowID
 // (imported or generated data): with CreateOnStart, its create activity finds the row (the insert
 // is idempotent on workflow_id) and the workflow takes the row's state. A workflow already running
@@ -71,6 +105,8 @@ func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.
 // Transition sends a lifecycle update and waits for the new row. updateID makes a retried request
 // apply once (derive it from the Idempotency-Key when the client sent one).
 func (i *Interventions) Transition(ctx context.Context, workflowID string, action domain.LifecycleAction, updateID string, req workflows.TransitionRequest) (domain.Intervention, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	var row domain.Intervention
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -110,6 +146,8 @@ func isClosed(err error) bool {
 
 // State asks the intervention's workflow for its state (ErrWorkflowNotFound once it is gone).
 func (i *Interventions) State(ctx context.Context, workflowID string) (workflows.InterventionState, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	var st workflows.InterventionState
 	v, err := i.c.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
 	if err != nil {

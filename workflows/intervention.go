@@ -295,12 +295,30 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 func (w *interventionWorkflow) registerTransition(ctx workflow.Context, name string) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, req TransitionRequest) (domain.Intervention, error) {
+			if err := w.awaitCreated(ctx); err != nil {
+				return domain.Intervention{}, err
+			}
 			return w.transition(ctx, name, req)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req TransitionRequest) error {
+			if w.creating && !w.created && w.createErr == nil {
+				// Started with its row (CreateOnStart) and still reading it: the request is
+				// checked by the handler once the row is known (a client may send it right
+				// after its 201).
+				return nil
+			}
 			_, err := w.check(name, req)
 			return err
 		}})
+}
+
+// awaitCreated waits for a create in progress (no command: histories where every update came
+// after the create replay unchanged).
+func (w *interventionWorkflow) awaitCreated(ctx workflow.Context) error {
+	if w.created || !w.creating {
+		return nil
+	}
+	return workflow.Await(ctx, func() bool { return w.created || w.createErr != nil })
 }
 
 // check validates a transition against the current state and the caller (domain.Decide).

@@ -194,6 +194,15 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: %v", err)
 	}
 	wf := orchestration.NewClient(tc, cfg, log)
+	// The outbox relay runs beside the worker in `mif worker`; here it runs whatever the worker
+	// option (it only needs PostgreSQL and the Temporal frontend).
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		orchestration.RunOutboxRelay(relayCtx, store, wf.Interventions, cfg.Temporal.OutboxInterval, log.Named("outbox"))
+	}()
+	t.Cleanup(func() { stopRelay(); <-relayDone })
 	pw := testpasswords.Passwords() // bcrypt at its lowest cost: see internal/testpasswords
 	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log, Telemetry: tel, Passwords: pw})
 	if err != nil {
