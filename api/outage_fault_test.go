@@ -156,9 +156,10 @@ func TestOutageTemporalKilledCreatesSurvive(t *testing.T) {
 		if n := countRows(t, env, `SELECT count(*) FROM historique WHERE entite = 'intervention' AND entite_id = $1 AND action = 'creation'`, d.ID); n != 1 {
 			t.Errorf("intervention %d: %d creation rows", d.ID, n)
 		}
-		if _, err := env.Temporal.DescribeWorkflow(ctx, d.WorkflowID, ""); err != nil {
-			t.Fatalf("workflow of %d: %v", d.ID, err)
-		}
+		poll.Until(t, "the workflow of the formerly pending intervention", func() error {
+			_, err := env.Temporal.DescribeWorkflow(ctx, d.WorkflowID, "")
+			return err
+		})
 	}
 	// The pending interventions now move on through their workflows.
 	poll.Until(t, "the formerly pending intervention assigned", func() error {

@@ -3,7 +3,11 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/mifmaroc/mif/domain"
 )
@@ -27,16 +31,39 @@ func (s *Store) InsertInterventionPending(ctx context.Context, workflowID string
 	if err != nil {
 		return in, false, fmt.Errorf("storage: outbox payload: %w", err)
 	}
-	err = s.InTx(ctx, func(tx *Store) error {
-		in, created, err = tx.InsertIntervention(ctx, workflowID, n)
-		if err != nil || !created {
-			return err
-		}
-		_, err = tx.q.ExecContext(ctx, `INSERT INTO intervention_outbox (intervention_id, workflow_id, payload) VALUES ($1, $2, $3)`,
-			in.ID, workflowID, payload)
-		return wrap("insert outbox", err)
+	err = retrySerialization(ctx, func() error {
+		return s.InTx(ctx, func(tx *Store) error {
+			var err error
+			in, created, err = tx.InsertIntervention(ctx, workflowID, n)
+			if err != nil || !created {
+				return err
+			}
+			_, err = tx.q.ExecContext(ctx, `INSERT INTO intervention_outbox (intervention_id, workflow_id, payload) VALUES ($1, $2, $3)`,
+				in.ID, workflowID, payload)
+			return wrap("insert outbox", err)
+		})
 	})
 	return in, created, err
+}
+
+// retrySerialization runs fn again, a few times with a growing pause, while it fails with a
+// serialization failure or a deadlock (PostgreSQL asks for the transaction to be retried): what
+// the create's activity got from Temporal's retries before the API wrote the row itself.
+func retrySerialization(ctx context.Context, fn func() error) error {
+	pause := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		var pqErr *pq.Error
+		if err == nil || attempt == 6 || !errors.As(err, &pqErr) || (pqErr.Code != "40001" && pqErr.Code != "40P01") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
 }
 
 // InterventionStarted removes the outbox row of workflowID once its workflow runs (nothing when
