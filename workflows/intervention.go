@@ -121,9 +121,9 @@ func dbWriteOptions(ctx workflow.Context) workflow.Context {
 // arrives late is still worth sending; dedup keys keep retries from doubling it).
 func notifyOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
+		StartToCloseTimeout:    10 * time.Second, // a few inserts: a lost attempt is retried within seconds
 		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 5 * time.Minute},
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 
