@@ -75,22 +75,35 @@ func BenchmarkCreateThroughput(b *testing.B) {
 	answered := time.Since(began)
 	// Every workflow has run its create once it answers its query with the row.
 	ctx := context.Background()
-	for _, id := range wfIDs {
-		err := poll.Wait(func() error {
-			v, err := env.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryState)
-			var st workflows.InterventionState
-			if err == nil {
-				err = v.Get(&st)
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				err := poll.Wait(func() error {
+					v, err := env.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryState)
+					var st workflows.InterventionState
+					if err == nil {
+						err = v.Get(&st)
+					}
+					if err == nil && !st.Cree {
+						err = fmt.Errorf("%s: not created yet", id)
+					}
+					return err
+				}, poll.Timeout(2*time.Minute))
+				if err != nil {
+					b.Error(err)
+				}
 			}
-			if err == nil && !st.Cree {
-				err = fmt.Errorf("%s: not created yet", id)
-			}
-			return err
-		}, poll.Timeout(2*time.Minute))
-		if err != nil {
-			b.Fatal(err)
-		}
+		}()
 	}
+	for _, id := range wfIDs {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
 	drained := time.Since(began)
 	b.StopTimer()
 	slices.Sort(lat)
