@@ -22,7 +22,8 @@ var ErrWorkflowClosed = errors.New("orchestration: intervention workflow closed"
 // removed by the namespace's retention once finished).
 var ErrWorkflowNotFound = errors.New("orchestration: workflow not found")
 
-// Interventions talks to InterventionWorkflow: creation (Update-With-Start), lifecycle
+// Interventions talks to InterventionWorkflow: its start once the API has written the row
+// (Start; the workflow still answers the create update of runs started the earlier way), lifecycle
 // transitions (updates) and the state query.
 type Interventions struct {
 	c         client.Client
@@ -39,34 +40,6 @@ func (i *Interventions) bound(ctx context.Context) (context.Context, context.Can
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, i.wait)
-}
-
-// Create starts the workflow of a new intervention, or reaches the one already started with the
-// same key (a retried request), and returns the row once its activity has written it. key is the
-// intervention's stable key (workflows.InterventionWorkflowID).
-func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention) (domain.Intervention, error) {
-	ctx, cancel := i.bound(ctx)
-	defer cancel()
-	wfID := workflows.InterventionWorkflowID(key)
-	start := i.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                i.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
-	handle, err := i.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:     wfID + "/create",
-			UpdateName:   workflows.UpdateCreate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var row domain.Intervention
-	if err != nil {
-		return row, err
-	}
-	return row, handle.Get(ctx, &row)
 }
 
 // Start starts the workflow of an intervention whose row (and outbox entry) the API has just
