@@ -1,27 +1,39 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
 	"github.com/mifmaroc/mif/domain"
 )
 
-// decodeJSON reads a JSON body into dst: unknown fields, trailing data, wrong types and oversized
-// bodies are refused with a *domain.ValidationError that names the field.
+// decodeJSON reads a JSON body into dst: unknown fields, trailing data, wrong types, oversized
+// bodies and text PostgreSQL cannot store (NUL, invalid UTF-8) are refused with a
+// *domain.ValidationError that names the field.
 func decodeJSON(r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "body", Message: "Content-Type application/json attendu"}}}
 	}
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if fields := jsonTextErrors(raw); len(fields) > 0 {
+		return &domain.ValidationError{Fields: fields}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return bodyError(err)
@@ -85,4 +97,182 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, domain.ErrNotFound
 	}
 	return id, nil
+}
+
+// invalidTextMessage explains a refused text: PostgreSQL stores neither NUL nor invalid UTF-8
+// (SQLSTATE 22021), so such text is refused where it enters, naming the field.
+const invalidTextMessage = "caractères invalides (octet NUL ou UTF-8 invalide)"
+
+// textOK reports whether s is text the database can store: valid UTF-8 without NUL.
+func textOK(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// jsonTextErrors names every member of a JSON document whose key or string value holds NUL
+// (written \u0000) or invalid UTF-8, as "field", "list[2]" or "parent.child". encoding/json
+// would silently turn invalid UTF-8 into U+FFFD and pass NUL on to PostgreSQL; both are refused
+// instead. Syntax errors are left to the decoder, which reports them with their offset.
+func jsonTextErrors(raw []byte) []domain.FieldError {
+	bad := invalidUTF8Offsets(raw)
+	if len(bad) == 0 && !bytes.Contains(raw, []byte(`\u0000`)) {
+		return nil
+	}
+	type frame struct {
+		path    string
+		array   bool
+		wantKey bool
+		key     string
+		index   int
+	}
+	var stack []frame
+	here := func() string { // the path of the value about to be read
+		if len(stack) == 0 {
+			return ""
+		}
+		f := stack[len(stack)-1]
+		if f.array {
+			return fmt.Sprintf("%s[%d]", f.path, f.index)
+		}
+		if f.path == "" {
+			return f.key
+		}
+		return f.path + "." + f.key
+	}
+	afterValue := func() {
+		if len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			f.index++
+			f.wantKey = !f.array
+		}
+	}
+	var fields []domain.FieldError
+	seen := map[string]bool{}
+	report := func(field string) {
+		if field == "" {
+			field = "body"
+		}
+		if !seen[field] {
+			seen[field] = true
+			fields = append(fields, domain.FieldError{Field: field, Message: invalidTextMessage})
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var start int64
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		end := dec.InputOffset()
+		// The token's bytes (with the separators before it) hold an invalid sequence.
+		spansBad := false
+		for len(bad) > 0 && int64(bad[0]) < end {
+			if int64(bad[0]) >= start {
+				spansBad = true
+			}
+			bad = bad[1:]
+		}
+		start = end
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '}' || t == ']' {
+				stack = stack[:len(stack)-1]
+				afterValue()
+				continue
+			}
+			stack = append(stack, frame{path: here(), array: t == '[', wantKey: t == '{'})
+		case string:
+			if f := len(stack) - 1; f >= 0 && stack[f].wantKey {
+				stack[f].key, stack[f].wantKey = t, false
+				if spansBad || strings.IndexByte(t, 0) >= 0 {
+					report(here())
+				}
+				continue
+			}
+			if spansBad || strings.IndexByte(t, 0) >= 0 {
+				report(here())
+			}
+			afterValue()
+		default:
+			afterValue()
+		}
+	}
+	return fields
+}
+
+// invalidUTF8Offsets lists the offsets of the invalid UTF-8 sequences in b, in order.
+func invalidUTF8Offsets(b []byte) []int {
+	if utf8.Valid(b) {
+		return nil
+	}
+	var offs []int
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			offs = append(offs, i)
+			n = 1
+		}
+		i += n
+	}
+	return offs
+}
+
+// rejectInvalidText answers 422 to a request whose path or query holds NUL or invalid UTF-8,
+// before any handler (or the database) sees it; the error names the parameter.
+func rejectInvalidText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v domain.Validator
+		if !textOK(r.URL.Path) {
+			v.Add("path", invalidTextMessage)
+		}
+		if r.URL.RawQuery != "" {
+			vals, _ := url.ParseQuery(r.URL.RawQuery) // what parses is what handlers read
+			for name, list := range vals {
+				switch {
+				case !textOK(name):
+					v.Add("query", "nom de paramètre: %s", invalidTextMessage)
+				case slices.ContainsFunc(list, func(s string) bool { return !textOK(s) }):
+					v.Add(name, invalidTextMessage)
+				}
+			}
+		}
+		if err := v.Err(); err != nil {
+			ve := err.(*domain.ValidationError)
+			problem(w, r, http.StatusUnprocessableEntity, ve.Error(), ve.Fields...)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rejectInvalidForm does for an urlencoded form body what rejectInvalidText does for the query:
+// the form is parsed here (within the route's body limit), and a field holding NUL or invalid
+// UTF-8 is a 422 naming it; the handler then reads the parsed form.
+func rejectInvalidForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := strings.ToLower(r.Header.Get("Content-Type"))
+		if r.Body == nil || !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var v domain.Validator
+		if err := r.ParseForm(); err != nil {
+			ve := bodyError(err).(*domain.ValidationError)
+			problem(w, r, http.StatusUnprocessableEntity, ve.Error(), ve.Fields...)
+			return
+		}
+		for name, list := range r.PostForm {
+			switch {
+			case !textOK(name):
+				v.Add("body", "nom de champ: %s", invalidTextMessage)
+			case slices.ContainsFunc(list, func(s string) bool { return !textOK(s) }):
+				v.Add(name, invalidTextMessage)
+			}
+		}
+		if err := v.Err(); err != nil {
+			ve := err.(*domain.ValidationError)
+			problem(w, r, http.StatusUnprocessableEntity, ve.Error(), ve.Fields...)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -94,6 +94,11 @@ func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
 			return f, multipartError(err)
 		}
 		name := part.FormName()
+		if !textOK(name) {
+			v.Add("body", "nom de champ: %s", invalidTextMessage)
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, max+1))
+			continue
+		}
 		if name == "file" {
 			if seenFile {
 				v.Add("file", "un seul fichier par envoi")
@@ -101,6 +106,9 @@ func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
 			}
 			seenFile = true
 			f.fileName = part.FileName()
+			if !textOK(f.fileName) {
+				v.Add("file", "nom de fichier: %s", invalidTextMessage)
+			}
 			b, err := io.ReadAll(io.LimitReader(part, max+1))
 			if err != nil {
 				return f, multipartError(err)
@@ -118,6 +126,10 @@ func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
 		val := strings.TrimSpace(string(b))
 		if len(b) > formFieldMaxBytes {
 			v.Add(name, "valeur trop longue")
+			continue
+		}
+		if !textOK(val) {
+			v.Add(name, invalidTextMessage)
 			continue
 		}
 		switch name {

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+)
+
+// TestJSONTextErrorsNamesFields: NUL (\u0000) and invalid UTF-8 are found in keys and values at
+// any depth and named by their path; clean documents and escaped backslashes are left alone.
+func TestJSONTextErrorsNamesFields(t *testing.T) {
+	t.Parallel()
+	for doc, want := range map[string][]string{
+		`{"titre":"ok","description":"a\u0000b"}`:               {"description"},
+		"{\"titre\":\"a\xffb\",\"n\":1,\"description\":\"ok\"}": {"titre"},
+		`{"a":{"b":[{"c":"x"},{"c":"\u0000"}]},"d":"\u0000"}`:   {"a.b[1].c", "d"},
+		"{\"creneaux\":[\"ok\",\"\xc3\x28\"],\"x\":[1,2]}":      {"creneaux[1]"},
+		`{"k\u0000":1}`: {"k\x00"},
+		`"\u0000"`:      {"body"},
+		`{"titre":"a\\u0000b","description":"é","n":[true,null,{"z":"\\\\u0000"}]}`: nil,
+		`{"titre":"ok"`: nil, // syntax: the decoder's business
+	} {
+		var got []string
+		for _, f := range jsonTextErrors([]byte(doc)) {
+			got = append(got, f.Field)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: got %q, want %q", doc, got, want)
+		}
+	}
+}
+
+// TestFailMapsInvalidTextTo422: a 22021 (or 22P05) that reaches PostgreSQL anyway is invalid
+// input, answered 422 without the database's message, never a 500.
+func TestFailMapsInvalidTextTo422(t *testing.T) {
+	t.Parallel()
+	s := newRouteTestServer(t, nil)
+	for _, code := range []pq.ErrorCode{"22021", "22P05"} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/interventions", nil)
+		s.fail(w, r, fmt.Errorf("storage: insert: %w", &pq.Error{Code: code, Message: `invalid byte sequence for encoding "UTF8": 0x00`}))
+		if w.Code != http.StatusUnprocessableEntity || strings.Contains(w.Body.String(), "0x00") || strings.Contains(w.Body.String(), "UTF8\"") {
+			t.Fatalf("%s: %d %s", code, w.Code, w.Body)
+		}
+	}
+}
+
+// TestMethodNotAllowedListsAllow: a 405 names the methods the route table has for the path, in
+// the Allow header (RFC 9110) and in the detail.
+func TestMethodNotAllowedListsAllow(t *testing.T) {
+	t.Parallel()
+	h := newRouteTestServer(t, nil).Handler()
+	for path, want := range map[string]string{
+		"/api/v1/interventions/7":         "GET",
+		"/api/v1/equipements/7":           "GET, PUT, DELETE",
+		"/api/v1/users":                   "GET, POST",
+		"/api/v1/auth/login":              "POST",
+		"/api/v1/notifications/read-all/": "PUT",
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPatch, path, nil))
+		var p Problem
+		_ = json.Unmarshal(w.Body.Bytes(), &p)
+		if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != want || p.Code != CodeMethodNotAllowed || !strings.Contains(p.Detail, want) {
+			t.Errorf("PATCH %s: %d Allow %q (want %q) %s", path, w.Code, w.Header().Get("Allow"), want, w.Body)
+		}
+	}
+}
+
+// TestRejectInvalidTextInPathAndQuery: the middleware answers 422 naming the parameter before
+// any route (a NUL in a path is not a 404: it is invalid input).
+func TestRejectInvalidTextInPathAndQuery(t *testing.T) {
+	t.Parallel()
+	h := newRouteTestServer(t, nil).Handler()
+	for target, field := range map[string]string{
+		"/api/v1/interventions?statut=%00":     "statut",
+		"/api/v1/interventions?search=%FF":     "search",
+		"/api/v1/interventions?%FF=1":          "query",
+		"/api/v1/interventions/1%00":           "path",
+		"/api/v1/health?x=%C3%28":              "x",
+		"/api/v1/auth/oidc/callback?state=%00": "state",
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+		var p Problem
+		_ = json.Unmarshal(w.Body.Bytes(), &p)
+		if w.Code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != field {
+			t.Errorf("%s: %d %s", target, w.Code, w.Body)
+		}
+	}
+	// A form body: checked within the route's body limit, before the handler.
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/api/v1/auth/refresh", strings.NewReader("refresh_token=rt_%00"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"refresh_token"`) {
+		t.Errorf("form: %d %s", w.Code, w.Body)
+	}
+}
