@@ -195,7 +195,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.checkUploadTarget(r, p, f); errors.Is(err, domain.ErrForbidden) {
-		problem(w, r, http.StatusForbidden, "seul le technicien assigné à cette intervention peut y joindre des documents")
+		problem(w, r, http.StatusForbidden, "seul le technicien assigné joint des documents à une intervention ou à son équipement")
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -226,7 +226,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 
 // checkUploadTarget verifies the intervention or equipment the file is attached to: it must
 // exist and be visible to the caller (422 otherwise), a technicien attaches files only to the
-// interventions assigned to him (403), and equipement_id, when given with an intervention, must
+// interventions assigned to him and to the equipment of those (403), and equipement_id, when given with an intervention, must
 // be that intervention's equipment.
 func (s *Server) checkUploadTarget(r *http.Request, p domain.Principal, f uploadForm) error {
 	ctx := r.Context()
@@ -249,6 +249,18 @@ func (s *Server) checkUploadTarget(r *http.Request, p domain.Principal, f upload
 	err := s.store.EquipementVisible(ctx, p, *f.equipementID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "équipement introuvable"}}}
+	}
+	if err != nil || p.Role != domain.RoleTechnicien {
+		return err
+	}
+	// The same relation as for interventions: a technicien reads every machine, but attaches
+	// files (a new version of a document the client reads included) only to those he works on.
+	if p.TechnicienID == nil {
+		return fmt.Errorf("%w: aucun profil technicien", domain.ErrForbidden)
+	}
+	ok, err := s.store.EquipementInWork(ctx, *p.TechnicienID, *f.equipementID)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: équipement hors de ses interventions", domain.ErrForbidden)
 	}
 	return err
 }
