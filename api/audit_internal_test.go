@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/mux"
 	"github.com/lib/pq"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // TestJSONTextErrorsNamesFields: NUL (\u0000) and invalid UTF-8 are found in keys and values at
@@ -102,5 +106,52 @@ func TestRejectInvalidTextInPathAndQuery(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"refresh_token"`) {
 		t.Errorf("form: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestDecodeJSONListsEveryFieldError: one 422 names every unknown member and every wrong type
+// (a string for an integer, a number for a string, a huge number, a bad date), then the members
+// the route's schema requires that are missing, each "obligatoire"; a correct body decodes.
+func TestDecodeJSONListsEveryFieldError(t *testing.T) {
+	t.Parallel()
+	decode := func(body string) (createInterventionRequest, error) {
+		var req createInterventionRequest
+		var err error
+		router := mux.NewRouter()
+		router.HandleFunc("/api/v1/interventions", func(w http.ResponseWriter, r *http.Request) { err = decodeJSON(r, &req) }).Methods(http.MethodPost)
+		router.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/api/v1/interventions", strings.NewReader(body)))
+		return req, err
+	}
+	_, err := decode(`{"titre": 5, "equipement_id": "12", "priorite": "haute", "date_limite": "demain", "urgence": 1e400, "zzz": 1, "Couleur": "x"}`)
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("not a validation error: %v", err)
+	}
+	got := map[string]string{}
+	for _, f := range ve.Fields {
+		got[f.Field] = f.Message
+	}
+	for field, want := range map[string]string{
+		"titre": "chaîne", "equipement_id": "entier", "date_limite": "date", "urgence": "booléen",
+		"zzz": "champ inconnu", "Couleur": "champ inconnu",
+		"description": "obligatoire", "type_intervention": "obligatoire",
+	} {
+		if !strings.Contains(got[field], want) {
+			t.Errorf("%s: %q, want %q (all: %v)", field, got[field], want, got)
+		}
+	}
+	if len(got) != 8 {
+		t.Errorf("errors %v", got)
+	}
+	// A correct body (member names matched like encoding/json does) decodes whole.
+	req, err := decode(`{"Titre": "Fuite", "description": "d", "type_intervention": "corrective", "equipement_id": 3, "date_limite": "2031-01-02T10:00:00Z"}`)
+	if err != nil || req.Titre != "Fuite" || req.EquipementID != 3 || req.DateLimite == nil || req.TypeIntervention != domain.TypeCorrective {
+		t.Fatalf("%+v %v", req, err)
+	}
+	// Not an object, trailing data, bad syntax: one error on the body.
+	for _, body := range []string{`[1]`, `{} {}`, `{"titre": }`, ``} {
+		if _, err := decode(body); !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "body" {
+			t.Errorf("%q: %v", body, err)
+		}
 	}
 }

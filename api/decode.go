@@ -8,12 +8,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/mux"
 
 	"github.com/mifmaroc/mif/domain"
@@ -21,7 +25,10 @@ import (
 
 // decodeJSON reads a JSON body into dst: unknown fields, trailing data, wrong types, oversized
 // bodies and text PostgreSQL cannot store (NUL, invalid UTF-8) are refused with a
-// *domain.ValidationError that names the field.
+// *domain.ValidationError that names the field. The members of an object are decoded one by one,
+// so that one 422 lists every unknown member and every wrong type at once, and then the members
+// the route's OpenAPI schema requires that are missing ("obligatoire"); a body that decodes is
+// left to the handler's own validation, which says the same of missing fields.
 func decodeJSON(r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "body", Message: "Content-Type application/json attendu"}}}
@@ -34,14 +41,208 @@ func decodeJSON(r *http.Request, dst any) error {
 		return &domain.ValidationError{Fields: fields}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	var top json.RawMessage
+	if err := dec.Decode(&top); err != nil {
 		return bodyError(err)
 	}
 	if dec.More() {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "body", Message: "un seul objet JSON attendu"}}}
 	}
-	return nil
+	members, fields, ok := objectMembers(top, dst)
+	if !ok {
+		return decodeStrict(top, dst, "")
+	}
+	var v domain.Validator
+	target := reflect.ValueOf(dst).Elem()
+	for _, m := range members {
+		index, known := fields.lookup(m.name)
+		if !known {
+			v.Add(m.name, "champ inconnu")
+			continue
+		}
+		if err := decodeStrict(m.value, target.FieldByIndex(index).Addr().Interface(), m.name); err != nil {
+			ve := err.(*domain.ValidationError)
+			for _, f := range ve.Fields {
+				v.Add(f.Field, "%s", f.Message)
+			}
+		}
+	}
+	if v.Err() == nil {
+		return nil
+	}
+	given := map[string]bool{}
+	for _, m := range members {
+		given[m.name] = true
+	}
+	for _, name := range requiredMembers(r) {
+		if !given[name] {
+			v.Add(name, "obligatoire")
+		}
+	}
+	return v.Err()
+}
+
+// decodeStrict decodes raw into dst, refusing unknown fields; errors name their field below
+// prefix.
+func decodeStrict(raw []byte, dst any, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil || prefix == "" {
+		if err != nil {
+			return bodyError(err)
+		}
+		return nil
+	}
+	ve := bodyError(err).(*domain.ValidationError)
+	for i, f := range ve.Fields {
+		if f.Field == "body" {
+			ve.Fields[i].Field = prefix
+		} else {
+			ve.Fields[i].Field = prefix + "." + f.Field
+		}
+	}
+	return ve
+}
+
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// jsonFields maps the JSON names of a struct's members (embedded structs' promoted) to their
+// field index, as encoding/json does.
+type jsonFields map[string][]int
+
+// lookup finds a member by its exact name, else case-insensitively (encoding/json's rule).
+func (f jsonFields) lookup(name string) ([]int, bool) {
+	if i, ok := f[name]; ok {
+		return i, true
+	}
+	for n, i := range f {
+		if strings.EqualFold(n, name) {
+			return i, true
+		}
+	}
+	return nil, false
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// objectMembers splits a JSON object in its members, in order, when dst is a pointer to a plain
+// struct that can be decoded member by member; ok is false otherwise (the caller decodes whole).
+func objectMembers(raw json.RawMessage, dst any) ([]member, jsonFields, bool) {
+	t := reflect.TypeOf(dst)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct || t.Implements(unmarshalerType) {
+		return nil, nil, false
+	}
+	fields := jsonFields{}
+	if !collectFields(t.Elem(), nil, fields) {
+		return nil, nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, false
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, false
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, nil, false
+		}
+		members = append(members, member{name: name, value: value})
+	}
+	return members, fields, true
+}
+
+// collectFields fills fields with t's JSON members; false when t uses what member-by-member
+// decoding does not reproduce (",string", embedded pointers).
+func collectFields(t reflect.Type, index []int, fields jsonFields) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(","+opts+",", ",string,") {
+			return false
+		}
+		at := append(append([]int(nil), index...), i)
+		if f.Anonymous && name == "" {
+			if f.Type.Kind() == reflect.Pointer {
+				return false
+			}
+			if f.Type.Kind() == reflect.Struct {
+				if !collectFields(f.Type, at, fields) {
+					return false
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, dup := fields[name]; !dup || len(at) < len(fields[name]) {
+			fields[name] = at // the shallower field wins, as in encoding/json
+		}
+	}
+	return true
+}
+
+// requiredMembers lists the members the OpenAPI document requires in the JSON body of r's route.
+func requiredMembers(r *http.Request) []string {
+	route := mux.CurrentRoute(r)
+	if route == nil {
+		return nil
+	}
+	tmpl, err := route.GetPathTemplate()
+	if err != nil {
+		return nil
+	}
+	return requiredByRoute()[r.Method+" "+pathVariable.ReplaceAllString(tmpl, "{}")]
+}
+
+var pathVariable = regexp.MustCompile(`\{[^{}]+\}`)
+
+// requiredByRoute reads, once, the required members of every operation's JSON request body.
+var requiredByRoute = sync.OnceValue(func() map[string][]string {
+	out := map[string][]string{}
+	doc, err := OpenAPI()
+	if err != nil {
+		return out // the server does not start without its document; nothing to add here
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+				continue
+			}
+			out[method+" "+pathVariable.ReplaceAllString(path, "{}")] = schemaRequired(mt.Schema.Value)
+		}
+	}
+	return out
+})
+
+func schemaRequired(s *openapi3.Schema) []string {
+	req := append([]string(nil), s.Required...)
+	for _, a := range s.AllOf {
+		if a.Value != nil {
+			req = append(req, schemaRequired(a.Value)...)
+		}
+	}
+	return req
 }
 
 func bodyError(err error) error {
