@@ -94,6 +94,11 @@ func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
 			return f, multipartError(err)
 		}
 		name := part.FormName()
+		if name == "" {
+			v.Add("body", "partie multipart sans nom de champ")
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, max+1))
+			continue
+		}
 		if !textOK(name) {
 			v.Add("body", "nom de champ: %s", invalidTextMessage)
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, max+1))

@@ -332,3 +332,150 @@ func TestEveryRouteRefusesNULAndInvalidUTF8(t *testing.T) {
 	// The real-time stream's query (the token may travel there).
 	wantFields(t, "stream query", send(t, env, "", http.MethodGet, "/api/v1/notifications/stream?access_token=%00", nil, ""), []string{"access_token"}, true)
 }
+
+// wrongValue is a value of the wrong kind for schema s (a string for a number, a number for a
+// string, an object for a list...), or an impossible one of the right kind.
+func wrongValues(s *openapi3.Schema) []any {
+	s = flatten(s)
+	switch {
+	case s == nil:
+		return []any{[]any{}}
+	case s.Type.Is("integer"):
+		return []any{"abc", 1.5, json.Number("99999999999999999999999"), json.Number("1e999"), -1, true}
+	case s.Type.Is("number"):
+		return []any{"abc", json.Number("1e999"), false}
+	case s.Type.Is("boolean"):
+		return []any{"oui", 2}
+	case s.Type.Is("array"):
+		return []any{map[string]any{}, "x", []any{[]any{[]any{}}}}
+	case s.Type.Is("object") || len(s.Properties) > 0:
+		return []any{[]any{1}, "x"}
+	case s.Format == "date-time" || s.Format == "date":
+		return []any{"2026-02-30T25:61:00Z", "demain", 20260101}
+	case s.Format == "uuid":
+		return []any{"pas-un-uuid", 7}
+	}
+	return []any{42, strings.Repeat("é", 5000), []any{"x"}}
+}
+
+// malformedQuery lists bad values for a query parameter of schema s.
+func malformedQuery(s *openapi3.Schema) []string {
+	bad := []string{"%00", "%FF", url.QueryEscape(strings.Repeat("z", 3000))}
+	if s == nil {
+		return bad
+	}
+	switch {
+	case s.Type.Is("integer"), s.Type.Is("number"):
+		return append(bad, "abc", "99999999999999999999999", "-5", "1e3", "0x10", "NaN")
+	case s.Type.Is("boolean"):
+		return append(bad, "peut-etre", "2")
+	case s.Format == "date-time" || s.Format == "date":
+		return append(bad, "2026-13-45", "demain", "2026-02-30T25:00:00Z", "99999-01-01")
+	case s.Format == "uuid":
+		return append(bad, "pas-un-uuid")
+	}
+	return append(bad, "inconnu", "-", "%27%3B--")
+}
+
+// skippedOperations change the caller's session or start global work whatever the input; they
+// have their own tests.
+var skippedOperations = map[string]bool{
+	"POST /api/v1/auth/logout":                       true, // would end the admin's sessions
+	"POST /api/v1/admin/documents/rotate-keys":       true, // starts the one key rotation (no input)
+	"GET /api/v1/notifications/stream":               true, // an open stream; its query is in the NUL walk
+	"POST /api/v1/auth/change-password":              false,
+	"PUT /api/v1/notifications/read-all":             false,
+	"GET /api/v1/auth/oidc/login":                    false,
+	"POST /api/v1/planning/optimize":                 false,
+	"GET /api/v1/planning/optimize/{key:[0-9a-f-]+}": false,
+}
+
+// TestOpenAPIMalformedInputsNever5xx sends every operation of the OpenAPI document malformed
+// path variables, query parameters and bodies — wrong types, huge numbers, impossible dates and
+// UUIDs, NUL, bad and oversized JSON — as an admin (who reaches every decoder) and as a
+// technicien (a restricted role): no answer is ever a 5xx, and every refusal is a problem
+// document. Nothing is written: mutating operations get an id that does not exist, and bodies
+// that cannot decode.
+func TestOpenAPIMalformedInputsNever5xx(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ops := documentedRoutes(t, env)
+	for _, role := range []string{apitest.Admin, apitest.Technicien} {
+		token := env.Token(role)
+		requests := 0
+		check := func(what string, res *apitest.Response) {
+			t.Helper()
+			requests++
+			if res.Status >= 400 && res.Status < 500 && res.Status != http.StatusMethodNotAllowed && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+				t.Errorf("%s %s → %d without a problem document: %s", role, what, res.Status, res.Body)
+			}
+		}
+		for _, o := range ops {
+			if skippedOperations[o.method+" "+o.path] {
+				continue
+			}
+			what := o.method + " " + o.path
+			id := "999999999" // nothing to change behind a mutating route
+			if o.method == http.MethodGet {
+				id = "1"
+			}
+			path := concretePath(o.path, id)
+			// Path variables.
+			if strings.Contains(o.path, "{") {
+				for _, bad := range []string{"abc", "-1", "0", "99999999999999999999999", "1.5", "%00", "%FF", "pas-un-uuid", url.PathEscape(strings.Repeat("9", 400))} {
+					p := muxVar.ReplaceAllString(o.path, bad)
+					check(what+" path "+bad, send(t, env, token, o.method, p, nil, ""))
+				}
+			}
+			// Query parameters, one at a time.
+			for _, pr := range o.params {
+				if p := pr.Value; p != nil && p.In == "query" {
+					var s *openapi3.Schema
+					if p.Schema != nil {
+						s = p.Schema.Value
+					}
+					for _, bad := range malformedQuery(s) {
+						check(what+" ?"+p.Name+"="+bad, send(t, env, token, o.method, path+"?"+url.QueryEscape(p.Name)+"="+bad, nil, ""))
+					}
+				}
+			}
+			if o.op.RequestBody == nil {
+				continue
+			}
+			// Bodies that are not what the operation reads.
+			for _, raw := range []string{`{`, `[]`, `null`, `"x"`, `{"a":1} {"b":2}`, `{"a":1e999999}`, "\xff\xfe", `{"\u0000":1}`,
+				strings.Repeat("[", 20000) + strings.Repeat("]", 20000), `{"x":"` + strings.Repeat("a", 2<<20) + `"}`} {
+				check(what+" body "+fmt.Sprintf("%.20q", raw), send(t, env, token, o.method, path, []byte(raw), "application/json"))
+			}
+			check(what+" body as text", send(t, env, token, o.method, path, []byte("titre=x"), "text/plain"))
+			// Each member of the documented schema with a wrong value, all at once and one by one.
+			s := flatten(schemaOf(o.op, "application/json"))
+			if s == nil || len(s.Properties) == 0 {
+				continue
+			}
+			valid, _ := sampleBody(s, "", 0, nil, new([]string)).(map[string]any)
+			allWrong := map[string]any{}
+			for name, p := range s.Properties {
+				for i, w := range wrongValues(p.Value) {
+					body := map[string]any{}
+					for k, v := range valid {
+						body[k] = v
+					}
+					body[name] = w
+					if i == 0 {
+						allWrong[name] = w
+					}
+					raw, err := json.Marshal(body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					check(what+" "+name+"="+fmt.Sprintf("%.30v", w), send(t, env, token, o.method, path, raw, "application/json"))
+				}
+			}
+			raw, _ := json.Marshal(allWrong)
+			res := send(t, env, token, o.method, path, raw, "application/json")
+			check(what+" every member wrong", res)
+		}
+		t.Logf("%s: %d malformed requests", role, requests)
+	}
+}
