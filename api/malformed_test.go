@@ -443,6 +443,33 @@ func TestOpenAPIMalformedInputsNever5xx(t *testing.T) {
 				check(what+" body "+fmt.Sprintf("%.20q", raw), send(t, env, token, o.method, path, []byte(raw), "application/json"))
 			}
 			check(what+" body as text", send(t, env, token, o.method, path, []byte("titre=x"), "text/plain"))
+			if schemaOf(o.op, "multipart/form-data") != nil {
+				part := func(name, value string) string {
+					return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
+				}
+				file := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4\n%%EOF\r\n"
+				for name, raw := range map[string]string{
+					"no boundary":   "x",
+					"garbage":       "\x00\x01 pas du multipart",
+					"truncated":     file[:40],
+					"no end":        part("type_document", "photo") + file,
+					"wrong types":   part("intervention_id", "abc") + part("equipement_id", "99999999999999999999999") + part("sensitive", "peut-être") + file + "--B--\r\n",
+					"two files":     part("intervention_id", "1") + part("type_document", "photo") + file + file + "--B--\r\n",
+					"long field":    part("type_document", strings.Repeat("x", 5000)) + file + "--B--\r\n",
+					"nameless part": "--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n" + file + "--B--\r\n",
+				} {
+					ct := "multipart/form-data; boundary=B"
+					if name == "no boundary" {
+						ct = "multipart/form-data"
+					}
+					check(what+" multipart "+name, send(t, env, token, o.method, path, []byte(raw), ct))
+				}
+			}
+			if schemaOf(o.op, "application/x-www-form-urlencoded") != nil {
+				for _, raw := range []string{"a=%zz&&=", "username=" + strings.Repeat("a", 100<<10), "%00", "username&password"} {
+					check(what+" form "+fmt.Sprintf("%.20q", raw), send(t, env, token, o.method, path, []byte(raw), "application/x-www-form-urlencoded"))
+				}
+			}
 			// Each member of the documented schema with a wrong value, all at once and one by one.
 			s := flatten(schemaOf(o.op, "application/json"))
 			if s == nil || len(s.Properties) == 0 {
