@@ -158,3 +158,35 @@ func TestDecodeJSONListsEveryFieldError(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeJSONNamesNestedErrors: inside lists of objects too, every wrong member is named by its
+// path in the same answer; a correct nested body decodes as encoding/json would.
+func TestDecodeJSONNamesNestedErrors(t *testing.T) {
+	t.Parallel()
+	decode := func(body string) (domain.SiteInput, error) {
+		var in domain.SiteInput
+		err := decodeJSON(httptest.NewRequest(http.MethodPut, "/api/v1/sites/1", strings.NewReader(body)), &in)
+		return in, err
+	}
+	_, err := decode(`{"nom": 3, "horaires_ouverture": [{"jour": 1, "debut": "08:00", "zz": true}, {"jour": "lundi", "debut": 8, "fin": "17:00"}], "latitude": "nord"}`)
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("%v", err)
+	}
+	var got []string
+	for _, f := range ve.Fields {
+		got = append(got, f.Field)
+	}
+	want := []string{"horaires_ouverture[0].jour", "horaires_ouverture[0].zz", "horaires_ouverture[1].debut", "latitude", "nom"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("fields %v, want %v (%v)", got, want, err)
+	}
+	in, err := decode(`{"nom": "Usine", "horaires_ouverture": [{"jour": "lundi", "debut": "08:00", "fin": "17:00"}], "latitude": 33.5, "adresse": null}`)
+	if err != nil || *in.Nom != "Usine" || in.HorairesOuverture == nil || len(*in.HorairesOuverture) != 1 || (*in.HorairesOuverture)[0].Fin != "17:00" ||
+		*in.Latitude != 33.5 || in.Adresse != nil || in.Longitude != nil {
+		t.Fatalf("%+v %v", in, err)
+	}
+	if in, err := decode(`{"horaires_ouverture": []}`); err != nil || in.HorairesOuverture == nil || len(*in.HorairesOuverture) != 0 {
+		t.Fatalf("empty list: %+v %v", in, err)
+	}
+}

@@ -25,8 +25,9 @@ import (
 
 // decodeJSON reads a JSON body into dst: unknown fields, trailing data, wrong types, oversized
 // bodies and text PostgreSQL cannot store (NUL, invalid UTF-8) are refused with a
-// *domain.ValidationError that names the field. The members of an object are decoded one by one,
-// so that one 422 lists every unknown member and every wrong type at once, and then the members
+// *domain.ValidationError that names the field. The members of an object are decoded one by one
+// (and the elements of lists, at any depth: decodeValue), so that one 422 lists every unknown
+// member and every wrong type at once, and then the members
 // the route's OpenAPI schema requires that are missing ("obligatoire"); a body that decodes is
 // left to the handler's own validation, which says the same of missing fields.
 func decodeJSON(r *http.Request, dst any) error {
@@ -48,35 +49,24 @@ func decodeJSON(r *http.Request, dst any) error {
 	if dec.More() {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "body", Message: "un seul objet JSON attendu"}}}
 	}
-	members, fields, ok := objectMembers(top, dst)
-	if !ok {
+	target := reflect.ValueOf(dst)
+	if target.Kind() != reflect.Pointer || target.IsNil() {
 		return decodeStrict(top, dst, "")
 	}
 	var v domain.Validator
-	target := reflect.ValueOf(dst).Elem()
-	for _, m := range members {
-		index, known := fields.lookup(m.name)
-		if !known {
-			v.Add(m.name, "champ inconnu")
-			continue
-		}
-		if err := decodeStrict(m.value, target.FieldByIndex(index).Addr().Interface(), m.name); err != nil {
-			ve := err.(*domain.ValidationError)
-			for _, f := range ve.Fields {
-				v.Add(f.Field, "%s", f.Message)
-			}
-		}
-	}
+	decodeValue(top, target.Elem(), "", &v)
 	if v.Err() == nil {
 		return nil
 	}
-	given := map[string]bool{}
-	for _, m := range members {
-		given[m.name] = true
-	}
-	for _, name := range requiredMembers(r) {
-		if !given[name] {
-			v.Add(name, "obligatoire")
+	if members, isObject := objectMembers(top); isObject {
+		given := map[string]bool{}
+		for _, m := range members {
+			given[m.name] = true
+		}
+		for _, name := range requiredMembers(r) {
+			if !given[name] {
+				v.Add(name, "obligatoire")
+			}
 		}
 	}
 	return v.Err()
@@ -129,35 +119,85 @@ func (f jsonFields) lookup(name string) ([]int, bool) {
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// objectMembers splits a JSON object in its members, in order, when dst is a pointer to a plain
-// struct that can be decoded member by member; ok is false otherwise (the caller decodes whole).
-func objectMembers(raw json.RawMessage, dst any) ([]member, jsonFields, bool) {
-	t := reflect.TypeOf(dst)
-	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct || t.Implements(unmarshalerType) {
-		return nil, nil, false
+// decodeValue decodes raw into target (addressable), recording every error in v under its path:
+// an object into a struct member by member, a list into a slice element by element, so that one
+// answer names every wrong member ("horaires_ouverture[2].debut"); anything else (scalars, maps,
+// types with their own UnmarshalJSON such as dates) is decoded whole, unknown fields refused.
+func decodeValue(raw json.RawMessage, target reflect.Value, path string, v *domain.Validator) {
+	t := target.Type()
+	custom := t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType)
+	trimmed := bytes.TrimSpace(raw)
+	switch {
+	case custom || len(trimmed) == 0:
+	case t.Kind() == reflect.Pointer && !bytes.Equal(trimmed, []byte("null")):
+		if target.IsNil() {
+			target.Set(reflect.New(t.Elem()))
+		}
+		decodeValue(raw, target.Elem(), path, v)
+		return
+	case t.Kind() == reflect.Struct && trimmed[0] == '{':
+		fields, ok := structFields(t)
+		members, isObject := objectMembers(raw)
+		if ok && isObject {
+			for _, m := range members {
+				at := m.name
+				if path != "" {
+					at = path + "." + m.name
+				}
+				index, known := fields.lookup(m.name)
+				if !known {
+					v.Add(at, "champ inconnu")
+					continue
+				}
+				decodeValue(m.value, target.FieldByIndex(index), at, v)
+			}
+			return
+		}
+	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8 && trimmed[0] == '[':
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) == nil {
+			list := reflect.MakeSlice(t, len(elems), len(elems))
+			for i, e := range elems {
+				decodeValue(e, list.Index(i), fmt.Sprintf("%s[%d]", path, i), v)
+			}
+			target.Set(list)
+			return
+		}
 	}
+	if err := decodeStrict(raw, target.Addr().Interface(), path); err != nil {
+		for _, f := range err.(*domain.ValidationError).Fields {
+			v.Add(f.Field, "%s", f.Message)
+		}
+	}
+}
+
+// structFields maps the JSON members of struct type t; false when t uses what member-by-member
+// decoding does not reproduce.
+func structFields(t reflect.Type) (jsonFields, bool) {
 	fields := jsonFields{}
-	if !collectFields(t.Elem(), nil, fields) {
-		return nil, nil, false
-	}
+	return fields, collectFields(t, nil, fields)
+}
+
+// objectMembers splits a JSON object in its members, in order; false when raw is not an object.
+func objectMembers(raw json.RawMessage) ([]member, bool) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, false
+		return nil, false
 	}
 	var members []member
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, nil, false
+			return nil, false
 		}
 		name, _ := tok.(string)
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return nil, nil, false
+			return nil, false
 		}
 		members = append(members, member{name: name, value: value})
 	}
-	return members, fields, true
+	return members, true
 }
 
 // collectFields fills fields with t's JSON members; false when t uses what member-by-member
