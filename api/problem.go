@@ -161,6 +161,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem(w, r, http.StatusForbidden, "action non autorisée pour votre rôle")
 	case errors.Is(err, domain.ErrUnauthenticated):
 		problem(w, r, http.StatusUnauthorized, "authentification requise")
+	case storage.IsInvalidText(err):
+		// Text the decoders should have refused reached PostgreSQL: invalid input, not a fault of
+		// the server. Logged without the query or its arguments.
+		s.log.Warn("invalid text reached the database", zap.String("request_id", requestIDFrom(r.Context())),
+			zap.String("method", r.Method), zap.String("path", r.URL.Path))
+		problem(w, r, http.StatusUnprocessableEntity, "données invalides: caractères invalides (octet NUL ou UTF-8 invalide)",
+			domain.FieldError{Field: "body", Message: invalidTextMessage})
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 		problem(w, r, http.StatusServiceUnavailable, "requête interrompue")
 	case storage.Unavailable(err):
