@@ -61,6 +61,8 @@ const (
 	CodeRateLimited          ProblemCode = "rate_limited"
 	CodeUnavailable          ProblemCode = "service_unavailable"
 	CodeInternal             ProblemCode = "internal_error"
+	// CodeOverloaded: the API is past its admission limit (admission.go); retry after Retry-After.
+	CodeOverloaded ProblemCode = "overloaded"
 )
 
 // ProblemCodes lists every code (the contract test checks the OpenAPI enum against it).
@@ -69,7 +71,7 @@ var ProblemCodes = []ProblemCode{
 	CodeInvalidCredentials, CodeRefreshReused, CodeRefreshInvalid, CodeSessionExpired, CodeOIDCDisabled,
 	CodeOIDCState, CodeOIDCRefused, CodeForbidden, CodeNotFound, CodeMethodNotAllowed, CodeConflict,
 	CodeInvalidTransition, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeUnavailable,
-	CodeInternal,
+	CodeInternal, CodeOverloaded,
 }
 
 // statusCode is the code of a status when nothing more precise is known.
@@ -139,6 +141,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem(w, r, http.StatusForbidden, "action non autorisée pour votre rôle")
 	case errors.Is(err, domain.ErrUnauthenticated):
 		problem(w, r, http.StatusUnauthorized, "authentification requise")
+	case overloadedRead(r): // admission.go: the read outlived its budget, pool wait included
+		s.admission.refuse(w, r)
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 		problem(w, r, http.StatusServiceUnavailable, "requête interrompue")
 	default:

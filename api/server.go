@@ -53,10 +53,11 @@ type Server struct {
 	ident  *identity // authentication endpoints' state (auth.go)
 	dl     delivery  // documents, real-time notifications, dev mail (documents.go)
 
-	router  *mux.Router
-	routes  []Route
-	metrics *metrics
-	tel     *telemetry.Telemetry
+	router    *mux.Router
+	routes    []Route
+	metrics   *metrics
+	tel       *telemetry.Telemetry
+	admission *admission // admission.go
 }
 
 // New builds the server and registers every route.
@@ -72,6 +73,7 @@ func New(d Deps) (*Server, error) {
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}
+	s.admission = newAdmission(s.cfg.Admission)
 	s.router = mux.NewRouter()
 	s.metrics = newMetrics(s.tel)
 	s.router.Use(s.metrics.instrument)
@@ -90,6 +92,7 @@ func New(d Deps) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.router
 	h = trimSlash(h)
+	h = s.admit(h) // admission.go: bounded in-flight reads and writes, 503 overloaded past them
 	h = s.cors(h)
 	h = s.securityHeaders(h)
 	h = s.accessLog(h)

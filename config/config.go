@@ -41,6 +41,7 @@ type Config struct {
 	Planning  Planning
 	Identity  Identity
 	Telemetry Telemetry
+	Admission Admission
 
 	FernetKeys []string
 	DataDir    string
@@ -176,6 +177,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	c.Planning = r.planning()
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()
+	c.Admission = r.admission()
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 
