@@ -104,5 +104,13 @@ func (s *Server) Handler() http.Handler {
 	return h
 }
 
+// Close releases what the server holds besides its handlers: the principal cache's LISTEN
+// connection.
+func (s *Server) Close() {
+	if s.ident != nil && s.ident.cache != nil {
+		s.ident.cache.Close()
+	}
+}
+
 // Routes lists every registered route (for tests and the OpenAPI contract check).
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }

@@ -42,6 +42,9 @@ type Config struct {
 	Identity  Identity
 	Telemetry Telemetry
 	Admission Admission
+	// PrincipalCache keeps each request's principal in memory, forgotten at once on every
+	// replica when the account changes (LISTEN/NOTIFY); off, every request reads it.
+	PrincipalCache bool
 
 	FernetKeys []string
 	DataDir    string
@@ -178,6 +181,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()
 	c.Admission = r.admission()
+	c.PrincipalCache = r.boolean("MIF_PRINCIPAL_CACHE", true)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 
