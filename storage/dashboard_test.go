@@ -97,8 +97,82 @@ func assertCountersMatch(t *testing.T, st *storage.Store, when string, ps map[st
 	}
 }
 
-// TestDashboardCountersEqualARecount: the dashboard's intervention figures, read from the
-// counters the trigger keeps, equal a full recount — for every intervention, a client's
+// assertListTotalsMatch compares the totals of intervention lists counted from the counters
+// (filters on status, priority, one equipment or one technicien) with count(*), and the
+// equipment's and techniciens' counts with theirs.
+func assertListTotalsMatch(t *testing.T, st *storage.Store, when string, ps map[string]domain.Principal) {
+	t.Helper()
+	ctx := context.Background()
+	var eqID, techID int64
+	if err := st.Q().GetContext(ctx, &eqID, `SELECT equipement_id FROM interventions GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Q().GetContext(ctx, &techID, `SELECT min(id) FROM techniciens`); err != nil {
+		t.Fatal(err)
+	}
+	statut, prio := domain.StatutTerminee, domain.PrioriteCritique
+	filters := map[string]domain.InterventionFiltre{
+		"none": {}, "statut": {Statut: &statut}, "statut+priorite": {Statut: &statut, Priorite: &prio},
+		"equipement": {EquipementID: &eqID}, "technicien+priorite": {TechnicienID: &techID, Priorite: &prio},
+	}
+	for pname, p := range ps {
+		for fname, f := range filters {
+			_, total, err := st.ListInterventions(ctx, p, f, storage.DefaultInterventionSort, storage.Page{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cond, args := "TRUE", []any{}
+			if p.Role == domain.RoleClient {
+				cond = `EXISTS (SELECT 1 FROM contrat_equipements ce JOIN contrats c ON c.id = ce.contrat_id
+					WHERE ce.equipement_id = i.equipement_id AND c.client_id = $1)`
+				args = append(args, *p.ClientID)
+			} else {
+				cond, args = "$1::bigint IS NULL", append(args, nil)
+			}
+			var want int
+			err = st.Q().GetContext(ctx, &want, `SELECT count(*) FROM interventions i WHERE `+cond+`
+				AND ($2::text IS NULL OR i.statut = $2) AND ($3::text IS NULL OR i.priorite = $3)
+				AND ($4::bigint IS NULL OR i.equipement_id = $4) AND ($5::bigint IS NULL OR i.technicien_id = $5)`,
+				append(args, f.Statut, f.Priorite, f.EquipementID, f.TechnicienID)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != want {
+				t.Fatalf("%s, %s, filter %s: list total %d, count(*) %d", when, pname, fname, total, want)
+			}
+		}
+	}
+	eqs, _, err := st.ListEquipements(ctx, ps["responsable"], domain.EquipementFiltre{}, storage.Sort{Field: "id"}, storage.Page{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eqs {
+		var want int
+		if err := st.Q().GetContext(ctx, &want, `SELECT count(*) FROM interventions WHERE equipement_id = $1`, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if e.InterventionsCount != want {
+			t.Fatalf("%s: equipment %d interventions_count %d, count(*) %d", when, e.ID, e.InterventionsCount, want)
+		}
+	}
+	techs, _, err := st.ListTechniciens(ctx, ps["responsable"], domain.TechnicienFiltre{}, storage.Sort{Field: "id"}, storage.Page{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range techs {
+		var want int
+		if err := st.Q().GetContext(ctx, &want, `SELECT count(*) FROM interventions WHERE technicien_id = $1
+			AND statut IN ('planifiee', 'en_cours', 'en_attente')`, tc.ID); err != nil {
+			t.Fatal(err)
+		}
+		if tc.ChargeActuelle != want {
+			t.Fatalf("%s: technicien %d charge_actuelle %d, count(*) %d", when, tc.ID, tc.ChargeActuelle, want)
+		}
+	}
+}
+
+// TestDashboardCountersEqualARecount: the dashboard's intervention figures and the lists'
+// counts, read from the counters the trigger keeps, equal a full recount — for every intervention, a client's
 // equipment and a technicien's own work — after inserts, transitions, reassignments, ratings,
 // concurrent writers, a contract change, deletes and folds of the deltas.
 func TestDashboardCountersEqualARecount(t *testing.T) {
@@ -186,6 +260,7 @@ func TestDashboardCountersEqualARecount(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCountersMatch(t, st, "after concurrent transitions", ps)
+	assertListTotalsMatch(t, st, "after concurrent transitions", ps)
 
 	// The client's contract covers one more machine: its dashboard follows at once.
 	exec(`INSERT INTO contrat_equipements (contrat_id, equipement_id)
@@ -194,9 +269,11 @@ func TestDashboardCountersEqualARecount(t *testing.T) {
 			WHERE ce.equipement_id = e.id AND c.client_id = $1)
 		ORDER BY e.id LIMIT 1`, clientID)
 	assertCountersMatch(t, st, "after a contract change", ps)
+	assertListTotalsMatch(t, st, "after a contract change", ps)
 
 	exec(`DELETE FROM interventions WHERE workflow_id LIKE 'counters/%' AND id % 3 = 0`)
 	assertCountersMatch(t, st, "after deletes", ps)
+	assertListTotalsMatch(t, st, "after deletes", ps)
 	if err := st.CompactCounters(ctx); err != nil {
 		t.Fatal(err)
 	}
