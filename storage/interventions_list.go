@@ -15,7 +15,8 @@ const interventionDetailSelect = `SELECT ` + interventionColumns + `,
 	e.nom AS eq_nom, e.type AS eq_type, e.localisation AS eq_localisation,
 	tu.nom AS tech_nom, tu.prenom AS tech_prenom, t.specialite AS tech_specialite,
 	p.id AS plan_id, p.date_planifiee AS plan_date, p.duree_estimee AS plan_duree, p.statut AS plan_statut,
-	(SELECT count(*) FROM documents d WHERE d.intervention_id = i.id AND d.deleted_at IS NULL) AS documents_count
+	(SELECT count(*) FROM documents d WHERE d.intervention_id = i.id AND d.deleted_at IS NULL) AS documents_count,
+	EXISTS (SELECT 1 FROM intervention_outbox o WHERE o.intervention_id = i.id) AS workflow_en_attente
 FROM interventions i
 JOIN equipements e ON e.id = i.equipement_id
 LEFT JOIN techniciens t ON t.id = i.technicien_id
@@ -35,13 +36,14 @@ type interventionDetailRow struct {
 	PlanDuree      *int       `db:"plan_duree"`
 	PlanStatut     *string    `db:"plan_statut"`
 	DocumentsCount int        `db:"documents_count"`
+	Pending        bool       `db:"workflow_en_attente"`
 }
 
 func (row interventionDetailRow) detail() domain.InterventionDetail {
 	d := domain.InterventionDetail{
 		Intervention:   row.Intervention,
 		Equipement:     domain.EquipementResume{ID: row.EquipementID, Nom: row.EqNom, Type: row.EqType, Localisation: row.EqLocalisation},
-		DocumentsCount: row.DocumentsCount,
+		DocumentsCount: row.DocumentsCount, WorkflowEnAttente: row.Pending,
 	}
 	if row.TechnicienID != nil && row.TechNom != nil {
 		d.Technicien = &domain.TechnicienResume{ID: *row.TechnicienID, Nom: *row.TechNom, Prenom: deref(row.TechPrenom), Specialite: deref(row.TechSpecialite)}

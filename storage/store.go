@@ -129,6 +129,13 @@ var constraintMessages = map[string]string{
 	"sites_client_nom_key":         "ce client a déjà un site de ce nom",
 }
 
+// IsInvalidText reports whether err is PostgreSQL refusing text it cannot store (NUL or invalid
+// UTF-8, SQLSTATE 22021 or 22P05): invalid input, whichever query met it.
+func IsInvalidText(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05")
+}
+
 func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.ErrNotFound
@@ -151,6 +158,8 @@ func mapErr(err error) error {
 			return &domain.ConflictError{Reason: "cet enregistrement est encore utilisé ailleurs", Err: domain.ErrConflict}
 		}
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: fkField(pqErr.Constraint), Message: "référence inexistante"}}}
+	case "22021", "22P05": // NUL or invalid UTF-8 in text (the API refuses them first; never 500)
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: checkField(pqErr), Message: "caractères invalides (octet NUL ou UTF-8 invalide)"}}}
 	case "23514", "22001", "22003", "22007", "22P02": // check, too long, out of range, bad datetime, bad text
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: checkField(pqErr), Message: "valeur refusée"}}}
 	}

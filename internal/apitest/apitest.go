@@ -48,6 +48,7 @@ import (
 	"github.com/mifmaroc/mif/internal/testdb"
 	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/mail"
+	"github.com/mifmaroc/mif/migrations"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/telemetry"
@@ -92,6 +93,8 @@ type Option func(*envOptions)
 
 type envOptions struct {
 	env        map[string]string
+	dbURL      string // a database of the test's own (a throwaway cluster), migrated here
+	temporal   string // a Temporal frontend of the test's own
 	noWorker   bool
 	activities func(*activities.Activities)
 	extraConns int
@@ -103,6 +106,15 @@ func WithEnv(k, v string) Option { return func(o *envOptions) { o.env[k] = v } }
 // WithConns reserves n more connections of the connection budget for the Env's database: those
 // the test opens itself beside the Env's (pgbench clients, a pool of its own).
 func WithConns(n int) Option { return func(o *envOptions) { o.extraConns += n } }
+
+// WithDatabase runs the Env on a database of the test's own (e.g. a throwaway PostgreSQL cluster
+// the test stops and starts), migrated and seeded here, instead of one cloned from the shared
+// cluster's template.
+func WithDatabase(url string) Option { return func(o *envOptions) { o.dbURL = url } }
+
+// WithTemporal runs the Env against a Temporal frontend of the test's own (e.g. a dev server the
+// test kills and restarts) instead of the binary's shared one.
+func WithTemporal(address string) Option { return func(o *envOptions) { o.temporal = address } }
 
 // WithoutWorker starts no worker (to test what happens while workers are down).
 func WithoutWorker() Option { return func(o *envOptions) { o.noWorker = true } }
@@ -141,9 +153,15 @@ func New(t testing.TB, opts ...Option) *Env {
 		o.env["MIF_SMTP_STARTTLS"] = "false"
 	}
 	// Reserved from the binary's connection budget until t ends (New may wait here).
-	dbURL := testdb.NewURL(t, testdb.Conns(envConns+o.extraConns))
+	dbURL := o.dbURL
+	if dbURL == "" {
+		dbURL = testdb.NewURL(t, testdb.Conns(envConns+o.extraConns))
+	}
 	o.env["DATABASE_URL"] = dbURL
-	o.env["TEMPORAL_ADDRESS"] = sharedTemporal(t)
+	if o.temporal == "" {
+		o.temporal = sharedTemporal(t)
+	}
+	o.env["TEMPORAL_ADDRESS"] = o.temporal
 	o.env["MIF_TEMPORAL_TASK_QUEUE"] = "test-" + uuid.NewString()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) { v, ok := o.env[k]; return v, ok })
 	if err != nil {
@@ -162,6 +180,11 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	store := storage.New(db)
+	if o.dbURL != "" {
+		if err := migrations.Up(ctx, db.DB); err != nil {
+			t.Fatalf("apitest: %v", err)
+		}
+	}
 	if err := tel.RegisterDatabase(db.DB, store.BusinessMetrics); err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -198,6 +221,15 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: %v", err)
 	}
 	wf := orchestration.NewClient(tc, cfg, log)
+	// The outbox relay runs beside the worker in `mif worker`; here it runs whatever the worker
+	// option (it only needs PostgreSQL and the Temporal frontend).
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		orchestration.RunOutboxRelay(relayCtx, store, wf.Interventions, cfg.Temporal.OutboxInterval, log.Named("outbox"))
+	}()
+	t.Cleanup(func() { stopRelay(); <-relayDone })
 	pw := testpasswords.Passwords() // bcrypt at its lowest cost: see internal/testpasswords
 	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log, Telemetry: tel, Passwords: pw})
 	if err != nil {
