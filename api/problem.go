@@ -69,6 +69,8 @@ const (
 	// send it again with the same Idempotency-Key.
 	CodeWorkflowUnavailable ProblemCode = "workflow_unavailable"
 	CodeInternal            ProblemCode = "internal_error"
+	// CodeOverloaded: the API is past its admission limit (admission.go); retry after Retry-After.
+	CodeOverloaded ProblemCode = "overloaded"
 )
 
 // ProblemCodes lists every code (the contract test checks the OpenAPI enum against it).
@@ -77,7 +79,7 @@ var ProblemCodes = []ProblemCode{
 	CodeInvalidCredentials, CodeRefreshReused, CodeRefreshInvalid, CodeSessionExpired, CodeOIDCDisabled,
 	CodeOIDCState, CodeOIDCRefused, CodeForbidden, CodeNotFound, CodeMethodNotAllowed, CodeConflict,
 	CodeInvalidTransition, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeUnavailable,
-	CodeInternal, CodeDependencyUnavailable, CodeWorkflowUnavailable,
+	CodeInternal, CodeDependencyUnavailable, CodeWorkflowUnavailable, CodeOverloaded,
 }
 
 // statusCode is the code of a status when nothing more precise is known.
@@ -161,6 +163,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem(w, r, http.StatusForbidden, "action non autorisée pour votre rôle")
 	case errors.Is(err, domain.ErrUnauthenticated):
 		problem(w, r, http.StatusUnauthorized, "authentification requise")
+	case storage.IsInvalidText(err):
+		// Text the decoders should have refused reached PostgreSQL: invalid input, not a fault of
+		// the server. Logged without the query or its arguments.
+		s.log.Warn("invalid text reached the database", zap.String("request_id", requestIDFrom(r.Context())),
+			zap.String("method", r.Method), zap.String("path", r.URL.Path))
+		problem(w, r, http.StatusUnprocessableEntity, "données invalides: caractères invalides (octet NUL ou UTF-8 invalide)",
+			domain.FieldError{Field: "body", Message: invalidTextMessage})
+	case overloadedRead(r): // admission.go: the read outlived its budget, pool wait included
+		s.admission.refuse(w, r)
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 		problem(w, r, http.StatusServiceUnavailable, "requête interrompue")
 	case storage.Unavailable(err):

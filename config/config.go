@@ -41,6 +41,10 @@ type Config struct {
 	Planning  Planning
 	Identity  Identity
 	Telemetry Telemetry
+	Admission Admission
+	// PrincipalCache keeps each request's principal in memory, forgotten at once on every
+	// replica when the account changes (LISTEN/NOTIFY); off, every request reads it.
+	PrincipalCache bool
 
 	FernetKeys []string
 	DataDir    string
@@ -200,6 +204,8 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	c.Planning = r.planning()
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()
+	c.Admission = r.admission()
+	c.PrincipalCache = r.boolean("MIF_PRINCIPAL_CACHE", true)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 

@@ -127,7 +127,10 @@ func interventionWhere(p domain.Principal, f domain.InterventionFiltre) *where {
 // equipment, technicien and planning, and the total count.
 func (s *Store) ListInterventions(ctx context.Context, p domain.Principal, f domain.InterventionFiltre, sort Sort, page Page) ([]domain.InterventionDetail, int, error) {
 	w := interventionWhere(p, f)
-	total, err := s.count(ctx, "count interventions", "interventions i", w)
+	total, counted, err := s.countFromCounters(ctx, p, f)
+	if err == nil && !counted {
+		total, err = s.count(ctx, "count interventions", "interventions i", w)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -143,6 +146,46 @@ func (s *Store) ListInterventions(ctx context.Context, p domain.Principal, f dom
 		out[i] = r.detail()
 	}
 	return out, total, nil
+}
+
+// countFromCounters counts the interventions p may see that match f from the dashboard's
+// counters (intervention_counters, migration 00102) when f filters only on what they are kept
+// by — status, priority, and one equipment or one technicien — instead of counting the rows
+// (100 000 of them for an unfiltered list). counted is false when f needs the rows.
+func (s *Store) countFromCounters(ctx context.Context, p domain.Principal, f domain.InterventionFiltre) (total int, counted bool, err error) {
+	rest := f
+	rest.Statut, rest.Priorite, rest.EquipementID, rest.TechnicienID = nil, nil, nil, nil
+	client := p.Role == domain.RoleClient
+	switch {
+	case rest != (domain.InterventionFiltre{}), f.EquipementID != nil && f.TechnicienID != nil, client && f.TechnicienID != nil:
+		return 0, false, nil
+	case client && p.ClientID == nil:
+		return 0, true, nil
+	}
+	w := &where{}
+	switch {
+	case f.TechnicienID != nil:
+		w.add("c.portee = 't' AND c.cle = ?", *f.TechnicienID)
+	case f.EquipementID != nil:
+		w.add("c.portee = 'e' AND c.cle = ?", *f.EquipementID)
+	case client:
+		w.add("c.portee = 'e'")
+	default:
+		w.add("c.portee = 'a' AND c.cle = 0")
+	}
+	if client {
+		w.add(`c.cle IN (SELECT ce.equipement_id FROM contrat_equipements ce JOIN contrats k ON k.id = ce.contrat_id
+			WHERE k.client_id = ?)`, *p.ClientID)
+	}
+	if f.Statut != nil {
+		w.add("c.statut = ?", *f.Statut)
+	}
+	if f.Priorite != nil {
+		w.add("c.priorite = ?", *f.Priorite)
+	}
+	s.compactCounters(ctx)
+	err = s.q.GetContext(ctx, &total, `SELECT COALESCE(sum(c.n), 0) FROM intervention_counters c WHERE `+w.sql(), w.args...)
+	return total, true, wrap("count interventions", err)
 }
 
 // InterventionHistorique returns one page of the audit trail of an intervention p may see,

@@ -151,7 +151,7 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              a.cfg.HTTPAddr,
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -160,7 +160,9 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
-	}, nil
+	}
+	hs.RegisterOnShutdown(srv.Close) // the principal cache's LISTEN connection
+	return hs, nil
 }
 
 // debugServer serves net/http/pprof on its own listener (MIF_DEBUG_ADDR, loopback only), never

@@ -81,11 +81,11 @@ type Env struct {
 	users  map[string]domain.User
 }
 
-// The connections one Env holds at most: its pool, and the LISTEN connection of its server's
-// notification hub. A test that opens more to the Env's database says so (WithConns).
+// The connections one Env holds at most: its pool, and the LISTEN connections of its server's
+// notification hub and principal cache. A test that opens more to the Env's database says so (WithConns).
 const (
 	envPool  = 4
-	envConns = envPool + 1
+	envConns = envPool + 2
 )
 
 // Option adjusts an Env before it starts.
@@ -135,6 +135,10 @@ func New(t testing.TB, opts ...Option) *Env {
 		"MIF_DATA_DIR":      dataDir,
 		"MIF_DOCUMENTS_DIR": filepath.Join(dataDir, "documents"),
 		"FERNET_KEYS":       testFernetKey(t),
+		// Tests change accounts with SQL of their own and send the next request at once: the
+		// principal cache would learn of it by a notification a moment later (the cache's
+		// tests, in authn, wait for it). WithEnv("MIF_PRINCIPAL_CACHE", "true") turns it on.
+		"MIF_PRINCIPAL_CACHE": "false",
 	}}
 	for _, opt := range opts {
 		opt(&o)
@@ -231,6 +235,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
+	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 
