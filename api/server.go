@@ -54,10 +54,11 @@ type Server struct {
 	ident  *identity // authentication endpoints' state (auth.go)
 	dl     delivery  // documents, real-time notifications, dev mail (documents.go)
 
-	router  *mux.Router
-	routes  []Route
-	metrics *metrics
-	tel     *telemetry.Telemetry
+	router    *mux.Router
+	routes    []Route
+	metrics   *metrics
+	tel       *telemetry.Telemetry
+	admission *admission // admission.go
 }
 
 // New builds the server and registers every route.
@@ -73,6 +74,7 @@ func New(d Deps) (*Server, error) {
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}
+	s.admission = newAdmission(s.cfg.Admission)
 	s.router = mux.NewRouter()
 	s.metrics = newMetrics(s.tel)
 	s.router.Use(s.metrics.instrument)
@@ -106,6 +108,7 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.router
 	h = rejectInvalidText(h)
 	h = trimSlash(h)
+	h = s.admit(h) // admission.go: bounded in-flight reads and writes, 503 overloaded past them
 	h = s.cors(h)
 	h = s.securityHeaders(h)
 	h = s.accessLog(h)
@@ -115,6 +118,14 @@ func (s *Server) Handler() http.Handler {
 		h = s.tel.HTTPHandler(h) // outermost: the span covers everything, its trace id reaches the logs
 	}
 	return h
+}
+
+// Close releases what the server holds besides its handlers: the principal cache's LISTEN
+// connection.
+func (s *Server) Close() {
+	if s.ident != nil && s.ident.cache != nil {
+		s.ident.cache.Close()
+	}
 }
 
 // Routes lists every registered route (for tests and the OpenAPI contract check).

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,6 +31,15 @@ type Queryer interface {
 type Store struct {
 	db *sqlx.DB
 	q  Queryer
+	// counters paces the folding of the dashboard counters (dashboard.go); shared by the Stores
+	// of one pool (transactions included).
+	counters *counterFolds
+}
+
+// counterFolds is when this process last folded the dashboard counters, and who is folding.
+type counterFolds struct {
+	mu   sync.Mutex
+	last atomic.Int64 // unix nanoseconds
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -55,7 +66,7 @@ func Open(ctx context.Context, url string, maxOpen int, opts ...OpenOption) (*sq
 }
 
 // New wraps an open database.
-func New(db *sqlx.DB) *Store { return &Store{db: db, q: db} }
+func New(db *sqlx.DB) *Store { return &Store{db: db, q: db, counters: &counterFolds{}} }
 
 // Q is the connection or transaction this Store runs on, for packages (demo data, benchmarks)
 // that issue their own SQL.
@@ -87,7 +98,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, q: tx}); err != nil {
+	if err = fn(&Store{db: s.db, q: tx, counters: s.counters}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
