@@ -141,8 +141,11 @@ func decodeValue(raw json.RawMessage, target reflect.Value, path string, v *doma
 		if ok && isObject {
 			for _, m := range members {
 				at := m.name
+				if at == "" {
+					at = `""` // a member with an empty name is still named
+				}
 				if path != "" {
-					at = path + "." + m.name
+					at = path + "." + at
 				}
 				index, known := fields.lookup(m.name)
 				if !known {
