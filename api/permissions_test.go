@@ -29,7 +29,7 @@ var (
 		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
-		"rotate_keys": true}
+		"rotate_keys": true, "send": true, "read_all": true, "health": true}
 	// handlerRefines lists the routes whose handler narrows the policy by a business rule, and the
 	// roles it refuses with 403 although the policy grants the permission. Keep it short: each
 	// entry is a place where the matrix does not read from one file.
@@ -38,7 +38,7 @@ var (
 		"POST /api/v1/interventions/{id:[0-9]+}/evaluation": {domain.RoleResponsable: "only clients rate"},
 	}
 	// Only these answer without a token: health, docs, JWKS and the authentication endpoints.
-	publicRoute = regexp.MustCompile(`^(/api/v1/health(/.*)?|/openapi\.json|/docs(/.*)?|/redoc|/\.well-known/jwks\.json|/api/v1/auth/(login|token|refresh|logout|oidc/login|oidc/callback))$`)
+	publicRoute = regexp.MustCompile(`^(/api/v1/health(/.*)?|/api/v1/metrics|/openapi\.json|/docs(/.*)?|/redoc|/\.well-known/jwks\.json|/api/v1/auth/(login|token|refresh|logout|oidc/login|oidc/callback))$`)
 	pathVar     = regexp.MustCompile(`\{[^}]+\}`)
 )
 
@@ -183,6 +183,7 @@ var ownScopedElsewhere = map[string]string{
 	"GET /api/v1/dashboard/stats":         "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
 	"GET /api/v1/dashboard/kpi":           "TestDashboardAPI (the client's report covers its machines)",
 	"GET /api/v1/techniciens/competences": "the skill catalogue, not technicien profiles",
+	"GET /api/v1/filters/interventions":   "TestInterventionFilterValuesAreScopedToTheCaller (each client's menus count its own interventions only)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a

@@ -167,7 +167,7 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 	}); err != nil {
 		return InterventionResult{}, err
 	}
-	for _, name := range []string{UpdateAssign, UpdateStart, UpdatePause, UpdateResume, UpdateComplete, UpdateCancel, UpdateStatut} {
+	for _, name := range []string{UpdateAssign, UpdateStart, UpdatePause, UpdateResume, UpdateComplete, UpdateCancel, UpdateStatut, UpdateUnassign} {
 		if err := w.registerTransition(ctx, name); err != nil {
 			return InterventionResult{}, err
 		}

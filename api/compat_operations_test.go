@@ -1,0 +1,328 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/internal/apitest"
+)
+
+// workdaySlot is 10:00 (Casablanca) on a Tuesday at least two weeks ahead: inside the demo
+// techniciens' working hours, clear of what other tests plan.
+func workdaySlot(t *testing.T, weeks int) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Africa/Casablanca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Now().In(loc).AddDate(0, 0, 7*weeks)
+	for d.Weekday() != time.Tuesday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
+}
+
+func TestPlanningEarlierOperationsGoThroughTheWorkflow(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	marie := technicienID(t, env, apitest.Technicien)
+	youssef := technicienID(t, env, apitest.Technicien2)
+	a := createOpen(t, env, "Compat A", 1, noDeadline)
+	b := createOpen(t, env, "Compat B", 1, noDeadline)
+	slot := workdaySlot(t, 2)
+	body := map[string]any{"intervention_id": a.ID, "technicien_id": marie, "date_planifiee": slot, "duree_estimee": 60, "notes": "kit joints"}
+
+	do := func(who, method, path string, body any) *apitest.Response {
+		t.Helper()
+		return env.Do(t, apitest.Request{Method: method, Path: path, Token: env.Token(who), Body: body})
+	}
+	if r := do(apitest.Technicien, "POST", "/api/v1/planning/", body); r.Status != http.StatusForbidden {
+		t.Fatalf("technicien creates a planning: %d %s", r.Status, r.Body)
+	}
+	r := do(apitest.Responsable, "POST", "/api/v1/planning/", body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create planning: %d %s", r.Status, r.Body)
+	}
+	var pl domain.PlanningVue
+	r.JSON(t, &pl)
+	if pl.InterventionID != a.ID || pl.TechnicienID != marie || !pl.DatePlanifiee.Equal(slot) || pl.DureeEstimee != 60 || pl.Notes != "kit joints" {
+		t.Fatalf("created planning %+v", pl)
+	}
+	if d, _ := env.Store.GetInterventionByID(ctx, a.ID); d.Statut != domain.StatutPlanifiee || d.TechnicienID == nil || *d.TechnicienID != marie {
+		t.Fatalf("intervention after POST /planning: %+v", d)
+	}
+	// Planned already: a second POST is a conflict, not a second slot.
+	if r := do(apitest.Responsable, "POST", "/api/v1/planning", body); r.Status != http.StatusConflict {
+		t.Fatalf("second planning: %d %s", r.Status, r.Body)
+	}
+	// The same checks as reschedule: Marie's slot is taken; Youssef lacks the competence.
+	r = do(apitest.Responsable, "POST", "/api/v1/planning", map[string]any{"intervention_id": b.ID, "technicien_id": marie, "date_planifiee": slot})
+	if r.Status != http.StatusConflict {
+		t.Fatalf("overlapping slot: %d %s", r.Status, r.Body)
+	}
+	r = do(apitest.Responsable, "POST", "/api/v1/planning", map[string]any{"intervention_id": b.ID, "technicien_id": youssef, "date_planifiee": slot.Add(24 * time.Hour)})
+	if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "compétences") {
+		t.Fatalf("technicien without the competence: %d %s", r.Status, r.Body)
+	}
+	if d, _ := env.Store.GetInterventionByID(ctx, b.ID); d.Statut != domain.StatutOuverte {
+		t.Fatalf("a refused planning changed B: %s", d.Statut)
+	}
+	// Missing fields are named at once.
+	r = do(apitest.Responsable, "POST", "/api/v1/planning", map[string]any{"notes": "x"})
+	if p := r.Problem(t); r.Status != http.StatusUnprocessableEntity || len(p.Errors) != 3 {
+		t.Fatalf("empty planning: %d %s", r.Status, r.Body)
+	}
+
+	path := "/api/v1/planning/" + apitest.ID(pl.ID)
+	later := slot.Add(4 * time.Hour)
+	r = do(apitest.Responsable, "PATCH", path+"/dates", map[string]any{"date_planifiee": later})
+	if r.Status != http.StatusOK {
+		t.Fatalf("patch dates: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &pl)
+	if !pl.DatePlanifiee.Equal(later) || pl.DureeEstimee != 60 || pl.TechnicienID != marie {
+		t.Fatalf("after PATCH dates: %+v", pl)
+	}
+	night := time.Date(slot.Year(), slot.Month(), slot.Day(), 3, 0, 0, 0, slot.Location())
+	if r := do(apitest.Responsable, "PATCH", path+"/dates", map[string]any{"date_planifiee": night}); r.Status != http.StatusConflict {
+		t.Fatalf("slot outside working hours: %d %s", r.Status, r.Body)
+	}
+	r = do(apitest.Responsable, "PUT", path, map[string]any{"duree_estimee": 90, "notes": "accès quai 2"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("put planning: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &pl)
+	if !pl.DatePlanifiee.Equal(later) || pl.DureeEstimee != 90 || pl.Notes != "accès quai 2" {
+		t.Fatalf("after PUT: %+v", pl)
+	}
+	if r := do(apitest.Responsable, "PUT", path, map[string]any{"intervention_id": b.ID}); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("moving a planning to another intervention: %d %s", r.Status, r.Body)
+	}
+	if r := do(apitest.Technicien, "DELETE", path, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("technicien deletes: %d %s", r.Status, r.Body)
+	}
+
+	// DELETE: back to ouverte through the workflow, the technicien freed, historique written.
+	if r := do(apitest.Responsable, "DELETE", path, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("delete planning: %d %s", r.Status, r.Body)
+	}
+	d, _ := env.Store.GetInterventionByID(ctx, a.ID)
+	if d.Statut != domain.StatutOuverte || d.TechnicienID != nil {
+		t.Fatalf("after DELETE: %+v", d)
+	}
+	if r := do(apitest.Responsable, "GET", path, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("deleted planning still read: %d", r.Status)
+	}
+	var actions []string
+	if err := env.Store.DB().SelectContext(ctx, &actions, `SELECT action FROM historique WHERE entite = 'intervention' AND entite_id = $1 ORDER BY id`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(actions, ","); !strings.HasSuffix(got, "assignation,assignation,assignation,desassignation") {
+		t.Fatalf("historique %s", got)
+	}
+	var st struct {
+		Statut string `json:"statut"`
+	}
+	wf := do(apitest.Responsable, "GET", "/api/v1/interventions/"+apitest.ID(a.ID)+"/workflow", nil)
+	wf.JSON(t, &st)
+	if st.Statut != "ouverte" {
+		t.Fatalf("workflow state after DELETE: %s", wf.Body)
+	}
+	if r := do(apitest.Responsable, "DELETE", path, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("second delete: %d", r.Status)
+	}
+	// The open intervention can be planned again; started work cannot lose its slot.
+	r = do(apitest.Responsable, "POST", "/api/v1/planning", map[string]any{"intervention_id": a.ID, "technicien_id": marie, "date_planifiee": slot})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("re-plan after delete: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &pl)
+	step(t, env, apitest.Technicien, "POST", "/api/v1/interventions/"+apitest.ID(a.ID)+"/start", nil, http.StatusOK)
+	if r := do(apitest.Responsable, "DELETE", "/api/v1/planning/"+apitest.ID(pl.ID), nil); r.Status != http.StatusConflict {
+		t.Fatalf("delete the planning of started work: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestNotificationsSentByAManager(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tech := env.User(apitest.Technicien)
+	do := func(who, method, path string, body any, hdr map[string]string) *apitest.Response {
+		t.Helper()
+		return env.Do(t, apitest.Request{Method: method, Path: path, Token: env.Token(who), Body: body, Header: hdr})
+	}
+	msg := map[string]any{"destinataire_id": tech.ID, "titre": "Rappel sécurité", "message": "EPI obligatoires.", "type": "warning", "metadata": map[string]any{"atelier": "A"}}
+	if r := do(apitest.Technicien, "POST", "/api/v1/notifications/", msg, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("technicien sends: %d %s", r.Status, r.Body)
+	}
+	key := map[string]string{"Idempotency-Key": "rappel/" + strconv.FormatInt(time.Now().UnixNano(), 10)}
+	r := do(apitest.Responsable, "POST", "/api/v1/notifications/", msg, key)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	var sent domain.Notification
+	r.JSON(t, &sent)
+	if sent.DestinataireID != tech.ID || sent.Type != domain.NotificationWarning || !strings.Contains(string(sent.Metadata), `"expediteur_id"`) {
+		t.Fatalf("sent %+v %s", sent, sent.Metadata)
+	}
+	// A retried request sends nothing more.
+	r = do(apitest.Responsable, "POST", "/api/v1/notifications", msg, key)
+	var again domain.Notification
+	r.JSON(t, &again)
+	if r.Status != http.StatusOK || again.ID != sent.ID {
+		t.Fatalf("retried send: %d %s", r.Status, r.Body)
+	}
+	r = do(apitest.Responsable, "POST", "/api/v1/notifications", map[string]any{"destinataire_id": 999999, "titre": "", "type": "urgent"}, nil)
+	if p := r.Problem(t); r.Status != http.StatusUnprocessableEntity || len(p.Errors) != 3 {
+		t.Fatalf("bad send: %d %s", r.Status, r.Body)
+	}
+	r = do(apitest.Responsable, "POST", "/api/v1/notifications", map[string]any{"destinataire_id": 999999, "titre": "t", "message": "m"}, nil)
+	if p := r.Problem(t); r.Status != http.StatusUnprocessableEntity || p.Errors[0].Field != "destinataire_id" {
+		t.Fatalf("unknown recipient: %d %s", r.Status, r.Body)
+	}
+
+	inbox := func(who, path string) []domain.Notification {
+		t.Helper()
+		r := do(who, "GET", path, nil, nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s as %s: %d %s", path, who, r.Status, r.Body)
+		}
+		var list []domain.Notification
+		r.JSON(t, &list)
+		return list
+	}
+	has := func(list []domain.Notification) bool {
+		for _, n := range list {
+			if n.ID == sent.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(inbox(apitest.Technicien, "/api/v1/notifications/user/me")) {
+		t.Fatal("the recipient does not see it at /notifications/user/me")
+	}
+	if !has(inbox(apitest.Admin, "/api/v1/notifications/user/"+apitest.ID(tech.ID)+"?lue=false")) {
+		t.Fatal("the admin does not see it in the user's inbox")
+	}
+	if has(inbox(apitest.Responsable, "/api/v1/notifications/user/me")) {
+		t.Fatal("the sender received it")
+	}
+	if r := do(apitest.Responsable, "GET", "/api/v1/notifications/user/"+apitest.ID(tech.ID), nil, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("responsable reads another inbox: %d", r.Status)
+	}
+	if r := do(apitest.Admin, "GET", "/api/v1/notifications/user/999999", nil, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("unknown user's inbox: %d", r.Status)
+	}
+}
+
+func TestInterventionFilterValuesAreScopedToTheCaller(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	createOpen(t, env, "Filtre A", 1, noDeadline)
+	// One on a machine of Laiterie du Souss (apitest.Client2), out of Cimenterie Atlas's sight.
+	var souss int64
+	if err := env.Store.DB().GetContext(context.Background(), &souss, `SELECT ce.equipement_id FROM contrat_equipements ce
+		JOIN contrats c ON c.id = ce.contrat_id JOIN users u ON u.client_id = c.client_id WHERE u.email = $1 ORDER BY 1 LIMIT 1`, apitest.Client2); err != nil {
+		t.Fatal(err)
+	}
+	createOpen(t, env, "Filtre B", souss, noDeadline)
+	type values map[string][]struct {
+		Valeur  string `json:"valeur"`
+		Libelle string `json:"libelle"`
+		Nombre  int    `json:"nombre"`
+	}
+	filters := func(who string) values {
+		t.Helper()
+		r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/filters/interventions", Token: env.Token(who)})
+		if r.Status != http.StatusOK {
+			t.Fatalf("filters as %s: %d %s", who, r.Status, r.Body)
+		}
+		var all map[string]any
+		r.JSON(t, &all)
+		delete(all, "date_creation")
+		delete(all, "date_limite")
+		v := values{}
+		raw, _ := json.Marshal(all)
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	total := func(who string) int {
+		t.Helper()
+		r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions?limit=1", Token: env.Token(who)})
+		n, _ := strconv.Atoi(r.Header.Get("X-Total-Count"))
+		return n
+	}
+	for _, who := range []string{apitest.Responsable, apitest.Client, apitest.Client2} {
+		v := filters(who)
+		if len(v["statut"]) != len(domain.StatutsIntervention) || len(v["priorite"]) != len(domain.Priorites) || len(v["type_intervention"]) != len(domain.TypesIntervention) {
+			t.Fatalf("%s: enums incomplete %+v", who, v)
+		}
+		for _, f := range []string{"statut", "priorite", "type_intervention", "urgence", "en_retard", "equipement_id"} {
+			sum := 0
+			for _, x := range v[f] {
+				sum += x.Nombre
+				if x.Libelle == "" || x.Libelle == x.Valeur && f != "equipement_id" {
+					t.Errorf("%s: %s value %q has no label", who, f, x.Valeur)
+				}
+			}
+			if want := total(who); sum != want {
+				t.Errorf("%s: %s counts %d interventions, the list shows %d", who, f, sum, want)
+			}
+		}
+		// Each equipment offered filters to as many interventions as it says.
+		for _, e := range v["equipement_id"] {
+			r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions?limit=1&equipement_id=" + e.Valeur, Token: env.Token(who)})
+			if got := r.Header.Get("X-Total-Count"); got != strconv.Itoa(e.Nombre) {
+				t.Errorf("%s: equipment %s offers %d, the filter gives %s", who, e.Valeur, e.Nombre, got)
+			}
+		}
+	}
+	if a, b, c := total(apitest.Responsable), total(apitest.Client), total(apitest.Client2); b == 0 || c == 0 || a != b+c {
+		t.Fatalf("responsable %d, clients %d and %d: the scope is not tested", a, b, c)
+	}
+}
+
+func TestHealthDetailedAndMetricsAlias(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/health/detailed", Token: env.Token(apitest.Admin)})
+	if r.Status != http.StatusOK {
+		t.Fatalf("detailed health: %d %s", r.Status, r.Body)
+	}
+	var h struct {
+		Status      string `json:"status"`
+		Dependances []struct {
+			Nom       string  `json:"nom"`
+			Statut    string  `json:"statut"`
+			LatenceMs float64 `json:"latence_ms"`
+		} `json:"dependances"`
+	}
+	r.JSON(t, &h)
+	got := map[string]string{}
+	for _, d := range h.Dependances {
+		got[d.Nom] = d.Statut
+		if d.Statut == "ok" && d.LatenceMs <= 0 && d.Nom != "documents" {
+			t.Errorf("%s: latency %v", d.Nom, d.LatenceMs)
+		}
+	}
+	if h.Status != "ok" || got["postgresql"] != "ok" || got["temporal"] != "ok" || got["documents"] != "ok" || len(got) != 4 {
+		t.Fatalf("dependencies %s", r.Body)
+	}
+	if r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/health/detailed", Token: env.Token(apitest.Responsable)}); r.Status != http.StatusForbidden {
+		t.Fatalf("responsable reads detailed health: %d", r.Status)
+	}
+	m := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/metrics"})
+	if m.Status != http.StatusOK || !strings.Contains(string(m.Body), "# TYPE ") {
+		t.Fatalf("metrics alias: %d %.200s", m.Status, m.Body)
+	}
+}
