@@ -15,9 +15,9 @@ import (
 
 // Sources of an SLA deadline.
 const (
-	SLASourceDateLimite = "date_limite"
-	SLASourceContrat    = "contrat"
-	SLASourcePriorite   = "priorite"
+	SLASourceDateLimite = domain.DeadlineSourceDateLimite
+	SLASourceContrat    = domain.DeadlineSourceContrat
+	SLASourcePriorite   = domain.DeadlineSourcePriorite
 )
 
 // InterventionPolicy is what the workflow needs to time an intervention: its SLA deadline and,
@@ -48,26 +48,16 @@ func (a *Activities) interventionPolicy(ctx context.Context, row domain.Interven
 		EscalateStartAfter:  wf.EscalateStartAfter,
 		DefaultDuree:        wf.DefaultDuree,
 	}
-	if row.DateLimite != nil {
-		d := *row.DateLimite
-		p.Deadline, p.DeadlineSource = &d, SLASourceDateLimite
-		return p, nil
-	}
-	contract, err := a.Store.SLAForEquipement(ctx, row.EquipementID, row.DateCreation)
-	hours := contract.ResolutionHeures
-	if err != nil {
-		return p, err
-	}
-	var d time.Time
-	if hours != nil {
-		d, p.DeadlineSource = row.DateCreation.Add(time.Duration(*hours)*time.Hour), SLASourceContrat
-	} else {
-		byPrio := map[domain.Priorite]time.Duration{
-			domain.PrioriteCritique: sla.Critique, domain.PrioriteHaute: sla.Haute,
-			domain.PrioriteNormale: sla.Normale, domain.PrioriteBasse: sla.Basse,
+	var hours *int
+	if row.DateLimite == nil {
+		contract, err := a.Store.SLAForEquipement(ctx, row.EquipementID, row.DateCreation)
+		if err != nil {
+			return p, err
 		}
-		d, p.DeadlineSource = row.DateCreation.Add(byPrio[row.Priorite]), SLASourcePriorite
+		hours = contract.ResolutionHeures
 	}
+	d, source := domain.Deadline(row.DateLimite, row.DateCreation, hours, row.Priorite, sla.ByPriorite())
+	p.DeadlineSource = source
 	p.Deadline = &d
 	return p, nil
 }

@@ -326,3 +326,65 @@ func TestHealthDetailedAndMetricsAlias(t *testing.T) {
 		t.Fatalf("metrics alias: %d %.200s", m.Status, m.Body)
 	}
 }
+
+// TestInterventionCarriesItsEffectiveDeadline: without a date_limite the SLA clock still runs
+// (contract or priority delay); the detail shows that deadline and where it comes from, stops it
+// during a pause, and computes it from the row once the workflow has ended.
+func TestInterventionCarriesItsEffectiveDeadline(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	type detail struct {
+		DateCreation time.Time  `json:"date_creation"`
+		DateLimite   *time.Time `json:"date_limite"`
+		Echeance     struct {
+			Date    *time.Time `json:"date"`
+			Source  string     `json:"source"`
+			EnPause bool       `json:"en_pause"`
+			Restant *int64     `json:"restant_secondes"`
+			Origine string     `json:"origine"`
+		} `json:"echeance_effective"`
+	}
+	get := func(id int64) detail {
+		t.Helper()
+		r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions/" + apitest.ID(id), Token: env.Token(apitest.Responsable)})
+		if r.Status != http.StatusOK {
+			t.Fatalf("get: %d %s", r.Status, r.Body)
+		}
+		var d detail
+		r.JSON(t, &d)
+		return d
+	}
+	// Given date_limite: it is the deadline.
+	withDate := createOpen(t, env, "Échéance donnée", 1)
+	d := get(withDate.ID)
+	if d.Echeance.Source != "date_limite" || d.Echeance.Origine != "workflow" || d.Echeance.Date == nil || !d.Echeance.Date.Equal(*d.DateLimite) {
+		t.Fatalf("with date_limite: %+v", d)
+	}
+	// None: the contract's delay, else the priority's — the same rule as the workflow's.
+	open := createOpen(t, env, "Sans échéance", 1, noDeadline)
+	d = get(open.ID)
+	c, err := env.Store.SLAForEquipement(ctx, 1, d.DateCreation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, source := domain.Deadline(nil, d.DateCreation, c.ResolutionHeures, domain.PrioriteHaute, env.Config.SLA.ByPriorite())
+	if d.DateLimite != nil || d.Echeance.Source != source || d.Echeance.Origine != "workflow" || d.Echeance.Date == nil || !d.Echeance.Date.Equal(want) {
+		t.Fatalf("without date_limite: %+v, want %s from %s", d.Echeance, want, source)
+	}
+	// Paused: the clock stops, the time left is kept.
+	path := "/api/v1/interventions/" + apitest.ID(open.ID)
+	step(t, env, apitest.Responsable, "PUT", path+"/assign", map[string]any{"technicien_id": technicienID(t, env, apitest.Technicien)}, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", path+"/start", nil, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", path+"/pause", map[string]any{"motif": "pièce"}, http.StatusOK)
+	d = get(open.ID)
+	if !d.Echeance.EnPause || d.Echeance.Date != nil || d.Echeance.Restant == nil || *d.Echeance.Restant <= 0 {
+		t.Fatalf("paused: %+v", d.Echeance)
+	}
+	// Finished: computed from the row.
+	step(t, env, apitest.Responsable, "POST", path+"/cancel", map[string]any{"motif": "doublon"}, http.StatusOK)
+	d = get(open.ID)
+	if d.Echeance.Origine != "regle" || d.Echeance.Source != source || !d.Echeance.Date.Equal(want) {
+		t.Fatalf("finished: %+v", d.Echeance)
+	}
+}

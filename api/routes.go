@@ -208,7 +208,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Creation and detail of an intervention (interventions.go).
 		guarded(post, v1+"/interventions", "interventions:create", s.createIntervention),
-		guarded(get, v1+"/interventions/"+id, "interventions:read", getByID(s, s.store.GetInterventionDetail)),
+		guarded(get, v1+"/interventions/"+id, "interventions:read", s.getIntervention), // with its effective deadline (interventions_deadline.go)
 
 		// The earlier system's operations, kept for its clients (issue 12): planning slots by hand
 		// through the intervention's workflow (planning_compat.go), notifications sent by a manager

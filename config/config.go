@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // Config is the whole configuration. It is built once in cmd/mif and passed down.
@@ -94,6 +96,14 @@ type SLA struct {
 	Haute    time.Duration
 	Normale  time.Duration
 	Basse    time.Duration
+}
+
+// ByPriorite gives the default resolution delay of each priority.
+func (s SLA) ByPriorite() map[domain.Priorite]time.Duration {
+	return map[domain.Priorite]time.Duration{
+		domain.PrioriteCritique: s.Critique, domain.PrioriteHaute: s.Haute,
+		domain.PrioriteNormale: s.Normale, domain.PrioriteBasse: s.Basse,
+	}
 }
 
 // Lookup reads one variable; os.LookupEnv in production, a map in tests.
