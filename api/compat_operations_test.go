@@ -3,14 +3,21 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"go.temporal.io/sdk/converter"
+
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 )
 
 // workdaySlot is 10:00 (Casablanca) on a Tuesday at least two weeks ahead: inside the demo
@@ -387,4 +394,74 @@ func TestInterventionCarriesItsEffectiveDeadline(t *testing.T) {
 	if d.Echeance.Origine != "regle" || d.Echeance.Source != source || !d.Echeance.Date.Equal(want) {
 		t.Fatalf("finished: %+v", d.Echeance)
 	}
+}
+
+// TestWorkflowsCarryTheirSummaryForManagers: in the Temporal Web UI an intervention's workflow
+// reads "Réparation … — haute — Presse … — client" (its start's user metadata), its current
+// details add the number once the row exists, and its SLA timer is named.
+func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	d := createOpen(t, env, "Réparation fuite hydraulique", 1)
+	desc, err := env.Temporal.DescribeWorkflowExecution(ctx, d.WorkflowID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := desc.GetExecutionConfig().GetUserMetadata()
+	var summary, details string
+	dc := converter.GetDefaultDataConverter()
+	if err := dc.FromPayload(meta.GetSummary(), &summary); err != nil {
+		t.Fatal(err)
+	}
+	if err := dc.FromPayload(meta.GetDetails(), &details); err != nil {
+		t.Fatal(err)
+	}
+	client, err := env.Store.ClientOfEquipement(ctx, 1)
+	if err != nil || client == "" {
+		t.Fatalf("client of equipment 1: %q %v", client, err)
+	}
+	want := "Réparation fuite hydraulique — haute — " + d.Equipement.Nom + " — " + client
+	if summary != want {
+		t.Fatalf("summary %q, want %q", summary, want)
+	}
+	for _, s := range []string{"Priorité : Haute (urgente)", "Type : Corrective", "Date limite : ", "Africa/Casablanca", "Créée par : "} {
+		if !strings.Contains(details, s) {
+			t.Errorf("details lack %q:\n%s", s, details)
+		}
+	}
+	poll.Until(t, "the current details with the number", func() error {
+		v, err := env.Temporal.QueryWorkflow(ctx, d.WorkflowID, "", "__temporal_workflow_metadata")
+		if err != nil {
+			return err
+		}
+		var md sdkpb.WorkflowMetadata
+		if err := v.Get(&md); err != nil {
+			return err
+		}
+		if want := "n°" + apitest.ID(d.ID) + " — " + want; md.GetCurrentDetails() != want {
+			return fmt.Errorf("current details %q, want %q", md.GetCurrentDetails(), want)
+		}
+		return nil
+	})
+	// The SLA timer is named after the intervention.
+	poll.Until(t, "the named SLA timer", func() error {
+		iter := env.Temporal.GetWorkflowHistory(ctx, d.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				return err
+			}
+			if ev.GetEventType() == enumspb.EVENT_TYPE_TIMER_STARTED {
+				var s string
+				if err := dc.FromPayload(ev.GetUserMetadata().GetSummary(), &s); err != nil {
+					return err
+				}
+				if strings.HasPrefix(s, "SLA n°"+apitest.ID(d.ID)+" (échéance ") {
+					return nil
+				}
+			}
+		}
+		return errors.New("no timer named SLA n°…")
+	})
 }

@@ -80,7 +80,7 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	row, err := s.wf.Interventions.Create(r.Context(), key, n)
+	row, err := s.wf.Interventions.Create(r.Context(), key, n, s.describeIntervention(r.Context(), n, eq, p))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,5 +1,10 @@
 package domain
 
+import (
+	"strconv"
+	"strings"
+)
+
 // The French labels people read (e-mails, PDF reports, notifications, filter menus) for the
 // values the API and the database keep as identifiers: one table per enum, so "en_cours" reads
 // "En cours" everywhere. A value without a label reads as itself (never an empty text).
@@ -63,3 +68,19 @@ func (s StatutEquipement) Label() string { return label(statutEquipementLabels, 
 
 // Label is the slot's state as people read it ("Planifié").
 func (s StatutPlanning) Label() string { return label(statutPlanningLabels, s) }
+
+// InterventionSummary is the one line a manager reads for an intervention in the Temporal Web UI
+// and in messages: "n°42 — Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie
+// Atlas". A zero numero (not yet inserted) and empty names are left out.
+func InterventionSummary(numero int64, titre string, p Priorite, equipement, client string) string {
+	parts := make([]string, 0, 5)
+	if numero > 0 {
+		parts = append(parts, "n°"+strconv.FormatInt(numero, 10))
+	}
+	for _, s := range []string{titre, strings.ToLower(p.Label()), equipement, client} {
+		if s = strings.TrimSpace(s); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " — ")
+}

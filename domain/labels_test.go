@@ -38,3 +38,13 @@ func TestEveryValueHasAFrenchLabel(t *testing.T) {
 		t.Error("labels changed")
 	}
 }
+
+func TestInterventionSummary(t *testing.T) {
+	got := InterventionSummary(42, "Réparation fuite hydraulique", PrioriteHaute, "Presse PH-001", "Cimenterie Atlas")
+	if got != "n°42 — Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie Atlas" {
+		t.Fatal(got)
+	}
+	if got := InterventionSummary(0, "Graissage", PrioriteBasse, "Tour T-2", " "); got != "Graissage — basse — Tour T-2" {
+		t.Fatal(got)
+	}
+}

@@ -29,17 +29,32 @@ type Interventions struct {
 	taskQueue string
 }
 
+// Description is a workflow's user metadata in the Temporal Web UI: a one-line summary
+// ("Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie Atlas") and details
+// (Temporal Markdown, several lines).
+type Description struct {
+	Summary string
+	Details string
+}
+
 // Create starts the workflow of a new intervention, or reaches the one already started with the
 // same key (a retried request), and returns the row once its activity has written it. key is the
 // intervention's stable key (workflows.InterventionWorkflowID).
-func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention) (domain.Intervention, error) {
+// desc, when given, is what a manager reads of the workflow in the Temporal Web UI.
+func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention, desc ...Description) (domain.Intervention, error) {
 	wfID := workflows.InterventionWorkflowID(key)
-	start := i.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                       wfID,
 		TaskQueue:                i.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
+	}
+	in := workflows.InterventionInput{Intervention: n}
+	for _, d := range desc {
+		opts.StaticSummary, opts.StaticDetails = d.Summary, d.Details
+		in.Resume = d.Summary
+	}
+	start := i.c.NewWithStartWorkflowOperation(opts, workflows.InterventionWorkflowName, in)
 	handle, err := i.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{

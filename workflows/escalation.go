@@ -70,7 +70,9 @@ func EscalationWorkflow(ctx workflow.Context, in EscalationInput) (EscalationRes
 	for _, l := range ladder {
 		wait := in.CreatedAt.Add(l.after).Sub(workflow.Now(ctx))
 		if wait > 0 && l.pending(progress.Statut) && !progress.EnRetard {
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return !l.pending(progress.Statut) || progress.EnRetard }); err != nil {
+			named := workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{
+				Summary: fmt.Sprintf("Escalade niveau %d n°%d (%s)", l.level, in.InterventionID, l.reason)}}
+			if _, err := workflow.AwaitWithOptions(ctx, named, func() bool { return !l.pending(progress.Statut) || progress.EnRetard }); err != nil {
 				return res, err
 			}
 		}

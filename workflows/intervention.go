@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -25,6 +26,9 @@ type InterventionInput struct {
 	AutoAssign bool
 	// PlannedFor is the date to plan an automatic assignment at (default: now).
 	PlannedFor *time.Time
+	// Resume is the start's one-line summary (titre — priorité — équipement — client): once the
+	// row exists, the workflow shows it with its number as its current details in the Web UI.
+	Resume string `json:",omitempty"`
 }
 
 // InterventionResult is what the workflow returns when the intervention reaches a final status.
@@ -195,6 +199,9 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 		return InterventionResult{InterventionID: w.row.ID, Statut: w.row.Statut}, nil
 	}
 	w.upsertSearchAttributes(ctx)
+	if in.Resume != "" { // user metadata, not a command: histories without it replay alike
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("n°%d — %s", w.row.ID, in.Resume))
+	}
 	w.listenSignals(ctx)
 	w.startEscalation(ctx)
 	if in.AutoAssign && w.row.Statut == domain.StatutOuverte {
@@ -235,7 +242,9 @@ func (w *interventionWorkflow) run(ctx workflow.Context) error {
 				}
 				continue
 			}
-			woken, err := workflow.AwaitWithTimeout(ctx, left, wake)
+			// A named timer: the Web UI shows "SLA n°42 (échéance …)" among the pending timers.
+			woken, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: left,
+				TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("SLA n°%d (échéance %s)", w.row.ID, noticeTime(workflow.Now(ctx).Add(left)))}}, wake)
 			if err != nil {
 				return err
 			}
