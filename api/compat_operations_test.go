@@ -444,6 +444,22 @@ func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
 		}
 		return nil
 	})
+	// The timeline answered by the workflow's Query starts with the creation and names the actors.
+	step(t, env, apitest.Responsable, "PUT", "/api/v1/interventions/"+apitest.ID(d.ID)+"/assign", map[string]any{"technicien_id": technicienID(t, env, apitest.Technicien)}, http.StatusOK)
+	r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions/" + apitest.ID(d.ID) + "/workflow", Token: env.Token(apitest.Responsable)})
+	var st struct {
+		Historique []struct {
+			Action    string `json:"action"`
+			ActeurNom string `json:"acteur_nom"`
+		} `json:"historique"`
+	}
+	r.JSON(t, &st)
+	resp := env.User(apitest.Responsable)
+	name := resp.Prenom + " " + resp.Nom
+	if len(st.Historique) != 2 || st.Historique[0].Action != "creation" || st.Historique[0].ActeurNom != name ||
+		st.Historique[1].Action != "assignation" || st.Historique[1].ActeurNom != name {
+		t.Fatalf("timeline %s, want creation and assignation by %s", r.Body, name)
+	}
 	// The SLA timer is named after the intervention.
 	poll.Until(t, "the named SLA timer", func() error {
 		iter := env.Temporal.GetWorkflowHistory(ctx, d.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

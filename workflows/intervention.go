@@ -81,6 +81,8 @@ type Transition struct {
 	Action   string                    `json:"action"`
 	Date     time.Time                 `json:"date"`
 	ActeurID *int64                    `json:"acteur_id"`
+	// ActeurNom is filled by the API when it answers the query (the workflow keeps ids only).
+	ActeurNom string `json:"acteur_nom,omitempty"`
 }
 
 // TimerEnAttente is a durable timer the workflow is waiting on.
@@ -294,6 +296,9 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 		return domain.Intervention{}, w.createErr
 	}
 	w.row, w.created, w.duplicate = res.Intervention, true, !res.Created && res.Intervention.Statut.Final()
+	// The timeline starts with the creation (query state only: no command).
+	w.timeline = append(w.timeline, Transition{De: w.row.Statut, Vers: w.row.Statut, Action: "creation",
+		Date: w.row.DateCreation, ActeurID: w.row.CreateurID})
 	w.policy = res.Policy
 	w.sla = newSLAClock(res.Policy.Deadline, w.row.Statut, workflow.Now(ctx))
 	return w.row, nil
