@@ -24,8 +24,10 @@ type Config struct {
 	DBMaxOpenConns int
 	HTTPAddr       string
 	// DebugAddr is the loopback address of the pprof listener (empty: none).
-	DebugAddr   string
-	PublicURL   string
+	DebugAddr string
+	PublicURL string
+	// FrontendURL is the web frontend's base URL: e-mails link to its /interventions/{id} pages.
+	FrontendURL string
 	CORSOrigins []string
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed when finding the
 	// client's address (brute-force limits, audit); empty trusts nobody.
@@ -130,6 +132,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		HTTPAddr:        r.str("MIF_HTTP_ADDR", ":8000"),
 		DebugAddr:       r.str("MIF_DEBUG_ADDR", ""),
 		PublicURL:       r.str("MIF_PUBLIC_URL", "http://localhost:8000"),
+		FrontendURL:     strings.TrimRight(r.str("MIF_FRONTEND_URL", "http://localhost:3000"), "/"),
 		CORSOrigins:     r.list("MIF_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
 		TrustedProxies:  r.prefixes("MIF_TRUSTED_PROXIES"),
 		MaxBodyBytes:    int64(r.intRange("MIF_MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
@@ -220,6 +223,9 @@ func (c *Config) validate(r *reader, mode Mode) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
 		r.fail("MIF_PUBLIC_URL", "must be an absolute URL")
+	}
+	if u, err := url.Parse(c.FrontendURL); err != nil || u.Scheme == "" || u.Host == "" {
+		r.fail("MIF_FRONTEND_URL", "must be an absolute URL")
 	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
