@@ -460,6 +460,21 @@ func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
 		st.Historique[1].Action != "assignation" || st.Historique[1].ActeurNom != name {
 		t.Fatalf("timeline %s, want creation and assignation by %s", r.Body, name)
 	}
+	// The notification of the assignment is in French, its date in the planning's zone, labelled.
+	poll.Until(t, "the assignment's notification", func() error {
+		r := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/notifications", Token: env.Token(apitest.Technicien)})
+		var list []domain.Notification
+		r.JSON(t, &list)
+		for _, n := range list {
+			if n.Titre == "Intervention planifiée" && strings.Contains(n.Message, "« Réparation fuite hydraulique » est planifiée le ") {
+				if !strings.Contains(n.Message, "(heure de Casablanca)") || strings.Contains(n.Message, "UTC") || strings.Contains(n.Message, "{") {
+					t.Fatalf("notification %q", n.Message)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("%d notifications, none of the assignment", len(list))
+	})
 	// The SLA timer is named after the intervention.
 	poll.Until(t, "the named SLA timer", func() error {
 		iter := env.Temporal.GetWorkflowHistory(ctx, d.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

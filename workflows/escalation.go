@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -98,7 +99,7 @@ func EscalationWorkflow(ctx workflow.Context, in EscalationInput) (EscalationRes
 			InterventionID: in.InterventionID, Roles: l.roles,
 			Notification: domain.NewNotification{
 				Titre:    fmt.Sprintf("Escalade niveau %d", l.level),
-				Message:  fmt.Sprintf("L'intervention « %s » est %s (statut %s).", in.Titre, reason, progress.Statut),
+				Message:  fmt.Sprintf("L'intervention « %s » est %s (statut « %s »).", in.Titre, reason, strings.ToLower(progress.Statut.Label())),
 				Type:     domain.NotificationError,
 				Event:    "intervention.escalade",
 				Metadata: map[string]any{"niveau": l.level},
