@@ -325,4 +325,3 @@ func (s *Store) EquipementVisible(ctx context.Context, p domain.Principal, id in
 	err := s.q.GetContext(ctx, &one, `SELECT 1 FROM equipements e WHERE e.id = $1 AND `+cond, args...)
 	return wrap("equipement visible", err)
 }
-
