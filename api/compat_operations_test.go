@@ -404,7 +404,7 @@ func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
 	env := apitest.New(t)
 	ctx := context.Background()
 	d := createOpen(t, env, "Réparation fuite hydraulique", 1)
-	desc, err := env.Temporal.DescribeWorkflowExecution(ctx, d.WorkflowID, "")
+	desc, err := describe(ctx, env, d.WorkflowID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
