@@ -397,8 +397,8 @@ func TestInterventionCarriesItsEffectiveDeadline(t *testing.T) {
 }
 
 // TestWorkflowsCarryTheirSummaryForManagers: in the Temporal Web UI an intervention's workflow
-// reads "Réparation … — haute — Presse … — client" (its start's user metadata), its current
-// details add the number once the row exists, and its SLA timer is named.
+// reads "n°42 — Réparation … — haute — Presse … — client" (its start's user metadata, also its
+// current details), and its SLA timer is named.
 func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -421,7 +421,7 @@ func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
 	if err != nil || client == "" {
 		t.Fatalf("client of equipment 1: %q %v", client, err)
 	}
-	want := "Réparation fuite hydraulique — haute — " + d.Equipement.Nom + " — " + client
+	want := "n°" + apitest.ID(d.ID) + " — Réparation fuite hydraulique — haute — " + d.Equipement.Nom + " — " + client
 	if summary != want {
 		t.Fatalf("summary %q, want %q", summary, want)
 	}
@@ -439,7 +439,7 @@ func TestWorkflowsCarryTheirSummaryForManagers(t *testing.T) {
 		if err := v.Get(&md); err != nil {
 			return err
 		}
-		if want := "n°" + apitest.ID(d.ID) + " — " + want; md.GetCurrentDetails() != want {
+		if md.GetCurrentDetails() != want {
 			return fmt.Errorf("current details %q, want %q", md.GetCurrentDetails(), want)
 		}
 		return nil

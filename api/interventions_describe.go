@@ -13,10 +13,10 @@ import (
 )
 
 // describeIntervention is what a manager reads of a new intervention's workflow in the Temporal
-// Web UI: the summary line (titre — priorité — équipement — client; the workflow adds its number
-// once the row exists) and details in Temporal Markdown. A name that cannot be read leaves a
+// Web UI: the summary line (n° — titre — priorité — équipement — client) and details in Temporal
+// Markdown. A name that cannot be read leaves a
 // shorter summary, never a refused creation.
-func (s *Server) describeIntervention(ctx context.Context, n domain.NewIntervention, eq domain.Equipement, p domain.Principal) orchestration.Description {
+func (s *Server) describeIntervention(ctx context.Context, numero int64, n domain.NewIntervention, eq domain.Equipement, p domain.Principal) orchestration.Description {
 	client, err := s.store.ClientOfEquipement(ctx, eq.ID)
 	if err != nil {
 		s.log.Warn("workflow summary without the client", zap.Int64("equipement_id", eq.ID), zap.Error(err))
@@ -38,7 +38,7 @@ func (s *Server) describeIntervention(ctx context.Context, n domain.NewIntervent
 		fmt.Fprintf(&b, "- Créée par : %s %s (%s)\n", u.Prenom, u.Nom, u.Role)
 	}
 	return orchestration.Description{
-		Summary: domain.InterventionSummary(0, n.Titre, n.Priorite, eq.Nom, client),
+		Summary: domain.InterventionSummary(numero, n.Titre, n.Priorite, eq.Nom, client),
 		Details: b.String(),
 	}
 }

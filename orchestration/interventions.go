@@ -22,52 +22,60 @@ var ErrWorkflowClosed = errors.New("orchestration: intervention workflow closed"
 // removed by the namespace's retention once finished).
 var ErrWorkflowNotFound = errors.New("orchestration: workflow not found")
 
-// Interventions talks to InterventionWorkflow: creation (Update-With-Start), lifecycle
+// Interventions talks to InterventionWorkflow: its start once the API has written the row
+// (Start; the workflow still answers the create update of runs started the earlier way), lifecycle
 // transitions (updates) and the state query.
 type Interventions struct {
 	c         client.Client
 	taskQueue string
+	// wait bounds every call (MIF_WORKFLOW_WAIT): past it the caller gets context.DeadlineExceeded
+	// (temporalerr.Unavailable), never a request held until the HTTP server drops it.
+	wait time.Duration
+}
+
+// bound limits ctx to the configured wait (none when unset: the CLI and tests that build the
+// type directly wait as long as their own context allows).
+func (i *Interventions) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if i.wait <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, i.wait)
 }
 
 // Description is a workflow's user metadata in the Temporal Web UI: a one-line summary
-// ("Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie Atlas") and details
+// ("n°42 — Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie Atlas") and details
 // (Temporal Markdown, several lines).
 type Description struct {
 	Summary string
 	Details string
 }
 
-// Create starts the workflow of a new intervention, or reaches the one already started with the
-// same key (a retried request), and returns the row once its activity has written it. key is the
-// intervention's stable key (workflows.InterventionWorkflowID).
-// desc, when given, is what a manager reads of the workflow in the Temporal Web UI.
-func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention, desc ...Description) (domain.Intervention, error) {
-	wfID := workflows.InterventionWorkflowID(key)
+// Start starts the workflow of an intervention whose row (and outbox entry) the API has just
+// written under workflowID, without waiting for any worker: the workflow's create activity finds
+// the row (CreateOnStart). Starting again is harmless — a running workflow is reused, and one
+// that has ended is not started twice (its ID is taken) — so a create retried by its client or by
+// the outbox relay reaches one workflow.
+// desc, when given, is what a manager reads of the workflow in the Temporal Web UI (the outbox
+// relay's later start goes without it).
+func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.NewIntervention, desc ...Description) error {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	opts := client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                i.taskQueue,
+		ID: workflowID, TaskQueue: i.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}
-	in := workflows.InterventionInput{Intervention: n}
+	in := workflows.InterventionInput{CreateOnStart: true, Intervention: n}
 	for _, d := range desc {
 		opts.StaticSummary, opts.StaticDetails = d.Summary, d.Details
 		in.Resume = d.Summary
 	}
-	start := i.c.NewWithStartWorkflowOperation(opts, workflows.InterventionWorkflowName, in)
-	handle, err := i.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:     wfID + "/create",
-			UpdateName:   workflows.UpdateCreate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var row domain.Intervention
-	if err != nil {
-		return row, err
+	_, err := i.c.ExecuteWorkflow(ctx, opts, workflows.InterventionWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // an earlier run owns this intervention and has ended with it
 	}
-	return row, handle.Get(ctx, &row)
+	return err
 }
 
 // Attach starts the workflow of an intervention whose row already exists under workflowID
@@ -86,6 +94,8 @@ func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.
 // Transition sends a lifecycle update and waits for the new row. updateID makes a retried request
 // apply once (derive it from the Idempotency-Key when the client sent one).
 func (i *Interventions) Transition(ctx context.Context, workflowID string, action domain.LifecycleAction, updateID string, req workflows.TransitionRequest) (domain.Intervention, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	var row domain.Intervention
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -125,6 +135,8 @@ func isClosed(err error) bool {
 
 // State asks the intervention's workflow for its state (ErrWorkflowNotFound once it is gone).
 func (i *Interventions) State(ctx context.Context, workflowID string) (workflows.InterventionState, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	var st workflows.InterventionState
 	v, err := i.c.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
 	if err != nil {
