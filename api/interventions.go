@@ -92,7 +92,7 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusCreated
-	if err := s.wf.Interventions.Start(r.Context(), wfID, n); err != nil {
+	if err := s.wf.Interventions.Start(r.Context(), wfID, n, s.describeIntervention(r.Context(), row.ID, n, eq, p)); err != nil {
 		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
 			zap.Int64("intervention_id", row.ID), zap.Error(err))
 		status = http.StatusAccepted

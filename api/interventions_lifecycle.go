@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -357,6 +358,10 @@ func (s *Server) interventionWorkflow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.nameActors(r.Context(), st.Historique); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		WorkflowID string `json:"workflow_id"`
 		Source     string `json:"source"`
@@ -384,12 +389,39 @@ func (s *Server) archivedWorkflowState(r *http.Request, in domain.Intervention) 
 				Nouveau domain.StatutIntervention `json:"nouveau"`
 			} `json:"statut"`
 		}
+		if e.Action == "creation" {
+			st.Historique = append(st.Historique, workflows.Transition{De: domain.StatutOuverte, Vers: domain.StatutOuverte,
+				Action: e.Action, Date: e.DateAction, ActeurID: e.ActeurID})
+			continue
+		}
 		if json.Unmarshal(e.Changements, &ch) != nil || ch.Statut == nil || ch.Statut.Ancien == "" {
-			continue // creation, escalation levels and other events are not transitions
+			continue // escalation levels and other events are not transitions
 		}
 		st.Historique = append(st.Historique, workflows.Transition{
 			De: ch.Statut.Ancien, Vers: ch.Statut.Nouveau, Action: e.Action, Date: e.DateAction, ActeurID: e.ActeurID,
 		})
 	}
 	return st, nil
+}
+
+// nameActors gives each timeline entry its actor's name ("Marie Dubois"; "système" for the
+// platform's own moves: automatic assignment, lateness, escalation).
+func (s *Server) nameActors(ctx context.Context, timeline []workflows.Transition) error {
+	ids := []int64{}
+	for _, t := range timeline {
+		if t.ActeurID != nil {
+			ids = append(ids, *t.ActeurID)
+		}
+	}
+	names, err := s.store.UserNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, t := range timeline {
+		timeline[i].ActeurNom = "système"
+		if t.ActeurID != nil {
+			timeline[i].ActeurNom = names[*t.ActeurID]
+		}
+	}
+	return nil
 }

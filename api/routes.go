@@ -208,7 +208,22 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Creation and detail of an intervention (interventions.go).
 		guarded(post, v1+"/interventions", "interventions:create", s.createIntervention),
-		guarded(get, v1+"/interventions/"+id, "interventions:read", getByID(s, s.store.GetInterventionDetail)),
+		guarded(get, v1+"/interventions/"+id, "interventions:read", s.getIntervention), // with its effective deadline (interventions_deadline.go)
+
+		// The earlier system's operations, kept for its clients (issue 12): planning slots by hand
+		// through the intervention's workflow (planning_compat.go), notifications sent by a manager
+		// and another user's inbox (notifications_send.go), filter menus (filters.go), every
+		// dependency's health (health_detailed.go) and the metrics at their earlier path.
+		guarded(post, v1+"/planning", "planning:create", s.createPlanning),
+		guarded(put, v1+"/planning/"+id, "planning:update", s.updatePlanning),
+		guarded(del, v1+"/planning/"+id, "planning:delete", s.deletePlanning),
+		guarded(patch, v1+"/planning/"+id+"/dates", "planning:update", s.movePlanningDates),
+		guarded(post, v1+"/notifications", "notifications:send", s.sendNotification),
+		guarded(get, v1+"/notifications/user/me", "notifications:read", s.listNotifications),
+		guarded(get, v1+"/notifications/user/{user_id:[0-9]+}", "notifications:read_all", s.userNotifications),
+		guarded(get, v1+"/filters/interventions", "interventions:read", s.interventionFilters),
+		guarded(get, v1+"/health/detailed", "admin:health", s.healthDetailed),
+		public(get, v1+"/metrics", s.metrics.handler().ServeHTTP),
 
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),

@@ -2,11 +2,15 @@ package documents
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // ReportData is everything the intervention report shows. It is filled by storage (one read)
@@ -32,6 +36,9 @@ type ReportData struct {
 	Technicien     string
 	Timeline       []TimelineEntry
 	GeneratedAt    time.Time
+	// Location is MIF_PLANNING_TIMEZONE: every date of the report is printed there, and named
+	// (Africa/Casablanca when nil).
+	Location *time.Location
 }
 
 // TimelineEntry is one line of the historique shown in the report.
@@ -40,21 +47,39 @@ type TimelineEntry struct {
 	Action string
 	Acteur string
 	Detail string
+	// Changements is the historique entry's JSON; the report writes it out in French (labels,
+	// local dates) when Detail is empty.
+	Changements string
 }
 
-// casablanca is the zone dates are printed in; falling back to UTC keeps rendering working on
-// a machine without tzdata.
-func casablanca() *time.Location {
+// reportLocation is the report's zone: d.Location, else Casablanca's, else UTC on a machine
+// without tzdata.
+func reportLocation(d ReportData) *time.Location {
+	if d.Location != nil {
+		return d.Location
+	}
 	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
 		return loc
 	}
 	return time.UTC
 }
 
+// ZoneLabel names a time zone as people read it ("heure de Casablanca"); another zone reads as
+// its IANA name.
+func ZoneLabel(loc *time.Location) string {
+	switch loc.String() {
+	case "Africa/Casablanca":
+		return "heure de Casablanca"
+	case "Europe/Paris":
+		return "heure de Paris"
+	}
+	return loc.String()
+}
+
 // RenderReport draws the report as a PDF (A4, French). Text goes through fpdf's cp1252
 // translator, which covers French accents.
 func RenderReport(d ReportData) ([]byte, error) {
-	loc := casablanca()
+	loc := reportLocation(d)
 	date := func(t *time.Time) string {
 		if t == nil {
 			return "—"
@@ -81,7 +106,7 @@ func RenderReport(d ReportData) ([]byte, error) {
 	pdf.SetFont("Helvetica", "", 12)
 	pdf.CellFormat(0, 7, tr(fmt.Sprintf("n°%d — %s", d.InterventionID, d.Titre)), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 9)
-	pdf.CellFormat(0, 6, tr("Généré le "+d.GeneratedAt.In(loc).Format("02/01/2006 15:04")), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 6, tr("Généré le "+d.GeneratedAt.In(loc).Format("02/01/2006 15:04")+" — dates en "+ZoneLabel(loc)), "", 1, "L", false, 0, "")
 	pdf.Ln(3)
 
 	section := func(title string) {
@@ -142,8 +167,15 @@ func RenderReport(d ReportData) ([]byte, error) {
 		if e.Acteur != "" {
 			line += " — " + e.Acteur
 		}
-		if e.Detail != "" {
-			line += " — " + e.Detail
+		detail := e.Detail
+		if detail == "" {
+			detail = readableChanges(e.Changements, loc)
+		}
+		if r := []rune(detail); len(r) > 300 {
+			detail = string(r[:300]) + "…"
+		}
+		if detail != "" {
+			line += " — " + detail
 		}
 		pdf.MultiCell(0, 5, tr(line), "", "L", false)
 	}
@@ -199,4 +231,71 @@ func actionLabel(a string) string {
 		return "Évaluation du client"
 	}
 	return strings.ReplaceAll(a, "_", " ")
+}
+
+// changeLabels name the historique's fields as people read them.
+var changeLabels = map[string]string{"statut": "statut", "priorite": "priorité", "type_intervention": "type",
+	"date_planifiee": "date planifiée", "duree_estimee": "durée estimée (min)", "temps_passe": "temps passé (min)",
+	"date_limite": "date limite", "motif": "motif", "notes": "notes", "niveau": "niveau", "raison": "raison"}
+
+// readableChanges writes a historique entry's changes for the report: French names and labels
+// (statut, priorité, type), dates in loc, no ids.
+func readableChanges(raw string, loc *time.Location) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		if raw == "{}" || raw == "null" || raw == "" {
+			return ""
+		}
+		return raw
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !strings.HasSuffix(k, "_id") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		name, ok := changeLabels[k]
+		if !ok {
+			name = strings.ReplaceAll(k, "_", " ")
+		}
+		parts = append(parts, name+" : "+readableValue(k, m[k], loc))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func readableValue(key string, v any, loc *time.Location) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return "oui"
+		}
+		return "non"
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t.In(loc).Format("02/01/2006 15:04")
+		}
+		switch key {
+		case "statut":
+			return domain.StatutIntervention(x).Label()
+		case "priorite":
+			return domain.Priorite(x).Label()
+		case "type_intervention":
+			return domain.TypeIntervention(x).Label()
+		}
+		return x
+	case map[string]any:
+		if old, ok := x["ancien"]; ok {
+			// Written in cp1252 by the PDF: no arrow.
+			return readableValue(key, x["nouveau"], loc) + " (avant : " + readableValue(key, old, loc) + ")"
+		}
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

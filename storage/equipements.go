@@ -235,3 +235,18 @@ func (s *Store) DeleteEquipement(ctx context.Context, id int64, acteur int64) er
 			ActeurID: &acteur, Changements: map[string]any{"nom": e.Nom, "numero_serie": e.NumeroSerie}})
 	})
 }
+
+// ClientOfEquipement names the client an equipment works for: its site's, else the client of an
+// active contract covering it ("" when neither).
+func (s *Store) ClientOfEquipement(ctx context.Context, equipementID int64) (string, error) {
+	var names []string
+	err := s.q.SelectContext(ctx, &names, `SELECT c.nom FROM equipements e JOIN sites si ON si.id = e.site_id
+			JOIN clients c ON c.id = si.client_id WHERE e.id = $1
+		UNION ALL (SELECT c.nom FROM contrat_equipements ce JOIN contrats k ON k.id = ce.contrat_id
+			JOIN clients c ON c.id = k.client_id WHERE ce.equipement_id = $1 AND k.statut = 'actif' ORDER BY k.id LIMIT 1)
+		LIMIT 1`, equipementID)
+	if err != nil || len(names) == 0 {
+		return "", wrap("client of equipement", err)
+	}
+	return names[0], nil
+}

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/mifmaroc/mif/domain"
+)
+
+// echeanceEffective is the deadline the SLA clock runs against, besides the stored date_limite
+// (often empty: then the contract's or the priority's delay decides).
+type echeanceEffective struct {
+	Date   *time.Time `json:"date"`
+	Source string     `json:"source"` // date_limite, contrat, priorite
+	// EnPause: the clock stopped while the work waits (en_attente); RestantSecondes is then the
+	// time it will have once resumed.
+	EnPause         bool   `json:"en_pause"`
+	RestantSecondes *int64 `json:"restant_secondes"`
+	// Origine says who answered: the intervention's workflow (its SLA clock, pauses counted) or,
+	// when it cannot be asked (finished and archived, no worker), the rule computed from the row.
+	Origine string `json:"origine"`
+}
+
+// deadlineQueryTimeout bounds the workflow query of a detail read: a busy or absent worker must
+// not hold the answer, the rule computed from the row stands in.
+const deadlineQueryTimeout = time.Second
+
+// getIntervention answers one intervention with its effective deadline.
+func (s *Server) getIntervention(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	d, err := s.store.GetInterventionDetail(ctx, principalFrom(ctx), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ech, err := s.effectiveDeadline(ctx, d.Intervention)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		domain.InterventionDetail
+		EcheanceEffective echeanceEffective `json:"echeance_effective"`
+	}{d, ech})
+}
+
+// effectiveDeadline asks the intervention's SLA clock, or computes its starting point from the
+// row with the same rule (domain.Deadline) when the workflow cannot answer in time.
+func (s *Server) effectiveDeadline(ctx context.Context, it domain.Intervention) (echeanceEffective, error) {
+	if s.wf != nil && !it.Statut.Final() {
+		qctx, cancel := context.WithTimeout(ctx, deadlineQueryTimeout)
+		st, err := s.wf.Interventions.State(qctx, it.WorkflowID)
+		cancel()
+		if err == nil && st.SLA.Source != "" {
+			return echeanceEffective{Date: st.SLA.Echeance, Source: st.SLA.Source, EnPause: st.SLA.EnPause,
+				RestantSecondes: st.SLA.RestantSecondes, Origine: "workflow"}, nil
+		}
+	}
+	var hours *int
+	if it.DateLimite == nil {
+		c, err := s.store.SLAForEquipement(ctx, it.EquipementID, it.DateCreation)
+		if err != nil {
+			return echeanceEffective{}, err
+		}
+		hours = c.ResolutionHeures
+	}
+	date, source := domain.Deadline(it.DateLimite, it.DateCreation, hours, it.Priorite, s.cfg.SLA.ByPriorite())
+	return echeanceEffective{Date: &date, Source: source, Origine: "regle"}, nil
+}
