@@ -26,10 +26,10 @@ import (
 var (
 	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
 		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true}
+		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "pieces": true, "stocks": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
-		"rotate_keys": true}
+		"rotate_keys": true, "transfer": true, "reserve": true}
 	// handlerRefines lists the routes whose handler narrows the policy by a business rule, and the
 	// roles it refuses with 403 although the policy grants the permission. Keep it short: each
 	// entry is a place where the matrix does not read from one file.

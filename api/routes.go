@@ -172,6 +172,28 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(put, v1+"/sites/"+id, "sites:update", updateByID(s, decodeSite, s.store.UpdateSite)),
 		guarded(del, v1+"/sites/"+id, "sites:delete", deleteByID(s, s.store.DeleteSite)),
 
+		// Spare parts inventory (pieces.go): catalogue, places, stock, ledger, transfers,
+		// thresholds; reservations and consumption of an intervention.
+		guarded(get, v1+"/pieces", "pieces:read", s.listPieces),
+		guarded(post, v1+"/pieces", "pieces:create", s.createPiece),
+		guarded(get, v1+"/pieces/"+id, "pieces:read", getByID(s, s.store.GetPiece)),
+		guarded(put, v1+"/pieces/"+id, "pieces:update", updateByID(s, decodePiece, s.store.UpdatePiece)),
+		guarded(del, v1+"/pieces/"+id, "pieces:delete", deleteByID(s, s.store.DeletePiece)),
+		guarded(get, v1+"/emplacements", "pieces:read", s.listEmplacements),
+		guarded(post, v1+"/emplacements", "pieces:create", s.createEmplacement),
+		guarded(get, v1+"/emplacements/"+id, "pieces:read", getByID(s, s.store.GetEmplacement)),
+		guarded(put, v1+"/emplacements/"+id, "pieces:update", updateByID(s, decodeEmplacement, s.store.UpdateEmplacement)),
+		guarded(del, v1+"/emplacements/"+id, "pieces:delete", deleteByID(s, s.store.DeleteEmplacement)),
+		guarded(get, v1+"/stocks", "stocks:read", s.listStocks),
+		guarded(put, v1+"/stocks/seuil", "stocks:update", s.setSeuil),
+		guarded(get, v1+"/stocks/mouvements", "stocks:read", s.listMouvements),
+		guarded(post, v1+"/stocks/mouvements", "stocks:update", s.postMouvement),
+		guarded(post, v1+"/stocks/transferts", "stocks:transfer", s.postTransfert),
+		guarded(get, v1+"/interventions/"+id+"/reservations", "stocks:read", subListByID(s, s.store.ListReservations)),
+		guarded(post, v1+"/interventions/"+id+"/reservations", "stocks:reserve", s.createReservation),
+		guarded(del, v1+"/interventions/"+id+"/reservations/{reservation_id:[0-9]+}", "stocks:reserve", s.cancelReservation),
+		guarded(get, v1+"/interventions/"+id+"/pieces", "interventions:read", subListByID(s, s.store.InterventionConsommations)),
+
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
 		guarded(post, v1+"/clients", "clients:create", s.createClient),
