@@ -255,7 +255,6 @@ func money(x float64) string {
 // qty prints a quantity without useless decimals, with a decimal comma.
 func qty(x float64) string { return strings.Replace(strconv.FormatFloat(x, 'f', -1, 64), ".", ",", 1) }
 
-
 // actionLabel names a historique action in French for the timeline; unknown actions are shown
 // as they are recorded.
 func actionLabel(a string) string {
