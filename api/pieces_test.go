@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -225,6 +226,21 @@ func TestPartsReservedAndConsumedByCompletion(t *testing.T) {
 		t.Fatalf("%d reservations", n)
 	}
 	f.want(t, http.StatusNotFound, apitest.Client2, "GET", base+"/pieces", nil)
+	// The route planning reads Marie's van and the parts reserved in it (not the warehouse's).
+	techs, its, err := env.Store.LoadRoutingInput(t.Context(), time.Now(), time.Now().Add(7*24*time.Hour), nil, 60, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tech := range techs {
+		if want := map[string]int{"fh-10": 4}; tech.ID == marie && !maps.Equal(tech.Stock, want) {
+			t.Fatalf("Marie's van for the planner: %v", tech.Stock)
+		}
+	}
+	for _, it := range its {
+		if want := map[string]int{"fh-10": 3}; it.ID == in.ID && !maps.Equal(it.Pieces, want) {
+			t.Fatalf("parts the planner binds to the intervention: %v", it.Pieces)
+		}
+	}
 
 	step(t, env, apitest.Technicien, "POST", base+"/start", nil, http.StatusOK)
 	// More than the van holds: the whole completion is refused and nothing moves.
