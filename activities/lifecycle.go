@@ -18,6 +18,7 @@ const (
 	SLASourceDateLimite = "date_limite"
 	SLASourceContrat    = "contrat"
 	SLASourcePriorite   = "priorite"
+	SLASourceCriticite  = "criticite"
 )
 
 // InterventionPolicy is what the workflow needs to time an intervention: its SLA deadline and,
@@ -66,7 +67,19 @@ func (a *Activities) interventionPolicy(ctx context.Context, row domain.Interven
 			domain.PrioriteCritique: sla.Critique, domain.PrioriteHaute: sla.Haute,
 			domain.PrioriteNormale: sla.Normale, domain.PrioriteBasse: sla.Basse,
 		}
-		d, p.DeadlineSource = row.DateCreation.Add(byPrio[row.Priorite]), SLASourcePriorite
+		limit := byPrio[row.Priorite]
+		p.DeadlineSource = SLASourcePriorite
+		// Equipment of criticality A gets its work done within MIF_SLA_CRITICITE_A at most.
+		if sla.CriticiteA > 0 && sla.CriticiteA < limit {
+			crit, err := a.Store.EquipementCriticite(ctx, row.EquipementID)
+			if err != nil {
+				return p, err
+			}
+			if crit == domain.CriticiteA {
+				limit, p.DeadlineSource = sla.CriticiteA, SLASourceCriticite
+			}
+		}
+		d = row.DateCreation.Add(limit)
 	}
 	p.Deadline = &d
 	return p, nil

@@ -26,7 +26,7 @@ import (
 var (
 	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
 		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "pieces": true, "stocks": true}
+		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "pieces": true, "stocks": true, "zones": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
 		"rotate_keys": true, "transfer": true, "reserve": true}
@@ -183,6 +183,7 @@ var ownScopedElsewhere = map[string]string{
 	"GET /api/v1/dashboard/stats":         "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
 	"GET /api/v1/dashboard/kpi":           "TestDashboardAPI (the client's report covers its machines)",
 	"GET /api/v1/techniciens/competences": "the skill catalogue, not technicien profiles",
+	"GET /api/v1/actifs/arbre":            "TestAssetHierarchy (a client's tree holds its sites and equipment only)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a
@@ -228,7 +229,10 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		domain.RoleClient: {
 			"clients": souss, "contrats": one(`SELECT id FROM contrats WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 			"equipements": soussEquipement, "interventions": soussIntervention, "documents": doc.ID,
-			"sites": one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"sites":  one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"actifs": soussEquipement,
+			"zones": one(`INSERT INTO zones (site_id, nom) SELECT id, 'Zone de la laiterie' FROM sites WHERE client_id = $1
+				ORDER BY id LIMIT 1 RETURNING id`, souss),
 		},
 		// Technicien (Marie Dubois) sees its own profile only; the other technicien's is foreign.
 		domain.RoleTechnicien: {"techniciens": one(`SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = $1`, apitest.Technicien2)},

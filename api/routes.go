@@ -150,7 +150,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(put, v1+"/equipements/"+id, "equipements:update", s.updateEquipement),
 		guarded(del, v1+"/equipements/"+id, "equipements:delete", s.deleteEquipement),
 		guarded(patch, v1+"/equipements/"+id+"/statut", "equipements:update", s.setEquipementStatut),
-		guarded(post, v1+"/equipements/"+id+"/retirer", "equipements:update", s.retireEquipement),
+		guarded(post, v1+"/equipements/"+id+"/retirer", "equipements:update", s.retireActif),
 		guarded(get, v1+"/equipements/"+id+"/historique-maintenance", "equipements:read", s.equipementMaintenanceHistory),
 
 		// Techniciens and the competence catalogue (techniciens.go).
@@ -193,6 +193,20 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(post, v1+"/interventions/"+id+"/reservations", "stocks:reserve", s.createReservation),
 		guarded(del, v1+"/interventions/"+id+"/reservations/{reservation_id:[0-9]+}", "stocks:reserve", s.cancelReservation),
 		guarded(get, v1+"/interventions/"+id+"/pieces", "interventions:read", subListByID(s, s.store.InterventionConsommations)),
+
+		// Asset hierarchy (actifs.go): zones and lines of a site, equipment under each other,
+		// criticality, moves and retirement (also POST /equipements/{id}/retirer above).
+		guarded(get, v1+"/zones", "zones:read", s.listZones),
+		guarded(post, v1+"/zones", "zones:create", s.createZone),
+		guarded(get, v1+"/zones/"+id, "zones:read", getByID(s, s.store.GetZone)),
+		guarded(put, v1+"/zones/"+id, "zones:update", updateByID(s, decodeZone, s.store.UpdateZone)),
+		guarded(del, v1+"/zones/"+id, "zones:delete", deleteByID(s, s.store.DeleteZone)),
+		guarded(get, v1+"/actifs", "equipements:read", s.listActifs),
+		guarded(get, v1+"/actifs/arbre", "equipements:read", s.arbreActifs),
+		guarded(get, v1+"/actifs/"+id, "equipements:read", getByID(s, s.store.GetActif)),
+		guarded(put, v1+"/actifs/"+id+"/deplacement", "equipements:update", s.moveActif),
+		guarded(put, v1+"/actifs/"+id+"/criticite", "equipements:update", s.setCriticite),
+		guarded(post, v1+"/actifs/"+id+"/retirer", "equipements:update", s.retireActif),
 
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
