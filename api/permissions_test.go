@@ -26,10 +26,10 @@ import (
 var (
 	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
 		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "pieces": true, "stocks": true, "zones": true}
+		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "pieces": true, "stocks": true, "zones": true, "compteurs": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
-		"rotate_keys": true, "transfer": true, "reserve": true}
+		"rotate_keys": true, "transfer": true, "reserve": true, "record": true}
 	// handlerRefines lists the routes whose handler narrows the policy by a business rule, and the
 	// roles it refuses with 403 although the policy grants the permission. Keep it short: each
 	// entry is a place where the matrix does not read from one file.
@@ -229,8 +229,9 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		domain.RoleClient: {
 			"clients": souss, "contrats": one(`SELECT id FROM contrats WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 			"equipements": soussEquipement, "interventions": soussIntervention, "documents": doc.ID,
-			"sites":  one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
-			"actifs": soussEquipement,
+			"sites":     one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"actifs":    soussEquipement,
+			"compteurs": one(`INSERT INTO compteurs (equipement_id, nom, unite) VALUES ($1, 'Heures de marche', 'h') RETURNING id`, soussEquipement),
 			"zones": one(`INSERT INTO zones (site_id, nom) SELECT id, 'Zone de la laiterie' FROM sites WHERE client_id = $1
 				ORDER BY id LIMIT 1 RETURNING id`, souss),
 		},

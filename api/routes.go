@@ -208,6 +208,16 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(put, v1+"/actifs/"+id+"/criticite", "equipements:update", s.setCriticite),
 		guarded(post, v1+"/actifs/"+id+"/retirer", "equipements:update", s.retireActif),
 
+		// Usage meters and their readings (compteurs.go).
+		guarded(get, v1+"/compteurs", "compteurs:read", s.listCompteurs),
+		guarded(post, v1+"/compteurs", "compteurs:create", s.createCompteur),
+		guarded(get, v1+"/compteurs/"+id, "compteurs:read", getByID(s, s.store.GetCompteur)),
+		guarded(put, v1+"/compteurs/"+id, "compteurs:update", updateByID(s, decodeCompteur, s.store.UpdateCompteur)),
+		guarded(del, v1+"/compteurs/"+id, "compteurs:delete", deleteByID(s, s.store.DeleteCompteur)),
+		guarded(get, v1+"/compteurs/"+id+"/releves", "compteurs:read", subListByID(s, s.store.ListReleves)),
+		guarded(post, v1+"/compteurs/"+id+"/releves", "compteurs:record", s.postReleve),
+		guarded(post, v1+"/compteurs/"+id+"/releves/lot", "compteurs:record", s.postRelevesLot),
+
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
 		guarded(post, v1+"/clients", "clients:create", s.createClient),
