@@ -180,10 +180,13 @@ func TestPermissionsSeedMatrix(t *testing.T) {
 // ownScopedElsewhere names the read_own routes whose answer is not a list of the route's objects,
 // and the test that proves their scoping. Every other read_own route is probed below.
 var ownScopedElsewhere = map[string]string{
-	"GET /api/v1/dashboard/stats":         "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
-	"GET /api/v1/dashboard/kpi":           "TestDashboardAPI (the client's report covers its machines)",
-	"GET /api/v1/techniciens/competences": "the skill catalogue, not technicien profiles",
-	"GET /api/v1/actifs/arbre":            "TestAssetHierarchy (a client's tree holds its sites and equipment only)",
+	"GET /api/v1/dashboard/stats":            "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
+	"GET /api/v1/dashboard/kpi":              "TestDashboardAPI (the client's report covers its machines)",
+	"GET /api/v1/techniciens/competences":    "the skill catalogue, not technicien profiles",
+	"GET /api/v1/actifs/arbre":               "TestAssetHierarchy (a client's tree holds its sites and equipment only)",
+	"GET /api/v1/kpis/couts-pieces":          "TestKPIsOfPartsAndAssets (a client's costs cover its own interventions)",
+	"GET /api/v1/kpis/fiabilite":             "TestKPIsOfPartsAndAssets (a client's classes count its own equipment)",
+	"GET /api/v1/kpis/conformite-preventive": "TestKPIsOfPartsAndAssets (scoped like the dashboard's preventive compliance)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a

@@ -251,6 +251,10 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/dashboard/stats", "reports:read", s.dashboardStats),
 		guarded(get, v1+"/dashboard/kpi", "reports:read", s.dashboardKPI),
 		guarded(get, v1+"/historique", "historique:read", s.searchHistorique),
+		// KPIs of the inventory and the asset hierarchy (kpis.go).
+		guarded(get, v1+"/kpis/couts-pieces", "reports:read", s.kpiCoutPieces),
+		guarded(get, v1+"/kpis/fiabilite", "reports:read", s.kpiFiabilite),
+		guarded(get, v1+"/kpis/conformite-preventive", "reports:read", s.kpiConformitePreventive),
 
 		// Creation and detail of an intervention (interventions.go).
 		guarded(post, v1+"/interventions", "interventions:create", s.createIntervention),
