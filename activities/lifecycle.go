@@ -20,6 +20,7 @@ const (
 	SLASourceDateLimite = domain.DeadlineSourceDateLimite
 	SLASourceContrat    = domain.DeadlineSourceContrat
 	SLASourcePriorite   = domain.DeadlineSourcePriorite
+	SLASourceCriticite  = domain.DeadlineSourceCriticite
 )
 
 // InterventionPolicy is what the workflow needs to time an intervention: its SLA deadline and,
@@ -58,7 +59,11 @@ func (a *Activities) interventionPolicy(ctx context.Context, row domain.Interven
 		}
 		hours = contract.ResolutionHeures
 	}
-	d, source := domain.Deadline(row.DateLimite, row.DateCreation, hours, row.Priorite, sla.ByPriorite())
+	capA, err := a.criticiteCap(ctx, row.DateLimite, hours, row.EquipementID, sla)
+	if err != nil {
+		return p, err
+	}
+	d, source := domain.Deadline(row.DateLimite, row.DateCreation, hours, row.Priorite, sla.ByPriorite(), capA)
 	p.DeadlineSource = source
 	p.Deadline = &d
 	return p, nil
@@ -235,4 +240,17 @@ func (a *Activities) NotifyIntervention(ctx context.Context, in NotifyInterventi
 		}
 	}
 	return a.Notify(ctx, NotifyInput{UserIDs: users, Roles: in.Roles, Notification: in.Notification})
+}
+
+// criticiteCap is the deadline cap of the equipment's criticality: MIF_SLA_CRITICITE_A for
+// equipment of criticality A, read only when neither a date_limite nor a contract decides.
+func (a *Activities) criticiteCap(ctx context.Context, dateLimite *time.Time, contractHours *int, equipementID int64, sla config.SLA) (time.Duration, error) {
+	if dateLimite != nil || contractHours != nil || sla.CriticiteA <= 0 {
+		return 0, nil
+	}
+	crit, err := a.Store.EquipementCriticite(ctx, equipementID)
+	if err != nil || crit != domain.CriticiteA {
+		return 0, err
+	}
+	return sla.CriticiteA, nil
 }

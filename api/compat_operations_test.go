@@ -365,7 +365,7 @@ func TestInterventionCarriesItsEffectiveDeadline(t *testing.T) {
 	// Given date_limite: it is the deadline.
 	withDate := createOpen(t, env, "Échéance donnée", 1)
 	d := get(withDate.ID)
-	if d.Echeance.Source != "date_limite" || d.Echeance.Origine != "workflow" || d.Echeance.Date == nil || !d.Echeance.Date.Equal(*d.DateLimite) {
+	if d.Echeance.Source != "date_limite" || d.Echeance.Origine != "regle" || d.Echeance.Date == nil || !d.Echeance.Date.Equal(*d.DateLimite) {
 		t.Fatalf("with date_limite: %+v", d)
 	}
 	// None: the contract's delay, else the priority's — the same rule as the workflow's.
@@ -375,8 +375,8 @@ func TestInterventionCarriesItsEffectiveDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, source := domain.Deadline(nil, d.DateCreation, c.ResolutionHeures, domain.PrioriteHaute, env.Config.SLA.ByPriorite())
-	if d.DateLimite != nil || d.Echeance.Source != source || d.Echeance.Origine != "workflow" || d.Echeance.Date == nil || !d.Echeance.Date.Equal(want) {
+	want, source := domain.Deadline(nil, d.DateCreation, c.ResolutionHeures, domain.PrioriteHaute, env.Config.SLA.ByPriorite(), 0)
+	if d.DateLimite != nil || d.Echeance.Source != source || d.Echeance.Origine != "regle" || d.Echeance.Date == nil || !d.Echeance.Date.Equal(want) {
 		t.Fatalf("without date_limite: %+v, want %s from %s", d.Echeance, want, source)
 	}
 	// Paused: the clock stops, the time left is kept.
@@ -385,8 +385,14 @@ func TestInterventionCarriesItsEffectiveDeadline(t *testing.T) {
 	step(t, env, apitest.Technicien, "POST", path+"/start", nil, http.StatusOK)
 	step(t, env, apitest.Technicien, "POST", path+"/pause", map[string]any{"motif": "pièce"}, http.StatusOK)
 	d = get(open.ID)
-	if !d.Echeance.EnPause || d.Echeance.Date != nil || d.Echeance.Restant == nil || *d.Echeance.Restant <= 0 {
+	if !d.Echeance.EnPause || d.Echeance.Origine != "workflow" || d.Echeance.Date != nil || d.Echeance.Restant == nil || *d.Echeance.Restant <= 0 {
 		t.Fatalf("paused: %+v", d.Echeance)
+	}
+	// Resumed: the clock, asked since the work has waited, moved the deadline by the pause.
+	step(t, env, apitest.Technicien, "POST", path+"/resume", nil, http.StatusOK)
+	d = get(open.ID)
+	if d.Echeance.Origine != "workflow" || d.Echeance.EnPause || d.Echeance.Date == nil || !d.Echeance.Date.After(want) {
+		t.Fatalf("resumed: %+v, want after %s", d.Echeance, want)
 	}
 	// Finished: computed from the row.
 	step(t, env, apitest.Responsable, "POST", path+"/cancel", map[string]any{"motif": "doublon"}, http.StatusOK)

@@ -62,6 +62,8 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := domain.NewIntervention(req)
+	// Without a priority, the equipment's criticality gives it (A haute, B normale, C basse).
+	prioriteOmise := n.Priorite == ""
 	n.Normalize()
 	if err := n.Validate(time.Now()); err != nil {
 		s.fail(w, r, err)
@@ -78,6 +80,9 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 	case eq.Statut == domain.EquipementRetire:
 		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "équipement retiré du service"}}})
 		return
+	}
+	if prioriteOmise {
+		n.Priorite = eq.Criticite.PrioriteParDefaut()
 	}
 	n.CreateurID = &p.UserID
 	key, err := idempotencyKey(r, p, "")

@@ -189,10 +189,14 @@ func (s *Server) technicienExists(r *http.Request, id int64) error {
 	return nil
 }
 
-// lcPiece is a spare part used during the work.
+// lcPiece is a spare part used during the work: a part of the catalogue (piece_id, taken from
+// the stock of emplacement_id, by default the technicien's van) or, as before the inventory, a
+// free-text name kept in the notes.
 type lcPiece struct {
-	Nom      string `json:"nom"`
-	Quantite int    `json:"quantite"`
+	Nom           string  `json:"nom"`
+	PieceID       *int64  `json:"piece_id"`
+	EmplacementID *int64  `json:"emplacement_id"`
+	Quantite      float64 `json:"quantite"`
 }
 
 // lcCompleteRequest closes the work with its report.
@@ -217,12 +221,21 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Check(len(body.PiecesUtilisees) <= 100, "pieces_utilisees", "100 pièces au maximum")
 	var notes []string
+	var lignes []domain.LignePiece
 	for i, p := range body.PiecesUtilisees {
 		nom := strings.TrimSpace(p.Nom)
 		field := "pieces_utilisees[" + strconv.Itoa(i) + "]"
-		v.Check(nom != "" && utf8.RuneCountInString(nom) <= 200, field+".nom", "entre 1 et 200 caractères")
-		v.Check(p.Quantite >= 1 && p.Quantite <= 10000, field+".quantite", "entre 1 et 10000")
-		notes = append(notes, strconv.Itoa(p.Quantite)+" × "+nom)
+		domain.CheckQuantite(&v, field+".quantite", p.Quantite, false)
+		if p.PieceID != nil {
+			v.Check(*p.PieceID > 0, field+".piece_id", "identifiant positif attendu")
+			v.Check(p.EmplacementID == nil || *p.EmplacementID > 0, field+".emplacement_id", "identifiant positif attendu")
+			v.Check(nom == "", field+".nom", "piece_id ou nom, pas les deux")
+			lignes = append(lignes, domain.LignePiece{PieceID: *p.PieceID, EmplacementID: p.EmplacementID, Quantite: p.Quantite})
+			continue
+		}
+		v.Check(p.EmplacementID == nil, field+".emplacement_id", "seulement avec piece_id")
+		v.Check(nom != "" && utf8.RuneCountInString(nom) <= 200, field+".nom", "entre 1 et 200 caractères (ou piece_id)")
+		notes = append(notes, strconv.FormatFloat(p.Quantite, 'f', -1, 64)+" × "+nom)
 	}
 	if n := optText(&v, "notes", body.Notes, 2000); n != nil {
 		notes = append(notes, *n)
@@ -232,7 +245,7 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runTransition(w, r, domain.ActionComplete, workflows.TransitionRequest{
-		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "),
+		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "), Pieces: lignes,
 	})
 }
 

@@ -175,10 +175,14 @@ func TestPermissionsSeedMatrix(t *testing.T) {
 // ownScopedElsewhere names the read_own routes whose answer is not a list of the route's objects,
 // and the test that proves their scoping. Every other read_own route is probed below.
 var ownScopedElsewhere = map[string]string{
-	"GET /api/v1/dashboard/stats":         "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
-	"GET /api/v1/dashboard/kpi":           "TestDashboardAPI (the client's report covers its machines)",
-	"GET /api/v1/techniciens/competences": "the skill catalogue, not technicien profiles",
-	"GET /api/v1/filters/interventions":   "TestInterventionFilterValuesAreScopedToTheCaller (each client's menus count its own interventions only)",
+	"GET /api/v1/dashboard/stats":            "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
+	"GET /api/v1/dashboard/kpi":              "TestDashboardAPI (the client's report covers its machines)",
+	"GET /api/v1/techniciens/competences":    "the skill catalogue, not technicien profiles",
+	"GET /api/v1/filters/interventions":      "TestInterventionFilterValuesAreScopedToTheCaller (each client's menus count its own interventions only)",
+	"GET /api/v1/actifs/arbre":               "TestAssetHierarchy (a client's tree holds its sites and equipment only)",
+	"GET /api/v1/kpis/couts-pieces":          "TestKPIsOfPartsAndAssets (a client's costs cover its own interventions)",
+	"GET /api/v1/kpis/fiabilite":             "TestKPIsOfPartsAndAssets (a client's classes count its own equipment)",
+	"GET /api/v1/kpis/conformite-preventive": "TestKPIsOfPartsAndAssets (scoped like the dashboard's preventive compliance)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a
@@ -224,7 +228,11 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		domain.RoleClient: {
 			"clients": souss, "contrats": one(`SELECT id FROM contrats WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 			"equipements": soussEquipement, "interventions": soussIntervention, "documents": doc.ID,
-			"sites": one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"sites":     one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"actifs":    soussEquipement,
+			"compteurs": one(`INSERT INTO compteurs (equipement_id, nom, unite) VALUES ($1, 'Heures de marche', 'h') RETURNING id`, soussEquipement),
+			"zones": one(`INSERT INTO zones (site_id, nom) SELECT id, 'Zone de la laiterie' FROM sites WHERE client_id = $1
+				ORDER BY id LIMIT 1 RETURNING id`, souss),
 		},
 		// Technicien (Marie Dubois) sees its own profile only; the other technicien's is foreign.
 		domain.RoleTechnicien: {"techniciens": one(`SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = $1`, apitest.Technicien2)},

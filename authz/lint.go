@@ -14,9 +14,11 @@ import (
 // naming anything else is a typo that would grant nothing, or not what was meant.
 var (
 	Objects = []string{"users", "techniciens", "interventions", "equipements", "planning", "documents",
-		"notifications", "reports", "historique", "clients", "contrats", "profile", "admin", "sites"}
+		"notifications", "reports", "historique", "clients", "contrats", "profile", "admin", "sites",
+		"pieces", "stocks", "zones", "compteurs"}
 	Actions = []string{"read", "read_own", "create", "update", "delete", "update_status", "upload",
-		"assign", "generate", "rate", "cancel", "rotate_keys", "send", "read_all", "health"}
+		"assign", "generate", "rate", "cancel", "rotate_keys", "send", "read_all", "health",
+		"transfer", "reserve", "record"}
 )
 
 // KnownObject and KnownAction tell whether a permission's parts belong to the vocabulary ("*" is

@@ -109,6 +109,8 @@ type SLA struct {
 	Haute    time.Duration
 	Normale  time.Duration
 	Basse    time.Duration
+	// CriticiteA caps the default deadline of work on equipment of criticality A (0: no cap).
+	CriticiteA time.Duration
 }
 
 // ByPriorite gives the default resolution delay of each priority.
@@ -211,6 +213,11 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		Haute:    r.duration("MIF_SLA_HAUTE", 24*time.Hour),
 		Normale:  r.duration("MIF_SLA_NORMALE", 72*time.Hour),
 		Basse:    r.duration("MIF_SLA_BASSE", 7*24*time.Hour),
+		// Issue 14: a machine that stops production gets its work done within a day by default.
+		CriticiteA: r.duration("MIF_SLA_CRITICITE_A", 24*time.Hour),
+	}
+	if c.SLA.CriticiteA < 0 {
+		r.fail("MIF_SLA_CRITICITE_A", "must be a duration ≥ 0 (0: no cap)")
 	}
 	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()

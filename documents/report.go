@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,10 +36,23 @@ type ReportData struct {
 	Client         string
 	Technicien     string
 	Timeline       []TimelineEntry
-	GeneratedAt    time.Time
+	// Pieces are the spare parts consumed, with their cost (the unit cost of the day).
+	Pieces      []ReportPiece
+	GeneratedAt time.Time
 	// Location is MIF_PLANNING_TIMEZONE: every date of the report is printed there, and named
 	// (Africa/Casablanca when nil).
 	Location *time.Location
+}
+
+// ReportPiece is one line of the parts table.
+type ReportPiece struct {
+	Reference    string
+	Designation  string
+	Emplacement  string
+	Quantite     float64
+	Unite        string
+	CoutUnitaire float64
+	CoutTotal    float64
 }
 
 // TimelineEntry is one line of the historique shown in the report.
@@ -155,6 +169,51 @@ func RenderReport(d ReportData) ([]byte, error) {
 	section("Rapport du technicien")
 	pdf.MultiCell(0, 6, tr(dash(d.Rapport)), "", "L", false)
 
+	section("Pièces consommées")
+	if len(d.Pieces) == 0 {
+		pdf.CellFormat(0, 6, tr("Aucune pièce."), "", 1, "L", false, 0, "")
+	} else {
+		widths := []float64{28, 62, 30, 22, 24, 24}
+		// fit shortens a cell's text (translated) to the width it has in the current font.
+		fit := func(s string, width float64) string {
+			r := []rune(s)
+			for len(r) > 1 && pdf.GetStringWidth(tr(string(r))) > width {
+				r = r[:len(r)-1]
+				if pdf.GetStringWidth(tr(string(r)+"…")) <= width {
+					return tr(string(r) + "…")
+				}
+			}
+			return tr(string(r))
+		}
+		pdf.SetFont("Helvetica", "B", 9)
+		for i, h := range []string{"Référence", "Désignation", "Emplacement", "Quantité", "Coût unit.", "Coût"} {
+			align := "L"
+			if i >= 3 {
+				align = "R"
+			}
+			pdf.CellFormat(widths[i], 6, tr(h), "B", 0, align, false, 0, "")
+		}
+		pdf.Ln(-1)
+		pdf.SetFont("Helvetica", "", 9)
+		var total float64
+		for _, p := range d.Pieces {
+			cells := []string{p.Reference, p.Designation, p.Emplacement, qty(p.Quantite) + " " + p.Unite, money(p.CoutUnitaire), money(p.CoutTotal)}
+			for i, c := range cells {
+				align := "L"
+				if i >= 3 {
+					align = "R"
+				}
+				pdf.CellFormat(widths[i], 6, fit(c, widths[i]-1), "", 0, align, false, 0, "")
+			}
+			pdf.Ln(-1)
+			total += p.CoutTotal
+		}
+		pdf.SetFont("Helvetica", "B", 9)
+		pdf.CellFormat(widths[0]+widths[1]+widths[2]+widths[3]+widths[4], 6, tr("Total pièces"), "T", 0, "R", false, 0, "")
+		pdf.CellFormat(widths[5], 6, tr(money(total)), "T", 1, "R", false, 0, "")
+		pdf.SetFont("Helvetica", "", 10)
+	}
+
 	section("Chronologie")
 	if len(d.Timeline) == 0 {
 		pdf.CellFormat(0, 6, tr("Aucun événement."), "", 1, "L", false, 0, "")
@@ -204,6 +263,29 @@ func RenderReport(d ReportData) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// money prints an amount in dirhams, French style (1 234,50 MAD).
+func money(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	intPart, dec, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String() + "," + dec + " MAD"
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// qty prints a quantity without useless decimals, with a decimal comma.
+func qty(x float64) string { return strings.Replace(strconv.FormatFloat(x, 'f', -1, 64), ".", ",", 1) }
 
 // actionLabel names a historique action in French for the timeline; unknown actions are shown
 // as they are recorded.

@@ -270,4 +270,7 @@ type TransitionWrite struct {
 	RequireFree bool `json:",omitempty"`
 	// Fixe marks the planning as fixed by a responsable: the route planning leaves it where it is.
 	Fixe bool `json:",omitempty"`
+	// Pieces are the parts a completion consumed (cloture): taken from the stock in the same
+	// transaction, or the whole completion is refused.
+	Pieces []LignePiece `json:",omitempty"`
 }

@@ -301,6 +301,14 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 		NumeroSerie: row.EqSerie, Client: deref(row.ClientNom),
 		Technicien: strings.TrimSpace(deref(row.TechPrenom) + " " + deref(row.TechNom)),
 	}
+	var parts []domain.Consommation
+	if err := s.q.SelectContext(ctx, &parts, consommationSelect+` WHERE c.intervention_id = $1 ORDER BY lower(p.reference), c.id`, id); err != nil {
+		return documents.ReportData{}, domain.Intervention{}, wrap("report parts", err)
+	}
+	for _, c := range parts {
+		d.Pieces = append(d.Pieces, documents.ReportPiece{Reference: c.Reference, Designation: c.Designation, Emplacement: c.EmplacementNom,
+			Quantite: c.Quantite, Unite: c.Unite, CoutUnitaire: c.CoutUnitaire, CoutTotal: c.CoutTotal})
+	}
 	var events []struct {
 		Date        time.Time `db:"date_action"`
 		Action      string    `db:"action"`

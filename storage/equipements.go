@@ -10,7 +10,7 @@ import (
 )
 
 const equipementColumns = `e.id, e.nom, e.type, e.modele, e.numero_serie, e.localisation, e.date_installation,
-	e.frequence_entretien, e.statut, e.derniere_maintenance, e.site_id, e.date_creation, e.updated_at`
+	e.frequence_entretien, e.statut, e.derniere_maintenance, e.site_id, e.zone_id, e.parent_id, e.criticite, e.date_creation, e.updated_at`
 
 // equipementVueColumns adds the number of interventions, summed from the equipment's few rows
 // of the maintained counters (intervention_counters, migration 00102) rather than counted over
@@ -162,6 +162,11 @@ func (s *Store) UpdateEquipement(ctx context.Context, id int64, in domain.Equipe
 			in.ClearFrequence, in.FrequenceEntretien, in.DerniereMaintenance, in.ClearSite, in.SiteID)
 		if err != nil {
 			return wrap("update equipement", err)
+		}
+		if !sameID(old.SiteID, e.SiteID) {
+			if e, err = tx.leaveZoneForNewSite(ctx, e); err != nil {
+				return err
+			}
 		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "equipement", EntiteID: id, Action: "modification",
 			ActeurID: &acteur, Changements: diff(old, e)})

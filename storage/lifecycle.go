@@ -77,6 +77,16 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 		if err := tx.touchEquipement(ctx, w, row); err != nil {
 			return err
 		}
+		switch w.Vers {
+		case domain.StatutTerminee:
+			if err := tx.consumeParts(ctx, w, row); err != nil {
+				return err
+			}
+		case domain.StatutAnnulee:
+			if err := tx.releaseReservations(ctx, row.ID, w.ActeurID); err != nil {
+				return err
+			}
+		}
 		changes := map[string]any{"statut": map[string]any{"ancien": w.De, "nouveau": w.Vers}}
 		if w.TechnicienID != nil {
 			changes["technicien_id"] = *w.TechnicienID
@@ -93,6 +103,9 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 		}
 		if w.Notes != "" {
 			changes["notes"] = w.Notes
+		}
+		if len(w.Pieces) > 0 {
+			changes["pieces"] = w.Pieces
 		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{
 			Entite: "intervention", EntiteID: row.ID, Action: w.Action, ActeurID: w.ActeurID,

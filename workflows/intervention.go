@@ -71,6 +71,9 @@ type TransitionRequest struct {
 	Rapport    *string
 	TempsPasse *int
 	Notes      string
+	// Pieces are the parts consumed, written with the completion (no new command: they travel in
+	// the input of the transition's activity).
+	Pieces []domain.LignePiece `json:",omitempty"`
 	// Cancellation or pause.
 	Motif *string
 }
@@ -400,6 +403,9 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	write := domain.TransitionWrite{
 		InterventionID: w.row.ID, De: from, Vers: to, Action: d.Historique, ActeurID: acteur, Date: now,
 		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
+	}
+	if to == domain.StatutTerminee {
+		write.Pieces = req.Pieces
 	}
 	if to == domain.StatutPlanifiee {
 		if err := w.prepareAssignment(ctx, req, &write); err != nil {
