@@ -2,9 +2,11 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,24 +18,32 @@ import (
 	"github.com/mifmaroc/mif/temporalerr"
 )
 
-// Mailer is what the e-mail activities need: the SMTP sender, the templates, the link put in
-// every message, and the digest window.
+// Mailer is what the e-mail activities need: the SMTP sender, the templates, the frontend the
+// messages link to, the time zone their dates are written in, and the digest window.
 type Mailer struct {
 	Sender    *mifmail.Sender
 	Templates *mifmail.Templates
-	AppURL    string
+	// AppURL is the web frontend's base URL (MIF_FRONTEND_URL): every e-mail links to it, and
+	// a notification about an intervention to its page, AppURL/interventions/{id}.
+	AppURL string
+	// Location is MIF_PLANNING_TIMEZONE: every date of an e-mail is written there, labelled.
+	Location *time.Location
 	// DigestWindow: a user who got an e-mail less than this ago gets the next ones grouped in one
 	// digest, sent by SendEmailDigests. Zero sends every notification at once.
 	DigestWindow time.Duration
 }
 
-// NewMailer builds a Mailer from the SMTP settings.
-func NewMailer(sender *mifmail.Sender, appURL string, window time.Duration) (*Mailer, error) {
+// NewMailer builds a Mailer from the SMTP settings; timezone is MIF_PLANNING_TIMEZONE.
+func NewMailer(sender *mifmail.Sender, appURL, timezone string, window time.Duration) (*Mailer, error) {
 	t, err := mifmail.LoadTemplates()
 	if err != nil {
 		return nil, err
 	}
-	return &Mailer{Sender: sender, Templates: t, AppURL: appURL, DigestWindow: window}, nil
+	loc, err := time.LoadLocation(timezone)
+	if err != nil {
+		return nil, fmt.Errorf("activities: mail time zone: %w", err)
+	}
+	return &Mailer{Sender: sender, Templates: t, AppURL: strings.TrimRight(appURL, "/"), Location: loc, DigestWindow: window}, nil
 }
 
 func (a *Activities) mailEnabled() bool {
@@ -72,6 +82,16 @@ func (a *Activities) SendNotificationEmails(ctx context.Context, in SendNotifica
 	due, err := a.Store.UsersDueForEmail(ctx, users, a.Mail.DigestWindow, time.Now())
 	if err != nil {
 		return res, temporalerr.Wrap(err)
+	}
+	// Critical or urgent work (and errors: lateness, escalation) does not wait for the digest.
+	urgent, err := a.Store.UsersWithUrgentMail(ctx, in.NotificationIDs)
+	if err != nil {
+		return res, temporalerr.Wrap(err)
+	}
+	for _, u := range urgent {
+		if slices.Contains(users, u) && !slices.Contains(due, u) {
+			due = append(due, u)
+		}
 	}
 	n, err := a.sendPending(ctx, due)
 	res.Sent = n
@@ -127,7 +147,7 @@ func (a *Activities) sendPending(ctx context.Context, users []int64) (int, error
 	var firstErr error
 	for _, uid := range users {
 		n, err := a.Store.SendPendingEmails(ctx, uid, func(rows []storage.PendingEmail) error {
-			return a.Mail.send(ctx, rows)
+			return a.Mail.send(ctx, a.Store, rows)
 		})
 		total += n
 		if err != nil {
@@ -145,24 +165,54 @@ func (a *Activities) sendPending(ctx context.Context, users []int64) (int, error
 	return total, firstErr
 }
 
-// mailLocation is the zone of the dates in e-mails (UTC on a machine without tzdata).
-func mailLocation() *time.Location {
-	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
-		return loc
+// zoneLabels names the time zones people read in e-mails; another zone reads as its IANA name.
+var zoneLabels = map[string]string{"Africa/Casablanca": "heure de Casablanca", "UTC": "UTC", "Europe/Paris": "heure de Paris"}
+
+// localDate writes t in the mail's zone, labelled: "20/12/2024 09:00 (heure de Casablanca)".
+func (m *Mailer) localDate(t time.Time) string {
+	loc := m.Location
+	if loc == nil {
+		loc = time.UTC
 	}
-	return time.UTC
+	label, ok := zoneLabels[loc.String()]
+	if !ok {
+		label = loc.String()
+	}
+	return t.In(loc).Format("02/01/2006 15:04") + " (" + label + ")"
 }
 
-// send renders and delivers one e-mail carrying rows (all for the same user).
-func (m *Mailer) send(ctx context.Context, rows []storage.PendingEmail) error {
+// send renders and delivers one e-mail carrying rows (all for the same user). A notification
+// about an intervention names its equipment, site, priority, status and technicien, and links to
+// its page in the frontend.
+func (m *Mailer) send(ctx context.Context, store *storage.Store, rows []storage.PendingEmail) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	loc := mailLocation()
 	u := rows[0]
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = notificationInterventionID(r.Metadata)
+	}
+	ivs, err := store.InterventionsForMail(ctx, ids)
+	if err != nil {
+		return err
+	}
 	items := make([]mifmail.Item, len(rows))
 	for i, r := range rows {
-		items[i] = mifmail.Item{Titre: r.Titre, Message: r.Message, Type: typeLabel(string(r.Type)), Date: r.DateCreation.In(loc).Format("02/01/2006 15:04")}
+		it := mifmail.Item{Titre: r.Titre, Message: r.Message, Type: typeLabel(string(r.Type)), Date: m.localDate(r.DateCreation)}
+		if iv, ok := ivs[ids[i]]; ok {
+			it.Lien = fmt.Sprintf("%s/interventions/%d", m.AppURL, iv.ID)
+			it.Intervention = fmt.Sprintf("n°%d — %s", iv.ID, iv.Titre)
+			it.Equipement, it.Site, it.Technicien = iv.Equipement, iv.Site, iv.Technicien
+			it.Priorite, it.Statut = iv.Priorite.Label(), iv.Statut.Label()
+			if iv.Urgence {
+				it.Priorite += " (urgente)"
+			}
+			if iv.DateLimite != nil {
+				it.DateLimite = m.localDate(*iv.DateLimite)
+			}
+		}
+		items[i] = it
 	}
 	subject := "[MIF] " + rows[0].Titre
 	if len(rows) > 1 {
@@ -185,6 +235,21 @@ func (m *Mailer) send(ctx context.Context, rows []storage.PendingEmail) error {
 		// Stable across retries of the same batch, so a duplicate is recognisable.
 		MessageID: fmt.Sprintf("notification-%d-%d", rows[0].ID, rows[len(rows)-1].ID),
 	})
+}
+
+// notificationInterventionID is the intervention a notification is about (0: none).
+func notificationInterventionID(meta []byte) int64 {
+	var m struct {
+		InterventionID json.Number `json:"intervention_id"`
+	}
+	if json.Unmarshal(meta, &m) != nil {
+		return 0
+	}
+	id, err := m.InterventionID.Int64()
+	if err != nil {
+		return 0
+	}
+	return id
 }
 
 func typeLabel(t string) string {

@@ -42,7 +42,7 @@ func newMailFixture(t *testing.T, window time.Duration) *mailFixture {
 		t.Fatal(err)
 	}
 	sender.TLSConfig = sink.ClientTLSConfig()
-	mailer, err := activities.NewMailer(sender, "http://localhost:8000", window)
+	mailer, err := activities.NewMailer(sender, "http://localhost:3000", "Africa/Casablanca", window)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestNotificationEmailsPreferencesAndDigest(t *testing.T) {
 		t.Fatalf("message = %+v", m)
 	}
 	if !strings.Contains(m.Text, "Bonjour Marie") || !strings.Contains(m.Text, "« Réparation fuite hydraulique »") ||
-		!strings.Contains(m.HTML, "Intervention assignée") || !strings.Contains(m.HTML, "http://localhost:8000") {
+		!strings.Contains(m.HTML, "Intervention assignée") || !strings.Contains(m.HTML, "http://localhost:3000") {
 		t.Fatalf("content:\n%s\n%s", m.Text, m.HTML)
 	}
 	// A retry of the same activity sends nothing more.

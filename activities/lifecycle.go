@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/planner"
 	"github.com/mifmaroc/mif/storage"
@@ -15,9 +17,10 @@ import (
 
 // Sources of an SLA deadline.
 const (
-	SLASourceDateLimite = "date_limite"
-	SLASourceContrat    = "contrat"
-	SLASourcePriorite   = "priorite"
+	SLASourceDateLimite = domain.DeadlineSourceDateLimite
+	SLASourceContrat    = domain.DeadlineSourceContrat
+	SLASourcePriorite   = domain.DeadlineSourcePriorite
+	SLASourceCriticite  = domain.DeadlineSourceCriticite
 )
 
 // InterventionPolicy is what the workflow needs to time an intervention: its SLA deadline and,
@@ -48,26 +51,20 @@ func (a *Activities) interventionPolicy(ctx context.Context, row domain.Interven
 		EscalateStartAfter:  wf.EscalateStartAfter,
 		DefaultDuree:        wf.DefaultDuree,
 	}
-	if row.DateLimite != nil {
-		d := *row.DateLimite
-		p.Deadline, p.DeadlineSource = &d, SLASourceDateLimite
-		return p, nil
+	var hours *int
+	if row.DateLimite == nil {
+		contract, err := a.Store.SLAForEquipement(ctx, row.EquipementID, row.DateCreation)
+		if err != nil {
+			return p, err
+		}
+		hours = contract.ResolutionHeures
 	}
-	contract, err := a.Store.SLAForEquipement(ctx, row.EquipementID, row.DateCreation)
-	hours := contract.ResolutionHeures
+	capA, err := a.criticiteCap(ctx, row.DateLimite, hours, row.EquipementID, sla)
 	if err != nil {
 		return p, err
 	}
-	var d time.Time
-	if hours != nil {
-		d, p.DeadlineSource = row.DateCreation.Add(time.Duration(*hours)*time.Hour), SLASourceContrat
-	} else {
-		byPrio := map[domain.Priorite]time.Duration{
-			domain.PrioriteCritique: sla.Critique, domain.PrioriteHaute: sla.Haute,
-			domain.PrioriteNormale: sla.Normale, domain.PrioriteBasse: sla.Basse,
-		}
-		d, p.DeadlineSource = row.DateCreation.Add(byPrio[row.Priorite]), SLASourcePriorite
-	}
+	d, source := domain.Deadline(row.DateLimite, row.DateCreation, hours, row.Priorite, sla.ByPriorite(), capA)
+	p.DeadlineSource = source
 	p.Deadline = &d
 	return p, nil
 }
@@ -210,6 +207,10 @@ type NotifyInterventionInput struct {
 	Roles          []domain.Role
 	UserIDs        []int64
 	Notification   domain.NewNotification
+	// Dates fill the {name} placeholders of the notification's message, written here in
+	// MIF_PLANNING_TIMEZONE and labelled: a workflow decides what to say, not in which zone
+	// people read it.
+	Dates map[string]time.Time `json:",omitempty"`
 }
 
 // NotifyIntervention resolves the recipients and goes through Notify (the single entry point of
@@ -227,5 +228,29 @@ func (a *Activities) NotifyIntervention(ctx context.Context, in NotifyInterventi
 		in.Notification.Metadata = map[string]any{}
 	}
 	in.Notification.Metadata["intervention_id"] = in.InterventionID
+	if len(in.Dates) > 0 {
+		_, wf := a.workflowsConfig()
+		loc, err := time.LoadLocation(wf.Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		for k, t := range in.Dates {
+			local := t.In(loc).Format("02/01/2006 à 15:04") + " (" + documents.ZoneLabel(loc) + ")"
+			in.Notification.Message = strings.ReplaceAll(in.Notification.Message, "{"+k+"}", local)
+		}
+	}
 	return a.Notify(ctx, NotifyInput{UserIDs: users, Roles: in.Roles, Notification: in.Notification})
+}
+
+// criticiteCap is the deadline cap of the equipment's criticality: MIF_SLA_CRITICITE_A for
+// equipment of criticality A, read only when neither a date_limite nor a contract decides.
+func (a *Activities) criticiteCap(ctx context.Context, dateLimite *time.Time, contractHours *int, equipementID int64, sla config.SLA) (time.Duration, error) {
+	if dateLimite != nil || contractHours != nil || sla.CriticiteA <= 0 {
+		return 0, nil
+	}
+	crit, err := a.Store.EquipementCriticite(ctx, equipementID)
+	if err != nil || crit != domain.CriticiteA {
+		return 0, err
+	}
+	return sla.CriticiteA, nil
 }

@@ -57,6 +57,10 @@ func (a *Activities) GenerateInterventionReport(ctx context.Context, in Generate
 		return GenerateInterventionReportResult{}, temporalerr.Wrap(err)
 	}
 	data.GeneratedAt = time.Now()
+	_, wf := a.workflowsConfig()
+	if loc, err := time.LoadLocation(wf.Timezone); err == nil { // validated at start-up
+		data.Location = loc
+	}
 	pdf, err := documents.RenderReport(data)
 	if err != nil {
 		return GenerateInterventionReportResult{}, err

@@ -125,8 +125,42 @@ type TokenResponse struct {
 	User         UserSummary `json:"user"`
 }
 
+// isForm tells whether the body is an HTML form: urlencoded (the OAuth2 password grant) or
+// multipart (a browser's FormData, which the earlier frontend posts to /auth/login).
 func isForm(r *http.Request) bool {
-	return strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded")
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+}
+
+// loginFormMemory bounds what a multipart login form may hold in memory; its few short fields
+// never come near it, and the request body limit applies first anyway.
+const loginFormMemory = 64 << 10
+
+// formValues parses a urlencoded or multipart form body into its fields. A file part is
+// discarded: no form of ours takes one.
+func formValues(r *http.Request) (url.Values, error) {
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
+		if err := r.ParseMultipartForm(loginFormMemory); err != nil {
+			return nil, formError(err)
+		}
+		if err := r.MultipartForm.RemoveAll(); err != nil {
+			return nil, err
+		}
+		return r.PostForm, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, formError(err)
+	}
+	return r.PostForm, nil
+}
+
+// formError turns a form that cannot be parsed into a 422 on its body.
+func formError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return bodyError(err)
+	}
+	return &domain.ValidationError{Fields: []domain.FieldError{{Field: "body", Message: "formulaire invalide"}}}
 }
 
 // requestClient is the request's side of a session: its address (as the brute-force limits count it)
@@ -205,11 +239,12 @@ func writePair(w http.ResponseWriter, p authn.Pair) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if isForm(r) {
-		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, bodyError(err))
+		form, err := formValues(r)
+		if err != nil {
+			s.fail(w, r, err)
 			return
 		}
-		req = loginRequest{Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password")}
+		req = loginRequest{Email: form.Get("email"), Username: form.Get("username"), Password: form.Get("password")}
 	} else if err := decodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
@@ -244,10 +279,11 @@ func refreshTokenFrom(r *http.Request) (string, error) {
 	var req refreshRequest
 	switch {
 	case isForm(r):
-		if err := r.ParseForm(); err != nil {
-			return "", bodyError(err)
+		form, err := formValues(r)
+		if err != nil {
+			return "", err
 		}
-		req.RefreshToken = r.PostForm.Get("refresh_token")
+		req.RefreshToken = form.Get("refresh_token")
 	case r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody:
 		if err := decodeJSON(r, &req); err != nil {
 			var ve *domain.ValidationError

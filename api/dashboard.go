@@ -23,8 +23,25 @@ const (
 
 func (s *Server) dashboardKPI(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
-	debut, fin := q.period("date_debut", "date_fin")
+	debut, fin := kpiPeriod(q)
 	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, total, err := s.store.DashboardKPI(r.Context(), principalFrom(r.Context()), debut, fin, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	writeJSON(w, http.StatusOK, k)
+}
+
+// kpiPeriod reads date_debut and date_fin of a KPI report: by default the last defaultKPIPeriod
+// up to now, at most maxKPIPeriod long.
+func kpiPeriod(q *query) (time.Time, time.Time) {
+	debut, fin := q.period("date_debut", "date_fin")
 	now := time.Now().UTC()
 	if fin == nil {
 		fin = &now
@@ -38,15 +55,5 @@ func (s *Server) dashboardKPI(w http.ResponseWriter, r *http.Request) {
 	} else if !fin.After(*debut) {
 		q.v.Add("date_fin", "doit être postérieure à date_debut")
 	}
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	k, total, err := s.store.DashboardKPI(r.Context(), principalFrom(r.Context()), *debut, *fin, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	writeJSON(w, http.StatusOK, k)
+	return *debut, *fin
 }

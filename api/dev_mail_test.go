@@ -76,7 +76,9 @@ func TestDevMailShowsWhatTheSinkReceived(t *testing.T) {
 	}
 	status, h, body := get(t, url+"/dev/mail", "")
 	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") ||
-		!strings.Contains(body, "[MIF] Intervention &lt;assignée&gt;") || strings.Contains(body, "<assignée>") {
+		!strings.Contains(body, "[MIF] Intervention &lt;assignée&gt;") || strings.Contains(body, "<assignée>") ||
+		// The HTML part is shown, rendered in a sandboxed frame (escaped into srcdoc, never inline).
+		!strings.Contains(body, `<iframe sandbox`) || !strings.Contains(body, `srcdoc="&lt;p&gt;Bonjour Marie&lt;/p&gt;"`) {
 		t.Fatalf("html: %d %s", status, body)
 	}
 

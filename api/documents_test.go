@@ -446,7 +446,9 @@ func TestInterventionReport(t *testing.T) {
 		"Joint du vérin remplacé.", "Cimenterie Atlas", "Presse hydraulique PH-001", "Marie Dubois", "95 min", "Signatures", "Le technicien", "Le client",
 		// The timeline comes from historique, in words: the creation by the responsable, the
 		// closure by the technicien with what changed.
-		"Chronologie", "Création — Salma Bennani", "priorite: haute", "Clôture — Marie Dubois", "statut: terminee (avant: en_cours)", "temps passe: 95",
+		"Chronologie", "Création — Salma Bennani", "priorité : Haute", "Clôture — Marie Dubois", "statut : Terminée (avant : En cours)", "temps passé (min) : 95",
+		// French labels and the planning's time zone, named (issue 12).
+		"Terminée", "Corrective", "heure de Casablanca",
 	} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("report lacks %q", want)

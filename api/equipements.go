@@ -213,17 +213,21 @@ func (s *Server) setEquipementStatut(w http.ResponseWriter, r *http.Request) {
 	s.changeEquipementStatut(w, r, id, req.Statut)
 }
 
-func (s *Server) retireEquipement(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.changeEquipementStatut(w, r, id, domain.EquipementRetire)
-}
-
 func (s *Server) changeEquipementStatut(w http.ResponseWriter, r *http.Request, id int64, statut domain.StatutEquipement) {
 	p := principalFrom(r.Context())
+	if statut == domain.EquipementRetire {
+		// Retiring an asset with children or open work says what happens to them: that is
+		// POST /actifs/{id}/retirer (actifs.go).
+		impact, err := s.store.RetirementImpactOf(r.Context(), id, false)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(impact.Descendants) > 0 || len(impact.Interventions) > 0 {
+			s.fail(w, r, domain.Conflictf("l'équipement a des sous-équipements ou des interventions non terminées: retirez-le avec POST /api/v1/actifs/%d/retirer en précisant ce qu'ils deviennent", id))
+			return
+		}
+	}
 	e, err := s.store.SetEquipementStatut(r.Context(), id, statut, p.UserID)
 	if err != nil {
 		s.fail(w, r, err)

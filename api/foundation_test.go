@@ -77,21 +77,25 @@ func TestFoundationCreateAndGetIntervention(t *testing.T) {
 		t.Fatalf("historique rows = %d, want 1", n)
 	}
 
-	// The workflow runs, is searchable by our attributes, and its query agrees with the row.
+	// The workflow runs, is searchable by our attributes (once its first task has read the row:
+	// the create answers as soon as the workflow is started), and its query agrees with the row.
 	ctx := context.Background()
-	desc, err := env.Temporal.DescribeWorkflow(ctx, created.WorkflowID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := desc.RawResponse.WorkflowExecutionInfo
-	if st := info.Status.String(); st != "Running" {
-		t.Fatalf("workflow status %s", st)
-	}
-	sa := info.SearchAttributes.GetIndexedFields()["MifStatut"]
-	var statut string
-	if err := converter.GetDefaultDataConverter().FromPayload(sa, &statut); err != nil || statut != "ouverte" {
-		t.Fatalf("MifStatut search attribute = %q (%v)", statut, err)
-	}
+	poll.Until(t, "the workflow running with its search attributes", func() error {
+		desc, err := env.Temporal.DescribeWorkflow(ctx, created.WorkflowID, "")
+		if err != nil {
+			return err
+		}
+		info := desc.RawResponse.WorkflowExecutionInfo
+		if st := info.Status.String(); st != "Running" {
+			t.Fatalf("workflow status %s", st)
+		}
+		sa := info.SearchAttributes.GetIndexedFields()["MifStatut"]
+		var statut string
+		if err := converter.GetDefaultDataConverter().FromPayload(sa, &statut); err != nil || statut != "ouverte" {
+			return fmt.Errorf("MifStatut search attribute = %q (%v)", statut, err)
+		}
+		return nil
+	})
 	q, err := env.Temporal.QueryWorkflow(ctx, created.WorkflowID, "", workflows.QueryState)
 	if err != nil {
 		t.Fatal(err)

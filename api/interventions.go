@@ -62,6 +62,8 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := domain.NewIntervention(req)
+	// Without a priority, the equipment's criticality gives it (A haute, B normale, C basse).
+	prioriteOmise := n.Priorite == ""
 	n.Normalize()
 	if err := n.Validate(time.Now()); err != nil {
 		s.fail(w, r, err)
@@ -79,6 +81,9 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "équipement retiré du service"}}})
 		return
 	}
+	if prioriteOmise {
+		n.Priorite = eq.Criticite.PrioriteParDefaut()
+	}
 	n.CreateurID = &p.UserID
 	key, err := idempotencyKey(r, p, "")
 	if err != nil {
@@ -92,7 +97,7 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusCreated
-	if err := s.wf.Interventions.Start(r.Context(), wfID, n); err != nil {
+	if err := s.wf.Interventions.Start(r.Context(), wfID, n, s.describeIntervention(r.Context(), row.ID, n, eq, p)); err != nil {
 		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
 			zap.Int64("intervention_id", row.ID), zap.Error(err))
 		status = http.StatusAccepted

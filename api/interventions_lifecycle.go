@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -188,10 +189,14 @@ func (s *Server) technicienExists(r *http.Request, id int64) error {
 	return nil
 }
 
-// lcPiece is a spare part used during the work.
+// lcPiece is a spare part used during the work: a part of the catalogue (piece_id, taken from
+// the stock of emplacement_id, by default the technicien's van) or, as before the inventory, a
+// free-text name kept in the notes.
 type lcPiece struct {
-	Nom      string `json:"nom"`
-	Quantite int    `json:"quantite"`
+	Nom           string  `json:"nom"`
+	PieceID       *int64  `json:"piece_id"`
+	EmplacementID *int64  `json:"emplacement_id"`
+	Quantite      float64 `json:"quantite"`
 }
 
 // lcCompleteRequest closes the work with its report.
@@ -216,12 +221,21 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Check(len(body.PiecesUtilisees) <= 100, "pieces_utilisees", "100 pièces au maximum")
 	var notes []string
+	var lignes []domain.LignePiece
 	for i, p := range body.PiecesUtilisees {
 		nom := strings.TrimSpace(p.Nom)
 		field := "pieces_utilisees[" + strconv.Itoa(i) + "]"
-		v.Check(nom != "" && utf8.RuneCountInString(nom) <= 200, field+".nom", "entre 1 et 200 caractères")
-		v.Check(p.Quantite >= 1 && p.Quantite <= 10000, field+".quantite", "entre 1 et 10000")
-		notes = append(notes, strconv.Itoa(p.Quantite)+" × "+nom)
+		domain.CheckQuantite(&v, field+".quantite", p.Quantite, false)
+		if p.PieceID != nil {
+			v.Check(*p.PieceID > 0, field+".piece_id", "identifiant positif attendu")
+			v.Check(p.EmplacementID == nil || *p.EmplacementID > 0, field+".emplacement_id", "identifiant positif attendu")
+			v.Check(nom == "", field+".nom", "piece_id ou nom, pas les deux")
+			lignes = append(lignes, domain.LignePiece{PieceID: *p.PieceID, EmplacementID: p.EmplacementID, Quantite: p.Quantite})
+			continue
+		}
+		v.Check(p.EmplacementID == nil, field+".emplacement_id", "seulement avec piece_id")
+		v.Check(nom != "" && utf8.RuneCountInString(nom) <= 200, field+".nom", "entre 1 et 200 caractères (ou piece_id)")
+		notes = append(notes, strconv.FormatFloat(p.Quantite, 'f', -1, 64)+" × "+nom)
 	}
 	if n := optText(&v, "notes", body.Notes, 2000); n != nil {
 		notes = append(notes, *n)
@@ -231,7 +245,7 @@ func (s *Server) completeIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runTransition(w, r, domain.ActionComplete, workflows.TransitionRequest{
-		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "),
+		Rapport: rapport, TempsPasse: body.TempsPasse, Notes: strings.Join(notes, "; "), Pieces: lignes,
 	})
 }
 
@@ -357,6 +371,10 @@ func (s *Server) interventionWorkflow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.nameActors(r.Context(), st.Historique); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		WorkflowID string `json:"workflow_id"`
 		Source     string `json:"source"`
@@ -384,12 +402,39 @@ func (s *Server) archivedWorkflowState(r *http.Request, in domain.Intervention) 
 				Nouveau domain.StatutIntervention `json:"nouveau"`
 			} `json:"statut"`
 		}
+		if e.Action == "creation" {
+			st.Historique = append(st.Historique, workflows.Transition{De: domain.StatutOuverte, Vers: domain.StatutOuverte,
+				Action: e.Action, Date: e.DateAction, ActeurID: e.ActeurID})
+			continue
+		}
 		if json.Unmarshal(e.Changements, &ch) != nil || ch.Statut == nil || ch.Statut.Ancien == "" {
-			continue // creation, escalation levels and other events are not transitions
+			continue // escalation levels and other events are not transitions
 		}
 		st.Historique = append(st.Historique, workflows.Transition{
 			De: ch.Statut.Ancien, Vers: ch.Statut.Nouveau, Action: e.Action, Date: e.DateAction, ActeurID: e.ActeurID,
 		})
 	}
 	return st, nil
+}
+
+// nameActors gives each timeline entry its actor's name ("Marie Dubois"; "système" for the
+// platform's own moves: automatic assignment, lateness, escalation).
+func (s *Server) nameActors(ctx context.Context, timeline []workflows.Transition) error {
+	ids := []int64{}
+	for _, t := range timeline {
+		if t.ActeurID != nil {
+			ids = append(ids, *t.ActeurID)
+		}
+	}
+	names, err := s.store.UserNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, t := range timeline {
+		timeline[i].ActeurNom = "système"
+		if t.ActeurID != nil {
+			timeline[i].ActeurNom = names[*t.ActeurID]
+		}
+	}
+	return nil
 }

@@ -135,7 +135,7 @@ func TestLifecycleHTTPFullPath(t *testing.T) {
 	step(t, env, apitest.Responsable, "POST", base+"/cancel", map[string]any{"motif": "trop tard"}, http.StatusConflict)
 
 	st := workflowState(t, env, apitest.Responsable, in.ID)
-	if st.Statut != domain.StatutTerminee || len(st.Historique) != 5 || st.Historique[4].Action != "cloture" || st.WorkflowID != in.WorkflowID {
+	if st.Statut != domain.StatutTerminee || len(st.Historique) != 6 || st.Historique[0].Action != "creation" || st.Historique[5].Action != "cloture" || st.WorkflowID != in.WorkflowID {
 		t.Fatalf("workflow state: %+v", st)
 	}
 	if n := countRows(t, env, `SELECT count(*) FROM historique WHERE entite = 'intervention' AND entite_id = $1`, in.ID); n != 6 {

@@ -27,7 +27,7 @@ func TestDigestScheduleMailsThroughTemporal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mailer, err := activities.NewMailer(sender, "http://localhost:8000", time.Minute)
+	mailer, err := activities.NewMailer(sender, "http://localhost:3000", "Africa/Casablanca", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

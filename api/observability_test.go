@@ -162,9 +162,10 @@ func TestMetricsFollowTheLifecycle(t *testing.T) {
 		t.Errorf("sum of mif_interventions = %v, the table holds %v", total, want)
 	}
 	for name, query := range map[string]string{
-		"mif_interventions_overdue": `SELECT count(*) FROM interventions WHERE en_retard AND statut NOT IN ('terminee', 'annulee')`,
-		"mif_sla_breaches_total":    `SELECT count(*) FROM interventions WHERE en_retard`,
-		"mif_emails_waiting":        `SELECT count(*) FROM notifications WHERE email_statut = 'en_attente'`,
+		"mif_interventions_overdue":       `SELECT count(*) FROM interventions WHERE en_retard AND statut NOT IN ('terminee', 'annulee')`,
+		"mif_sla_breaches_total":          `SELECT count(*) FROM interventions WHERE en_retard`,
+		"mif_emails_waiting":              `SELECT count(*) FROM notifications WHERE email_statut = 'en_attente'`,
+		"mif_intervention_outbox_pending": `SELECT count(*) FROM intervention_outbox`,
 	} {
 		// The e-mails of the completion are sent (or queued) by activities still running: read
 		// both sides again until they meet.

@@ -78,7 +78,34 @@ func mergeOpenAPI(fsys fs.FS) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	declareUnavailable(merged)
 	return merged, nil
+}
+
+// httpMethods are the operation keys of an OpenAPI path item.
+var httpMethods = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+
+// declareUnavailable gives every operation that declares no 503 of its own the shared Unavailable
+// answer: any request may be refused past the admission limit (overloaded) or while PostgreSQL or
+// Temporal is unreachable, so the contract says so once rather than in every fragment.
+func declareUnavailable(doc map[string]any) {
+	paths, _ := doc["paths"].(map[string]any)
+	for _, item := range paths {
+		ops, _ := item.(map[string]any)
+		for method, op := range ops {
+			o, ok := op.(map[string]any)
+			if !ok || !httpMethods[method] {
+				continue
+			}
+			responses, ok := o["responses"].(map[string]any)
+			if !ok {
+				continue
+			}
+			if _, has := responses["503"]; !has {
+				responses["503"] = map[string]any{"$ref": "#/components/responses/Unavailable"}
+			}
+		}
+	}
 }
 
 // mergeInto merges src into dst. Below the top level, maps merge key by key; at depth 2 and more

@@ -21,15 +21,10 @@ import (
 	"github.com/mifmaroc/mif/storage"
 )
 
-// The vocabulary of permissions (see casbin/policy.csv). A route declaring anything else is a typo
-// that would silently leave the route to admins only.
+// The vocabulary of permissions is authz.Objects and authz.Actions (policy lines are checked
+// against it too). A route declaring anything else is a typo that would silently leave the route
+// to admins only.
 var (
-	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
-		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true}
-	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
-		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
-		"rotate_keys": true}
 	// handlerRefines lists the routes whose handler narrows the policy by a business rule, and the
 	// roles it refuses with 403 although the policy grants the permission. Keep it short: each
 	// entry is a place where the matrix does not read from one file.
@@ -38,7 +33,7 @@ var (
 		"POST /api/v1/interventions/{id:[0-9]+}/evaluation": {domain.RoleResponsable: "only clients rate"},
 	}
 	// Only these answer without a token: health, docs, JWKS and the authentication endpoints.
-	publicRoute = regexp.MustCompile(`^(/api/v1/health(/.*)?|/openapi\.json|/docs(/.*)?|/redoc|/\.well-known/jwks\.json|/api/v1/auth/(login|token|refresh|logout|oidc/login|oidc/callback))$`)
+	publicRoute = regexp.MustCompile(`^(/api/v1/health(/.*)?|/api/v1/metrics|/openapi\.json|/docs(/.*)?|/redoc|/\.well-known/jwks\.json|/api/v1/auth/(login|token|refresh|logout|oidc/login|oidc/callback))$`)
 	pathVar     = regexp.MustCompile(`\{[^}]+\}`)
 )
 
@@ -70,7 +65,7 @@ func TestPermissionsEveryRouteEveryRole(t *testing.T) {
 				return
 			}
 			obj, act := rt.Perm.Split()
-			if !permObjects[obj] || !permActions[act] {
+			if obj == "*" || act == "*" || !authz.KnownObject(obj) || !authz.KnownAction(act) {
 				t.Fatalf("permission %q is not object:action from the policy's vocabulary", rt.Perm)
 			}
 			// Ids that exist nowhere: an allowed call then answers 404 or 422, never changes data.
@@ -180,9 +175,14 @@ func TestPermissionsSeedMatrix(t *testing.T) {
 // ownScopedElsewhere names the read_own routes whose answer is not a list of the route's objects,
 // and the test that proves their scoping. Every other read_own route is probed below.
 var ownScopedElsewhere = map[string]string{
-	"GET /api/v1/dashboard/stats":         "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
-	"GET /api/v1/dashboard/kpi":           "TestDashboardAPI (the client's report covers its machines)",
-	"GET /api/v1/techniciens/competences": "the skill catalogue, not technicien profiles",
+	"GET /api/v1/dashboard/stats":            "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
+	"GET /api/v1/dashboard/kpi":              "TestDashboardAPI (the client's report covers its machines)",
+	"GET /api/v1/techniciens/competences":    "the skill catalogue, not technicien profiles",
+	"GET /api/v1/filters/interventions":      "TestInterventionFilterValuesAreScopedToTheCaller (each client's menus count its own interventions only)",
+	"GET /api/v1/actifs/arbre":               "TestAssetHierarchy (a client's tree holds its sites and equipment only)",
+	"GET /api/v1/kpis/couts-pieces":          "TestKPIsOfPartsAndAssets (a client's costs cover its own interventions)",
+	"GET /api/v1/kpis/fiabilite":             "TestKPIsOfPartsAndAssets (a client's classes count its own equipment)",
+	"GET /api/v1/kpis/conformite-preventive": "TestKPIsOfPartsAndAssets (scoped like the dashboard's preventive compliance)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a
@@ -228,7 +228,11 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		domain.RoleClient: {
 			"clients": souss, "contrats": one(`SELECT id FROM contrats WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 			"equipements": soussEquipement, "interventions": soussIntervention, "documents": doc.ID,
-			"sites": one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"sites":     one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"actifs":    soussEquipement,
+			"compteurs": one(`INSERT INTO compteurs (equipement_id, nom, unite) VALUES ($1, 'Heures de marche', 'h') RETURNING id`, soussEquipement),
+			"zones": one(`INSERT INTO zones (site_id, nom) SELECT id, 'Zone de la laiterie' FROM sites WHERE client_id = $1
+				ORDER BY id LIMIT 1 RETURNING id`, souss),
 		},
 		// Technicien (Marie Dubois) sees its own profile only; the other technicien's is foreign.
 		domain.RoleTechnicien: {"techniciens": one(`SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = $1`, apitest.Technicien2)},

@@ -133,18 +133,8 @@ func (s *Server) reschedulePlanning(w http.ResponseWriter, r *http.Request) {
 	if body.DureeEstimee != nil {
 		duree = *body.DureeEstimee
 	}
-	if err := s.store.CheckTechnicienSlot(ctx, s.cfg.Workflows.Timezone, tech, *body.DatePlanifiee, duree, pl.InterventionID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p := principalFrom(ctx)
-	_, err = s.wf.Interventions.Transition(ctx, pl.WorkflowID, domain.ActionAssign, uuid.NewString(), workflows.TransitionRequest{
-		Acteur:       workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID},
-		TechnicienID: &tech, DatePlanifiee: body.DatePlanifiee, DureeEstimee: duree, Notes: "replanification",
-		RequireFree: true, // the slot checked above may be taken before the write
-		Fixe:        true, // chosen by hand: the route planning leaves it there
-	})
-	if err != nil {
+	if err := s.planSlot(ctx, slot{interventionID: pl.InterventionID, workflowID: pl.WorkflowID, technicienID: tech,
+		start: *body.DatePlanifiee, duree: duree, notes: "replanification"}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

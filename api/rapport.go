@@ -24,6 +24,9 @@ func (s *Server) interventionReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.GeneratedAt = time.Now()
+	if loc, err := time.LoadLocation(s.cfg.Workflows.Timezone); err == nil { // validated at start-up
+		data.Location = loc
+	}
 	pdf, err := documents.RenderReport(data)
 	if err != nil {
 		s.fail(w, r, err)

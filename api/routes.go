@@ -150,7 +150,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(put, v1+"/equipements/"+id, "equipements:update", s.updateEquipement),
 		guarded(del, v1+"/equipements/"+id, "equipements:delete", s.deleteEquipement),
 		guarded(patch, v1+"/equipements/"+id+"/statut", "equipements:update", s.setEquipementStatut),
-		guarded(post, v1+"/equipements/"+id+"/retirer", "equipements:update", s.retireEquipement),
+		guarded(post, v1+"/equipements/"+id+"/retirer", "equipements:update", s.retireActif),
 		guarded(get, v1+"/equipements/"+id+"/historique-maintenance", "equipements:read", s.equipementMaintenanceHistory),
 
 		// Techniciens and the competence catalogue (techniciens.go).
@@ -171,6 +171,52 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/sites/"+id, "sites:read", getByID(s, s.store.GetSite)),
 		guarded(put, v1+"/sites/"+id, "sites:update", updateByID(s, decodeSite, s.store.UpdateSite)),
 		guarded(del, v1+"/sites/"+id, "sites:delete", deleteByID(s, s.store.DeleteSite)),
+
+		// Spare parts inventory (pieces.go): catalogue, places, stock, ledger, transfers,
+		// thresholds; reservations and consumption of an intervention.
+		guarded(get, v1+"/pieces", "pieces:read", s.listPieces),
+		guarded(post, v1+"/pieces", "pieces:create", s.createPiece),
+		guarded(get, v1+"/pieces/"+id, "pieces:read", getByID(s, s.store.GetPiece)),
+		guarded(put, v1+"/pieces/"+id, "pieces:update", updateByID(s, decodePiece, s.store.UpdatePiece)),
+		guarded(del, v1+"/pieces/"+id, "pieces:delete", deleteByID(s, s.store.DeletePiece)),
+		guarded(get, v1+"/emplacements", "pieces:read", s.listEmplacements),
+		guarded(post, v1+"/emplacements", "pieces:create", s.createEmplacement),
+		guarded(get, v1+"/emplacements/"+id, "pieces:read", getByID(s, s.store.GetEmplacement)),
+		guarded(put, v1+"/emplacements/"+id, "pieces:update", updateByID(s, decodeEmplacement, s.store.UpdateEmplacement)),
+		guarded(del, v1+"/emplacements/"+id, "pieces:delete", deleteByID(s, s.store.DeleteEmplacement)),
+		guarded(get, v1+"/stocks", "stocks:read", s.listStocks),
+		guarded(put, v1+"/stocks/seuil", "stocks:update", s.setSeuil),
+		guarded(get, v1+"/stocks/mouvements", "stocks:read", s.listMouvements),
+		guarded(post, v1+"/stocks/mouvements", "stocks:update", s.postMouvement),
+		guarded(post, v1+"/stocks/transferts", "stocks:transfer", s.postTransfert),
+		guarded(get, v1+"/interventions/"+id+"/reservations", "stocks:read", subListByID(s, s.store.ListReservations)),
+		guarded(post, v1+"/interventions/"+id+"/reservations", "stocks:reserve", s.createReservation),
+		guarded(del, v1+"/interventions/"+id+"/reservations/{reservation_id:[0-9]+}", "stocks:reserve", s.cancelReservation),
+		guarded(get, v1+"/interventions/"+id+"/pieces", "interventions:read", subListByID(s, s.store.InterventionConsommations)),
+
+		// Asset hierarchy (actifs.go): zones and lines of a site, equipment under each other,
+		// criticality, moves and retirement (also POST /equipements/{id}/retirer above).
+		guarded(get, v1+"/zones", "zones:read", s.listZones),
+		guarded(post, v1+"/zones", "zones:create", s.createZone),
+		guarded(get, v1+"/zones/"+id, "zones:read", getByID(s, s.store.GetZone)),
+		guarded(put, v1+"/zones/"+id, "zones:update", updateByID(s, decodeZone, s.store.UpdateZone)),
+		guarded(del, v1+"/zones/"+id, "zones:delete", deleteByID(s, s.store.DeleteZone)),
+		guarded(get, v1+"/actifs", "equipements:read", s.listActifs),
+		guarded(get, v1+"/actifs/arbre", "equipements:read", s.arbreActifs),
+		guarded(get, v1+"/actifs/"+id, "equipements:read", getByID(s, s.store.GetActif)),
+		guarded(put, v1+"/actifs/"+id+"/deplacement", "equipements:update", s.moveActif),
+		guarded(put, v1+"/actifs/"+id+"/criticite", "equipements:update", s.setCriticite),
+		guarded(post, v1+"/actifs/"+id+"/retirer", "equipements:update", s.retireActif),
+
+		// Usage meters and their readings (compteurs.go).
+		guarded(get, v1+"/compteurs", "compteurs:read", s.listCompteurs),
+		guarded(post, v1+"/compteurs", "compteurs:create", s.createCompteur),
+		guarded(get, v1+"/compteurs/"+id, "compteurs:read", getByID(s, s.store.GetCompteur)),
+		guarded(put, v1+"/compteurs/"+id, "compteurs:update", updateByID(s, decodeCompteur, s.store.UpdateCompteur)),
+		guarded(del, v1+"/compteurs/"+id, "compteurs:delete", deleteByID(s, s.store.DeleteCompteur)),
+		guarded(get, v1+"/compteurs/"+id+"/releves", "compteurs:read", subListByID(s, s.store.ListReleves)),
+		guarded(post, v1+"/compteurs/"+id+"/releves", "compteurs:record", s.postReleve),
+		guarded(post, v1+"/compteurs/"+id+"/releves/lot", "compteurs:record", s.postRelevesLot),
 
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
@@ -205,10 +251,29 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/dashboard/stats", "reports:read", s.dashboardStats),
 		guarded(get, v1+"/dashboard/kpi", "reports:read", s.dashboardKPI),
 		guarded(get, v1+"/historique", "historique:read", s.searchHistorique),
+		// KPIs of the inventory and the asset hierarchy (kpis.go).
+		guarded(get, v1+"/kpis/couts-pieces", "reports:read", s.kpiCoutPieces),
+		guarded(get, v1+"/kpis/fiabilite", "reports:read", s.kpiFiabilite),
+		guarded(get, v1+"/kpis/conformite-preventive", "reports:read", s.kpiConformitePreventive),
 
 		// Creation and detail of an intervention (interventions.go).
 		guarded(post, v1+"/interventions", "interventions:create", s.createIntervention),
-		guarded(get, v1+"/interventions/"+id, "interventions:read", getByID(s, s.store.GetInterventionDetail)),
+		guarded(get, v1+"/interventions/"+id, "interventions:read", s.getIntervention), // with its effective deadline (interventions_deadline.go)
+
+		// The earlier system's operations, kept for its clients (issue 12): planning slots by hand
+		// through the intervention's workflow (planning_compat.go), notifications sent by a manager
+		// and another user's inbox (notifications_send.go), filter menus (filters.go), every
+		// dependency's health (health_detailed.go) and the metrics at their earlier path.
+		guarded(post, v1+"/planning", "planning:create", s.createPlanning),
+		guarded(put, v1+"/planning/"+id, "planning:update", s.updatePlanning),
+		guarded(del, v1+"/planning/"+id, "planning:delete", s.deletePlanning),
+		guarded(patch, v1+"/planning/"+id+"/dates", "planning:update", s.movePlanningDates),
+		guarded(post, v1+"/notifications", "notifications:send", s.sendNotification),
+		guarded(get, v1+"/notifications/user/me", "notifications:read", s.listNotifications),
+		guarded(get, v1+"/notifications/user/{user_id:[0-9]+}", "notifications:read_all", s.userNotifications),
+		guarded(get, v1+"/filters/interventions", "interventions:read", s.interventionFilters),
+		guarded(get, v1+"/health/detailed", "admin:health", s.healthDetailed),
+		public(get, v1+"/metrics", s.metrics.handler().ServeHTTP),
 
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),

@@ -43,9 +43,9 @@ func TestWorkflowStateAfterRetention(t *testing.T) {
 		Source string `json:"source"`
 	}
 	res.JSON(t, &st)
-	if st.Source != "archive" || st.Statut != domain.StatutAnnulee || len(st.Historique) != 2 ||
-		st.Historique[0].Vers != domain.StatutPlanifiee || st.Historique[1].De != domain.StatutPlanifiee ||
-		st.Historique[1].Vers != domain.StatutAnnulee || st.Historique[1].Date.After(time.Now()) {
+	if st.Source != "archive" || st.Statut != domain.StatutAnnulee || len(st.Historique) != 3 || st.Historique[0].Action != "creation" ||
+		st.Historique[1].Vers != domain.StatutPlanifiee || st.Historique[2].De != domain.StatutPlanifiee ||
+		st.Historique[2].Vers != domain.StatutAnnulee || st.Historique[2].Date.After(time.Now()) {
 		t.Fatalf("archived state: %+v", st)
 	}
 	live := createOpen(t, env, "Contrôle vanne", 1)

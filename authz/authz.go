@@ -35,7 +35,14 @@ type Authorizer struct {
 
 // New builds an Authorizer from model and policy text.
 func New(modelText, policyText string) (*Authorizer, error) {
-	e, err := newEnforcer(modelText, policyText)
+	return newNamed(modelText, policyText, embeddedPolicy)
+}
+
+// embeddedPolicy names the policy compiled into the binary in error messages.
+const embeddedPolicy = "policy.csv (embarquée)"
+
+func newNamed(modelText, policyText, policyFile string) (*Authorizer, error) {
+	e, err := newEnforcer(modelText, policyText, policyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +52,10 @@ func New(modelText, policyText string) (*Authorizer, error) {
 // NewDefault builds an Authorizer from the embedded casbin/ files.
 func NewDefault() (*Authorizer, error) { return New(casbin.Model, casbin.Policy) }
 
-func newEnforcer(modelText, policyText string) (e *casbinlib.SyncedEnforcer, err error) {
+func newEnforcer(modelText, policyText, policyFile string) (e *casbinlib.SyncedEnforcer, err error) {
+	if err := lintPolicy(policyFile, policyText); err != nil {
+		return nil, err
+	}
 	// Casbin panics on some malformed lines; a broken file must be an error, never a crash.
 	defer func() {
 		if p := recover(); p != nil {
@@ -124,7 +134,11 @@ func (a *Authorizer) OwnOnly(role domain.Role, perm Permission) bool {
 
 // Replace swaps the policy for a new one; on error the current policy stays in force.
 func (a *Authorizer) Replace(modelText, policyText string) error {
-	e, err := newEnforcer(modelText, policyText)
+	return a.replaceNamed(modelText, policyText, embeddedPolicy)
+}
+
+func (a *Authorizer) replaceNamed(modelText, policyText, policyFile string) error {
+	e, err := newEnforcer(modelText, policyText, policyFile)
 	if err != nil {
 		return err
 	}

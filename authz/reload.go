@@ -72,7 +72,7 @@ func Load(f Files) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := New(m, p)
+	a, err := newNamed(m, p, f.policyName())
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,15 @@ func (a *Authorizer) Reload(f Files) error {
 	if err != nil {
 		return err
 	}
-	return a.Replace(m, p)
+	return a.replaceNamed(m, p, f.policyName())
+}
+
+// policyName is the policy file as error messages name it.
+func (f Files) policyName() string {
+	if f.Policy == "" {
+		return embeddedPolicy
+	}
+	return f.Policy
 }
 
 // Permissions lists the policy lines granted to role, as "object:action" ("*" for any), sorted.

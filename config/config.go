@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // Config is the whole configuration. It is built once in cmd/mif and passed down.
@@ -22,8 +24,10 @@ type Config struct {
 	DBMaxOpenConns int
 	HTTPAddr       string
 	// DebugAddr is the loopback address of the pprof listener (empty: none).
-	DebugAddr   string
-	PublicURL   string
+	DebugAddr string
+	PublicURL string
+	// FrontendURL is the web frontend's base URL: e-mails link to its /interventions/{id} pages.
+	FrontendURL string
 	CORSOrigins []string
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed when finding the
 	// client's address (brute-force limits, audit); empty trusts nobody.
@@ -105,6 +109,16 @@ type SLA struct {
 	Haute    time.Duration
 	Normale  time.Duration
 	Basse    time.Duration
+	// CriticiteA caps the default deadline of work on equipment of criticality A (0: no cap).
+	CriticiteA time.Duration
+}
+
+// ByPriorite gives the default resolution delay of each priority.
+func (s SLA) ByPriorite() map[domain.Priorite]time.Duration {
+	return map[domain.Priorite]time.Duration{
+		domain.PrioriteCritique: s.Critique, domain.PrioriteHaute: s.Haute,
+		domain.PrioriteNormale: s.Normale, domain.PrioriteBasse: s.Basse,
+	}
 }
 
 // HTTPWriteTimeout is the API server's write timeout: a handler still working past it has its
@@ -139,6 +153,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		HTTPAddr:        r.str("MIF_HTTP_ADDR", ":8000"),
 		DebugAddr:       r.str("MIF_DEBUG_ADDR", ""),
 		PublicURL:       r.str("MIF_PUBLIC_URL", "http://localhost:8000"),
+		FrontendURL:     strings.TrimRight(r.str("MIF_FRONTEND_URL", "http://localhost:3000"), "/"),
 		CORSOrigins:     r.list("MIF_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
 		TrustedProxies:  r.prefixes("MIF_TRUSTED_PROXIES"),
 		MaxBodyBytes:    int64(r.intRange("MIF_MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
@@ -198,6 +213,11 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		Haute:    r.duration("MIF_SLA_HAUTE", 24*time.Hour),
 		Normale:  r.duration("MIF_SLA_NORMALE", 72*time.Hour),
 		Basse:    r.duration("MIF_SLA_BASSE", 7*24*time.Hour),
+		// Issue 14: a machine that stops production gets its work done within a day by default.
+		CriticiteA: r.duration("MIF_SLA_CRITICITE_A", 24*time.Hour),
+	}
+	if c.SLA.CriticiteA < 0 {
+		r.fail("MIF_SLA_CRITICITE_A", "must be a duration ≥ 0 (0: no cap)")
 	}
 	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
@@ -240,6 +260,9 @@ func (c *Config) validate(r *reader, mode Mode) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
 		r.fail("MIF_PUBLIC_URL", "must be an absolute URL")
+	}
+	if u, err := url.Parse(c.FrontendURL); err != nil || u.Scheme == "" || u.Host == "" {
+		r.fail("MIF_FRONTEND_URL", "must be an absolute URL")
 	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {

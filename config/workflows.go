@@ -40,7 +40,7 @@ func DefaultWorkflows() Workflows {
 func DefaultSLA() SLA {
 	c, err := Load(ModeDev, func(string) (string, bool) { return "", false })
 	if err != nil { // cannot happen: the dev defaults are valid (TestDefaultsInDev)
-		return SLA{Critique: 4 * time.Hour, Haute: 24 * time.Hour, Normale: 72 * time.Hour, Basse: 7 * 24 * time.Hour}
+		return SLA{Critique: 4 * time.Hour, Haute: 24 * time.Hour, Normale: 72 * time.Hour, Basse: 7 * 24 * time.Hour, CriticiteA: 24 * time.Hour}
 	}
 	return c.SLA
 }

@@ -2,11 +2,16 @@ package documents
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // ReportData is everything the intervention report shows. It is filled by storage (one read)
@@ -31,7 +36,23 @@ type ReportData struct {
 	Client         string
 	Technicien     string
 	Timeline       []TimelineEntry
-	GeneratedAt    time.Time
+	// Pieces are the spare parts consumed, with their cost (the unit cost of the day).
+	Pieces      []ReportPiece
+	GeneratedAt time.Time
+	// Location is MIF_PLANNING_TIMEZONE: every date of the report is printed there, and named
+	// (Africa/Casablanca when nil).
+	Location *time.Location
+}
+
+// ReportPiece is one line of the parts table.
+type ReportPiece struct {
+	Reference    string
+	Designation  string
+	Emplacement  string
+	Quantite     float64
+	Unite        string
+	CoutUnitaire float64
+	CoutTotal    float64
 }
 
 // TimelineEntry is one line of the historique shown in the report.
@@ -40,21 +61,39 @@ type TimelineEntry struct {
 	Action string
 	Acteur string
 	Detail string
+	// Changements is the historique entry's JSON; the report writes it out in French (labels,
+	// local dates) when Detail is empty.
+	Changements string
 }
 
-// casablanca is the zone dates are printed in; falling back to UTC keeps rendering working on
-// a machine without tzdata.
-func casablanca() *time.Location {
+// reportLocation is the report's zone: d.Location, else Casablanca's, else UTC on a machine
+// without tzdata.
+func reportLocation(d ReportData) *time.Location {
+	if d.Location != nil {
+		return d.Location
+	}
 	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
 		return loc
 	}
 	return time.UTC
 }
 
+// ZoneLabel names a time zone as people read it ("heure de Casablanca"); another zone reads as
+// its IANA name.
+func ZoneLabel(loc *time.Location) string {
+	switch loc.String() {
+	case "Africa/Casablanca":
+		return "heure de Casablanca"
+	case "Europe/Paris":
+		return "heure de Paris"
+	}
+	return loc.String()
+}
+
 // RenderReport draws the report as a PDF (A4, French). Text goes through fpdf's cp1252
 // translator, which covers French accents.
 func RenderReport(d ReportData) ([]byte, error) {
-	loc := casablanca()
+	loc := reportLocation(d)
 	date := func(t *time.Time) string {
 		if t == nil {
 			return "—"
@@ -81,7 +120,7 @@ func RenderReport(d ReportData) ([]byte, error) {
 	pdf.SetFont("Helvetica", "", 12)
 	pdf.CellFormat(0, 7, tr(fmt.Sprintf("n°%d — %s", d.InterventionID, d.Titre)), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 9)
-	pdf.CellFormat(0, 6, tr("Généré le "+d.GeneratedAt.In(loc).Format("02/01/2006 15:04")), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 6, tr("Généré le "+d.GeneratedAt.In(loc).Format("02/01/2006 15:04")+" — dates en "+ZoneLabel(loc)), "", 1, "L", false, 0, "")
 	pdf.Ln(3)
 
 	section := func(title string) {
@@ -130,6 +169,51 @@ func RenderReport(d ReportData) ([]byte, error) {
 	section("Rapport du technicien")
 	pdf.MultiCell(0, 6, tr(dash(d.Rapport)), "", "L", false)
 
+	section("Pièces consommées")
+	if len(d.Pieces) == 0 {
+		pdf.CellFormat(0, 6, tr("Aucune pièce."), "", 1, "L", false, 0, "")
+	} else {
+		widths := []float64{28, 62, 30, 22, 24, 24}
+		// fit shortens a cell's text (translated) to the width it has in the current font.
+		fit := func(s string, width float64) string {
+			r := []rune(s)
+			for len(r) > 1 && pdf.GetStringWidth(tr(string(r))) > width {
+				r = r[:len(r)-1]
+				if pdf.GetStringWidth(tr(string(r)+"…")) <= width {
+					return tr(string(r) + "…")
+				}
+			}
+			return tr(string(r))
+		}
+		pdf.SetFont("Helvetica", "B", 9)
+		for i, h := range []string{"Référence", "Désignation", "Emplacement", "Quantité", "Coût unit.", "Coût"} {
+			align := "L"
+			if i >= 3 {
+				align = "R"
+			}
+			pdf.CellFormat(widths[i], 6, tr(h), "B", 0, align, false, 0, "")
+		}
+		pdf.Ln(-1)
+		pdf.SetFont("Helvetica", "", 9)
+		var total float64
+		for _, p := range d.Pieces {
+			cells := []string{p.Reference, p.Designation, p.Emplacement, qty(p.Quantite) + " " + p.Unite, money(p.CoutUnitaire), money(p.CoutTotal)}
+			for i, c := range cells {
+				align := "L"
+				if i >= 3 {
+					align = "R"
+				}
+				pdf.CellFormat(widths[i], 6, fit(c, widths[i]-1), "", 0, align, false, 0, "")
+			}
+			pdf.Ln(-1)
+			total += p.CoutTotal
+		}
+		pdf.SetFont("Helvetica", "B", 9)
+		pdf.CellFormat(widths[0]+widths[1]+widths[2]+widths[3]+widths[4], 6, tr("Total pièces"), "T", 0, "R", false, 0, "")
+		pdf.CellFormat(widths[5], 6, tr(money(total)), "T", 1, "R", false, 0, "")
+		pdf.SetFont("Helvetica", "", 10)
+	}
+
 	section("Chronologie")
 	if len(d.Timeline) == 0 {
 		pdf.CellFormat(0, 6, tr("Aucun événement."), "", 1, "L", false, 0, "")
@@ -142,8 +226,15 @@ func RenderReport(d ReportData) ([]byte, error) {
 		if e.Acteur != "" {
 			line += " — " + e.Acteur
 		}
-		if e.Detail != "" {
-			line += " — " + e.Detail
+		detail := e.Detail
+		if detail == "" {
+			detail = readableChanges(e.Changements, loc)
+		}
+		if r := []rune(detail); len(r) > 300 {
+			detail = string(r[:300]) + "…"
+		}
+		if detail != "" {
+			line += " — " + detail
 		}
 		pdf.MultiCell(0, 5, tr(line), "", "L", false)
 	}
@@ -173,6 +264,29 @@ func RenderReport(d ReportData) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// money prints an amount in dirhams, French style (1 234,50 MAD).
+func money(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	intPart, dec, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String() + "," + dec + " MAD"
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// qty prints a quantity without useless decimals, with a decimal comma.
+func qty(x float64) string { return strings.Replace(strconv.FormatFloat(x, 'f', -1, 64), ".", ",", 1) }
+
 // actionLabel names a historique action in French for the timeline; unknown actions are shown
 // as they are recorded.
 func actionLabel(a string) string {
@@ -199,4 +313,71 @@ func actionLabel(a string) string {
 		return "Évaluation du client"
 	}
 	return strings.ReplaceAll(a, "_", " ")
+}
+
+// changeLabels name the historique's fields as people read them.
+var changeLabels = map[string]string{"statut": "statut", "priorite": "priorité", "type_intervention": "type",
+	"date_planifiee": "date planifiée", "duree_estimee": "durée estimée (min)", "temps_passe": "temps passé (min)",
+	"date_limite": "date limite", "motif": "motif", "notes": "notes", "niveau": "niveau", "raison": "raison"}
+
+// readableChanges writes a historique entry's changes for the report: French names and labels
+// (statut, priorité, type), dates in loc, no ids.
+func readableChanges(raw string, loc *time.Location) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		if raw == "{}" || raw == "null" || raw == "" {
+			return ""
+		}
+		return raw
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !strings.HasSuffix(k, "_id") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		name, ok := changeLabels[k]
+		if !ok {
+			name = strings.ReplaceAll(k, "_", " ")
+		}
+		parts = append(parts, name+" : "+readableValue(k, m[k], loc))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func readableValue(key string, v any, loc *time.Location) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return "oui"
+		}
+		return "non"
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t.In(loc).Format("02/01/2006 15:04")
+		}
+		switch key {
+		case "statut":
+			return domain.StatutIntervention(x).Label()
+		case "priorite":
+			return domain.Priorite(x).Label()
+		case "type_intervention":
+			return domain.TypeIntervention(x).Label()
+		}
+		return x
+	case map[string]any:
+		if old, ok := x["ancien"]; ok {
+			// Written in cp1252 by the PDF: no arrow.
+			return readableValue(key, x["nouveau"], loc) + " (avant : " + readableValue(key, old, loc) + ")"
+		}
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

@@ -15,7 +15,11 @@ type Equipement struct {
 	Statut              StatutEquipement `db:"statut" json:"statut"`
 	DerniereMaintenance *time.Time       `db:"derniere_maintenance" json:"derniere_maintenance"`
 	// SiteID is the client site where it stands (its interventions are routed there).
-	SiteID       *int64    `db:"site_id" json:"site_id"`
+	SiteID *int64 `db:"site_id" json:"site_id"`
+	// ZoneID, ParentID and Criticite place it in the asset hierarchy (issue 14; see /actifs).
+	ZoneID       *int64    `db:"zone_id" json:"zone_id"`
+	ParentID     *int64    `db:"parent_id" json:"parent_id"`
+	Criticite    Criticite `db:"criticite" json:"criticite"`
 	DateCreation time.Time `db:"date_creation" json:"date_creation"`
 	UpdatedAt    time.Time `db:"updated_at" json:"updated_at"`
 }

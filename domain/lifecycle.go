@@ -22,6 +22,9 @@ const (
 	ActionComplete LifecycleAction = "complete" // en_cours/en_attente → terminee
 	ActionCancel   LifecycleAction = "cancel"   // any non-final status → annulee
 	ActionStatut   LifecycleAction = "statut"   // to the status the request names (PATCH statut)
+	// ActionUnassign takes a planned intervention back to ouverte: its planning is removed and its
+	// technicien freed (DELETE /planning/{id}, the earlier system's way to drop a slot).
+	ActionUnassign LifecycleAction = "unassign" // planifiee → ouverte
 )
 
 // Who says which actors may make a transition. Clients never reach the lifecycle: the routes'
@@ -48,6 +51,7 @@ type TransitionRule struct {
 var Transitions = []TransitionRule{
 	{StatutOuverte, StatutPlanifiee, "assignation", Managers},
 	{StatutPlanifiee, StatutPlanifiee, "assignation", Managers},
+	{StatutPlanifiee, StatutOuverte, "desassignation", Managers},
 	{StatutPlanifiee, StatutEnCours, "demarrage", ManagersOrAssigned},
 	{StatutEnCours, StatutEnAttente, "pause", ManagersOrAssigned},
 	{StatutEnAttente, StatutEnCours, "reprise", ManagersOrAssigned},
@@ -92,6 +96,7 @@ var LifecycleRules = []LifecycleRule{
 	}},
 	{Action: ActionCancel, Vers: StatutAnnulee, Needs: []Need{{Field: "motif", Purpose: "pour annuler"}}},
 	{Action: ActionStatut},
+	{Action: ActionUnassign, Vers: StatutOuverte, De: []StatutIntervention{StatutPlanifiee}},
 }
 
 // Rule returns the rule of action (ok false for an unknown action).
@@ -248,7 +253,7 @@ type TransitionWrite struct {
 	// De and Vers keep the keys of their first names (From, To) in histories.
 	De       StatutIntervention `json:"From"`
 	Vers     StatutIntervention `json:"To"`
-	Action   string             // historique action: assignation, demarrage, pause, reprise, cloture, annulation
+	Action   string             // historique action: assignation, desassignation, demarrage, pause, reprise, cloture, annulation
 	ActeurID *int64
 	Date     time.Time `json:"At"` // when the workflow decided it
 
@@ -265,4 +270,7 @@ type TransitionWrite struct {
 	RequireFree bool `json:",omitempty"`
 	// Fixe marks the planning as fixed by a responsable: the route planning leaves it where it is.
 	Fixe bool `json:",omitempty"`
+	// Pieces are the parts a completion consumed (cloture): taken from the stock in the same
+	// transaction, or the whole completion is refused.
+	Pieces []LignePiece `json:",omitempty"`
 }

@@ -9,7 +9,7 @@ import (
 func TestTransitionsTable(t *testing.T) {
 	allowed := map[StatutIntervention][]StatutIntervention{
 		StatutOuverte:   {StatutPlanifiee, StatutAnnulee},
-		StatutPlanifiee: {StatutPlanifiee, StatutEnCours, StatutAnnulee},
+		StatutPlanifiee: {StatutOuverte, StatutPlanifiee, StatutEnCours, StatutAnnulee},
 		StatutEnCours:   {StatutEnAttente, StatutTerminee, StatutAnnulee},
 		StatutEnAttente: {StatutEnCours, StatutTerminee, StatutAnnulee},
 	}
@@ -153,7 +153,12 @@ func TestDecide(t *testing.T) {
 		{"statut to en_cours from planifiee", assigned(statut(StatutPlanifiee, StatutEnCours)), ok, "demarrage"},
 		{"statut to terminee without a report (the API asks for it)", statut(StatutEnCours, StatutTerminee), ok, "cloture"},
 		{"statut to planifiee by a technicien", assigned(statut(StatutOuverte, StatutPlanifiee)), forbidden, ""},
-		{"statut to ouverte", statut(StatutPlanifiee, StatutOuverte), invalid, ""},
+		{"statut to ouverte from planifiee (that is unassign)", manager(statut(StatutPlanifiee, StatutOuverte)), ok, "desassignation"},
+		{"statut to ouverte from en_cours", statut(StatutEnCours, StatutOuverte), invalid, ""},
+		{"unassign planned work", manager(req(ActionUnassign, StatutPlanifiee)), ok, "desassignation"},
+		{"unassign started work", req(ActionUnassign, StatutEnCours), invalid, ""},
+		{"unassign an open one", req(ActionUnassign, StatutOuverte), invalid, ""},
+		{"the assigned technicien unassigns", assigned(req(ActionUnassign, StatutPlanifiee)), forbidden, ""},
 		{"statut unknown", statut(StatutPlanifiee, "fermee"), missing, ""},
 		{"statut absent", statut(StatutPlanifiee, ""), missing, ""},
 		// The order of the checks: an invalid transition is reported before the actor's right.
@@ -195,7 +200,7 @@ func TestDecideMessages(t *testing.T) {
 // TestEveryActionHasARule keeps the table complete: each action the workflow registers has a
 // rule, and every transition a rule reaches exists.
 func TestEveryActionHasARule(t *testing.T) {
-	for _, a := range []LifecycleAction{ActionAssign, ActionStart, ActionPause, ActionResume, ActionComplete, ActionCancel, ActionStatut} {
+	for _, a := range []LifecycleAction{ActionAssign, ActionStart, ActionPause, ActionResume, ActionComplete, ActionCancel, ActionStatut, ActionUnassign} {
 		r, ok := Rule(a)
 		if !ok {
 			t.Fatalf("no rule for %s", a)

@@ -42,12 +42,22 @@ func LoadTemplates() (*Templates, error) {
 	return &Templates{html: h, text: t}, nil
 }
 
-// Item is one notification in an e-mail.
+// Item is one notification in an e-mail. The fields after Date describe the intervention it is
+// about (empty otherwise), with French labels and local dates.
 type Item struct {
 	Titre   string
 	Message string
 	Type    string
 	Date    string
+
+	Lien         string // the intervention's page in the frontend
+	Intervention string // "n°42 — Réparation fuite hydraulique"
+	Equipement   string
+	Site         string
+	Priorite     string
+	Statut       string
+	Technicien   string
+	DateLimite   string
 }
 
 // NotificationData fills the notification template: one item is a plain notification, several

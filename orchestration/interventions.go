@@ -42,19 +42,35 @@ func (i *Interventions) bound(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(ctx, i.wait)
 }
 
+// Description is a workflow's user metadata in the Temporal Web UI: a one-line summary
+// ("n°42 — Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie Atlas") and details
+// (Temporal Markdown, several lines).
+type Description struct {
+	Summary string
+	Details string
+}
+
 // Start starts the workflow of an intervention whose row (and outbox entry) the API has just
 // written under workflowID, without waiting for any worker: the workflow's create activity finds
 // the row (CreateOnStart). Starting again is harmless — a running workflow is reused, and one
 // that has ended is not started twice (its ID is taken) — so a create retried by its client or by
 // the outbox relay reaches one workflow.
-func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.NewIntervention) error {
+// desc, when given, is what a manager reads of the workflow in the Temporal Web UI (the outbox
+// relay's later start goes without it).
+func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.NewIntervention, desc ...Description) error {
 	ctx, cancel := i.bound(ctx)
 	defer cancel()
-	_, err := i.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: i.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: n})
+	}
+	in := workflows.InterventionInput{CreateOnStart: true, Intervention: n}
+	for _, d := range desc {
+		opts.StaticSummary, opts.StaticDetails = d.Summary, d.Details
+		in.Resume = d.Summary
+	}
+	_, err := i.c.ExecuteWorkflow(ctx, opts, workflows.InterventionWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil // an earlier run owns this intervention and has ended with it

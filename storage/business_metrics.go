@@ -25,6 +25,9 @@ type BusinessMetrics struct {
 	PreventiveOnTime int64
 	// EmailsWaiting counts notifications whose e-mail waits for the next digest.
 	EmailsWaiting int64
+	// OutboxPending counts interventions whose workflow is not started yet (created while
+	// Temporal was unreachable; the relay starts them).
+	OutboxPending int64
 }
 
 // InterventionCount is one statut × priorité cell.
@@ -37,7 +40,7 @@ type InterventionCount struct {
 // PreventiveWindow is the period over which preventive compliance is measured.
 const PreventiveWindow = 30 * 24 * time.Hour
 
-// BusinessMetrics computes the snapshot in five small queries.
+// BusinessMetrics computes the snapshot in six small queries.
 func (s *Store) BusinessMetrics(ctx context.Context, now time.Time) (BusinessMetrics, error) {
 	m := BusinessMetrics{Escalated: map[int]int64{}}
 	if err := s.q.SelectContext(ctx, &m.Interventions, `SELECT statut, priorite, count(*) AS n
@@ -86,6 +89,9 @@ func (s *Store) BusinessMetrics(ctx context.Context, now time.Time) (BusinessMet
 	if err := s.q.GetContext(ctx, &m.EmailsWaiting,
 		`SELECT count(*) FROM notifications WHERE email_statut = 'en_attente'`); err != nil {
 		return m, wrap("business metrics e-mails", err)
+	}
+	if err := s.q.GetContext(ctx, &m.OutboxPending, `SELECT count(*) FROM intervention_outbox`); err != nil {
+		return m, wrap("business metrics outbox", err)
 	}
 	return m, nil
 }

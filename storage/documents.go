@@ -2,10 +2,8 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -296,12 +294,20 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 	}
 	in := row.Intervention
 	d := documents.ReportData{
-		InterventionID: in.ID, Titre: in.Titre, Description: in.Description, Type: string(in.TypeIntervention),
-		Priorite: string(in.Priorite), Statut: string(in.Statut), DateCreation: in.DateCreation,
+		InterventionID: in.ID, Titre: in.Titre, Description: in.Description, Type: in.TypeIntervention.Label(),
+		Priorite: in.Priorite.Label(), Statut: in.Statut.Label(), DateCreation: in.DateCreation,
 		DateDebut: in.DateDebut, DateFin: in.DateFin, DateLimite: in.DateLimite, Rapport: deref(in.Rapport),
 		TempsPasse: in.TempsPasse, Equipement: row.EqNom, EquipementType: row.EqType, Localisation: row.EqLoc,
 		NumeroSerie: row.EqSerie, Client: deref(row.ClientNom),
 		Technicien: strings.TrimSpace(deref(row.TechPrenom) + " " + deref(row.TechNom)),
+	}
+	var parts []domain.Consommation
+	if err := s.q.SelectContext(ctx, &parts, consommationSelect+` WHERE c.intervention_id = $1 ORDER BY lower(p.reference), c.id`, id); err != nil {
+		return documents.ReportData{}, domain.Intervention{}, wrap("report parts", err)
+	}
+	for _, c := range parts {
+		d.Pieces = append(d.Pieces, documents.ReportPiece{Reference: c.Reference, Designation: c.Designation, Emplacement: c.EmplacementNom,
+			Quantite: c.Quantite, Unite: c.Unite, CoutUnitaire: c.CoutUnitaire, CoutTotal: c.CoutTotal})
 	}
 	var events []struct {
 		Date        time.Time `db:"date_action"`
@@ -318,11 +324,7 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 		return documents.ReportData{}, domain.Intervention{}, wrap("report timeline", err)
 	}
 	for _, e := range events {
-		detail := readableChanges(e.Changements)
-		if r := []rune(detail); len(r) > 300 {
-			detail = string(r[:300]) + "…"
-		}
-		d.Timeline = append(d.Timeline, documents.TimelineEntry{Date: e.Date, Action: e.Action, Acteur: deref(e.Acteur), Detail: detail})
+		d.Timeline = append(d.Timeline, documents.TimelineEntry{Date: e.Date, Action: e.Action, Acteur: deref(e.Acteur), Changements: e.Changements})
 	}
 	return d, in, nil
 }
@@ -352,63 +354,4 @@ func (s *Store) EquipementInWork(ctx context.Context, technicienID, equipementID
 	err := s.q.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM interventions WHERE technicien_id = $1 AND equipement_id = $2)`,
 		technicienID, equipementID)
 	return ok, wrap("equipement in work", err)
-}
-
-// readableChanges turns a historique "changements" document into the line a reader of the
-// report expects ("statut: terminee, temps passe: 95"), keys sorted, rather than raw JSON.
-// Identifiers of other rows (…_id) are left out: they mean nothing on paper.
-func readableChanges(raw string) string {
-	var m map[string]any
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		if raw == "{}" || raw == "null" {
-			return ""
-		}
-		return raw
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		if !strings.HasSuffix(k, "_id") {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, strings.ReplaceAll(k, "_", " ")+": "+readableValue(m[k]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func readableValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "—"
-	case bool:
-		if x {
-			return "oui"
-		}
-		return "non"
-	case string:
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return t.In(reportLocation()).Format("02/01/2006 15:04")
-		}
-		return x
-	case map[string]any:
-		if old, ok := x["ancien"]; ok {
-			// Written in cp1252 by the PDF: no arrow.
-			return readableValue(x["nouveau"]) + " (avant: " + readableValue(old) + ")"
-		}
-		b, _ := json.Marshal(x)
-		return string(b)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// reportLocation is the zone dates are printed in (as documents.RenderReport does).
-func reportLocation() *time.Location {
-	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
-		return loc
-	}
-	return time.UTC
 }

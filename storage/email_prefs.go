@@ -262,3 +262,49 @@ func (s *Store) UnconsideredNotificationIDs(ctx context.Context, since time.Time
 		ORDER BY date_creation, id LIMIT $2`, since, limit)
 	return out, wrap("unconsidered notifications", err)
 }
+
+// InterventionMailContext is what an e-mail says of the intervention a notification is about.
+type InterventionMailContext struct {
+	ID         int64                     `db:"id"`
+	Titre      string                    `db:"titre"`
+	Statut     domain.StatutIntervention `db:"statut"`
+	Priorite   domain.Priorite           `db:"priorite"`
+	Urgence    bool                      `db:"urgence"`
+	DateLimite *time.Time                `db:"date_limite"`
+	Equipement string                    `db:"equipement"`
+	Site       string                    `db:"site"`
+	Technicien string                    `db:"technicien"`
+}
+
+// InterventionsForMail loads the e-mail context of the given interventions, by id.
+func (s *Store) InterventionsForMail(ctx context.Context, ids []int64) (map[int64]InterventionMailContext, error) {
+	out := map[int64]InterventionMailContext{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows := []InterventionMailContext{}
+	err := s.q.SelectContext(ctx, &rows, `SELECT i.id, i.titre, i.statut, i.priorite, i.urgence, i.date_limite,
+			e.nom AS equipement,
+			COALESCE(si.nom || COALESCE(', ' || NULLIF(si.ville, ''), ''), NULLIF(e.localisation, ''), '') AS site,
+			COALESCE(trim(tu.prenom || ' ' || tu.nom), '') AS technicien
+		FROM interventions i JOIN equipements e ON e.id = i.equipement_id
+		LEFT JOIN sites si ON si.id = e.site_id
+		LEFT JOIN techniciens t ON t.id = i.technicien_id LEFT JOIN users tu ON tu.id = t.user_id
+		WHERE i.id = ANY($1)`, pq.Array(ids))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, wrap("interventions for mail", err)
+}
+
+// UsersWithUrgentMail lists the recipients of the given notifications that concern critical or
+// urgent work (or are errors, as lateness and escalations are): their mail skips the digest.
+func (s *Store) UsersWithUrgentMail(ctx context.Context, notificationIDs []int64) ([]int64, error) {
+	out := []int64{}
+	err := s.q.SelectContext(ctx, &out, `SELECT DISTINCT n.destinataire_id FROM notifications n
+		LEFT JOIN interventions i ON i.id = CASE WHEN n.metadata->>'intervention_id' ~ '^[0-9]+$'
+			THEN (n.metadata->>'intervention_id')::bigint END
+		WHERE n.id = ANY($1) AND (n.type = 'error' OR i.priorite = 'critique' OR i.urgence)
+		ORDER BY 1`, pq.Array(notificationIDs))
+	return out, wrap("users with urgent mail", err)
+}

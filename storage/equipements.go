@@ -10,7 +10,7 @@ import (
 )
 
 const equipementColumns = `e.id, e.nom, e.type, e.modele, e.numero_serie, e.localisation, e.date_installation,
-	e.frequence_entretien, e.statut, e.derniere_maintenance, e.site_id, e.date_creation, e.updated_at`
+	e.frequence_entretien, e.statut, e.derniere_maintenance, e.site_id, e.zone_id, e.parent_id, e.criticite, e.date_creation, e.updated_at`
 
 // equipementVueColumns adds the number of interventions, summed from the equipment's few rows
 // of the maintained counters (intervention_counters, migration 00102) rather than counted over
@@ -163,6 +163,11 @@ func (s *Store) UpdateEquipement(ctx context.Context, id int64, in domain.Equipe
 		if err != nil {
 			return wrap("update equipement", err)
 		}
+		if !sameID(old.SiteID, e.SiteID) {
+			if e, err = tx.leaveZoneForNewSite(ctx, e); err != nil {
+				return err
+			}
+		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "equipement", EntiteID: id, Action: "modification",
 			ActeurID: &acteur, Changements: diff(old, e)})
 	})
@@ -234,4 +239,19 @@ func (s *Store) DeleteEquipement(ctx context.Context, id int64, acteur int64) er
 		return tx.RecordHistorique(ctx, HistoriqueEntry{Entite: "equipement", EntiteID: id, Action: "suppression",
 			ActeurID: &acteur, Changements: map[string]any{"nom": e.Nom, "numero_serie": e.NumeroSerie}})
 	})
+}
+
+// ClientOfEquipement names the client an equipment works for: its site's, else the client of an
+// active contract covering it ("" when neither).
+func (s *Store) ClientOfEquipement(ctx context.Context, equipementID int64) (string, error) {
+	var names []string
+	err := s.q.SelectContext(ctx, &names, `SELECT c.nom FROM equipements e JOIN sites si ON si.id = e.site_id
+			JOIN clients c ON c.id = si.client_id WHERE e.id = $1
+		UNION ALL (SELECT c.nom FROM contrat_equipements ce JOIN contrats k ON k.id = ce.contrat_id
+			JOIN clients c ON c.id = k.client_id WHERE ce.equipement_id = $1 AND k.statut = 'actif' ORDER BY k.id LIMIT 1)
+		LIMIT 1`, equipementID)
+	if err != nil || len(names) == 0 {
+		return "", wrap("client of equipement", err)
+	}
+	return names[0], nil
 }

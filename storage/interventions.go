@@ -79,6 +79,15 @@ func (s *Store) GetInterventionDetail(ctx context.Context, p domain.Principal, i
 	return row.detail(), nil
 }
 
+// InterventionEverPaused tells whether the intervention has waited (en_attente) at least once:
+// only then does its SLA clock's deadline differ from the rule computed from the row.
+func (s *Store) InterventionEverPaused(ctx context.Context, id int64) (bool, error) {
+	var paused bool
+	err := s.q.GetContext(ctx, &paused, `SELECT EXISTS (SELECT 1 FROM historique
+		WHERE entite = 'intervention' AND entite_id = $1 AND action = 'pause')`, id)
+	return paused, wrap("intervention paused", err)
+}
+
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {

@@ -47,7 +47,7 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 		err = tx.q.SelectContext(ctx, &rows, `
 			UPDATE interventions AS i SET
 				statut = $3,
-				technicien_id = COALESCE($4, i.technicien_id),
+				technicien_id = CASE WHEN $3 = 'ouverte' THEN NULL ELSE COALESCE($4, i.technicien_id) END,
 				date_debut = CASE WHEN $3 = 'en_cours' AND i.date_debut IS NULL THEN $5 ELSE i.date_debut END,
 				date_fin = CASE WHEN $3 = 'terminee' THEN GREATEST($5, COALESCE(i.date_debut, $5)) ELSE i.date_fin END,
 				rapport = COALESCE($6, i.rapport),
@@ -77,6 +77,16 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 		if err := tx.touchEquipement(ctx, w, row); err != nil {
 			return err
 		}
+		switch w.Vers {
+		case domain.StatutTerminee:
+			if err := tx.consumeParts(ctx, w, row); err != nil {
+				return err
+			}
+		case domain.StatutAnnulee:
+			if err := tx.releaseReservations(ctx, row.ID, w.ActeurID); err != nil {
+				return err
+			}
+		}
 		changes := map[string]any{"statut": map[string]any{"ancien": w.De, "nouveau": w.Vers}}
 		if w.TechnicienID != nil {
 			changes["technicien_id"] = *w.TechnicienID
@@ -93,6 +103,9 @@ func (s *Store) ApplyTransition(ctx context.Context, w domain.TransitionWrite) (
 		}
 		if w.Notes != "" {
 			changes["notes"] = w.Notes
+		}
+		if len(w.Pieces) > 0 {
+			changes["pieces"] = w.Pieces
 		}
 		return tx.RecordHistorique(ctx, HistoriqueEntry{
 			Entite: "intervention", EntiteID: row.ID, Action: w.Action, ActeurID: w.ActeurID,
@@ -140,6 +153,8 @@ func (s *Store) writePlanning(ctx context.Context, w domain.TransitionWrite, row
 				date_planifiee = EXCLUDED.date_planifiee, duree_estimee = EXCLUDED.duree_estimee,
 				statut = 'planifiee', notes = EXCLUDED.notes, fixe = EXCLUDED.fixe, updated_at = now()`,
 			row.ID, *w.TechnicienID, *w.DatePlanifiee, w.DureeEstimee, w.Notes, w.Fixe)
+	case domain.StatutOuverte: // unassigned: the slot is given back
+		_, err = s.q.ExecContext(ctx, `DELETE FROM plannings WHERE intervention_id = $1`, row.ID)
 	case domain.StatutEnCours, domain.StatutEnAttente, domain.StatutTerminee, domain.StatutAnnulee:
 		statut := map[domain.StatutIntervention]domain.StatutPlanning{
 			domain.StatutEnCours: domain.PlanningEnCours, domain.StatutEnAttente: domain.PlanningEnCours,

@@ -54,3 +54,10 @@ func (s *Store) ActiveUserIDsByRole(ctx context.Context, roles ...domain.Role) (
 	err := s.q.SelectContext(ctx, &ids, `SELECT id FROM users WHERE is_active AND role = ANY($1) ORDER BY id`, pq.Array(names))
 	return ids, wrap("users by role", err)
 }
+
+// NotificationByDedupKey returns the user's notification sent for the business event key.
+func (s *Store) NotificationByDedupKey(ctx context.Context, userID int64, key string) (domain.Notification, error) {
+	var n domain.Notification
+	err := s.q.GetContext(ctx, &n, `SELECT `+notificationColumns+` FROM notifications n WHERE n.destinataire_id = $1 AND n.dedup_key = $2`, userID, key)
+	return n, wrap("notification by key", err)
+}

@@ -46,7 +46,8 @@ func decodeCreneaux(raw []byte) ([]domain.Creneau, error) {
 // LoadRoutingInput loads what the route planning of [from, to) needs: every technicien (or one)
 // with his base, effective weekly hours, competences and tools; the open interventions, and
 // those whose planning starts in the period, with their site, deadline, the competences at
-// their level and the tools their equipment type calls for, and their planning. Unplanned work
+// their level and the tools their equipment type calls for, the parts reserved for them in a van
+// (and each technicien's van stock), and their planning. Unplanned work
 // lasts defaultDuree minutes.
 func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, technicienID *int64, defaultDuree int,
 	slaDefaults map[domain.Priorite]time.Duration) ([]weekly.Technicien, []weekly.Intervention, error) {
@@ -60,13 +61,17 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		Outils      domain.TexteListe `db:"outils"`
 		Competences []byte            `db:"competences"`
 		Horaires    []byte            `db:"horaires"`
+		Stock       []byte            `db:"stock"`
 	}
 	err := s.q.SelectContext(ctx, &techRows, `
 		SELECT t.id, t.user_id, trim(u.prenom || ' ' || u.nom) AS nom, t.disponibilite AND u.is_active AS disponible,
 			t.base_latitude, t.base_longitude, array_to_json(t.outils) AS outils,
 			COALESCE((SELECT json_object_agg(lower(c.nom), tc.niveau) FROM technicien_competences tc
 				JOIN competences c ON c.id = tc.competence_id WHERE tc.technicien_id = t.id), '{}') AS competences,
-			COALESCE((SELECT `+creneauxJSON+` FROM technicien_horaires_effectifs h WHERE h.technicien_id = t.id), '[]') AS horaires
+			COALESCE((SELECT `+creneauxJSON+` FROM technicien_horaires_effectifs h WHERE h.technicien_id = t.id), '[]') AS horaires,
+			COALESCE((SELECT json_object_agg(lower(pc.reference), floor(st.quantite)::int) FROM stocks st
+				JOIN emplacements l ON l.id = st.emplacement_id JOIN pieces pc ON pc.id = st.piece_id
+				WHERE l.technicien_id = t.id AND st.quantite >= 1), '{}') AS stock
 		FROM techniciens t JOIN users u ON u.id = t.user_id
 		WHERE $1::bigint IS NULL OR t.id = $1 ORDER BY t.id`, technicienID)
 	if err != nil {
@@ -82,6 +87,9 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 			return nil, nil, fmt.Errorf("storage: routing techniciens: %w", err)
 		}
 		if t.Horaires, err = decodeCreneaux(r.Horaires); err != nil {
+			return nil, nil, fmt.Errorf("storage: routing techniciens: %w", err)
+		}
+		if err := json.Unmarshal(r.Stock, &t.Stock); err != nil {
 			return nil, nil, fmt.Errorf("storage: routing techniciens: %w", err)
 		}
 		techs[i] = t
@@ -112,6 +120,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		PlDebut      *time.Time                `db:"date_planifiee"`
 		PlDuree      *int                      `db:"duree_estimee"`
 		PlFixe       *bool                     `db:"fixe"`
+		Pieces       []byte                    `db:"pieces"`
 	}
 	err = s.q.SelectContext(ctx, &rows, `WITH d AS (SELECT * FROM unnest($4::text[], $5::bigint[]) AS d(priorite, secondes))
 		SELECT i.id, i.workflow_id, i.titre, i.statut, i.priorite, i.urgence, i.updated_at, `+echeanceSQL+` AS echeance,
@@ -121,7 +130,10 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 				WHERE lower(eto.type_equipement) = lower(e.type)), '[]') AS outils,
 			s.id AS site_id, s.nom AS site_nom, s.ville, s.latitude, s.longitude,
 			COALESCE((SELECT `+creneauxJSON+` FROM site_horaires h WHERE h.site_id = s.id), '[]') AS site_horaires,
-			p.technicien_id AS planning_technicien, p.date_planifiee, p.duree_estimee, p.fixe
+			p.technicien_id AS planning_technicien, p.date_planifiee, p.duree_estimee, p.fixe,
+			COALESCE((SELECT json_object_agg(x.ref, x.qty) FROM (SELECT lower(pc.reference) AS ref, ceil(sum(r.quantite))::int AS qty
+				FROM reservations_pieces r JOIN emplacements l ON l.id = r.emplacement_id JOIN pieces pc ON pc.id = r.piece_id
+				WHERE r.intervention_id = i.id AND r.statut = 'active' AND l.type = 'vehicule' GROUP BY 1) x), '{}') AS pieces
 		FROM interventions i JOIN equipements e ON e.id = i.equipement_id
 		LEFT JOIN sites s ON s.id = e.site_id
 		LEFT JOIN plannings p ON p.intervention_id = i.id
@@ -138,6 +150,9 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		it := weekly.Intervention{ID: r.ID, WorkflowID: r.WorkflowID, Titre: r.Titre, Statut: r.Statut, Priorite: r.Priorite,
 			Urgence: r.Urgence, Echeance: r.Echeance, Outils: r.Outils, Duree: defaultDuree, UpdatedAt: r.UpdatedAt}
 		if err := json.Unmarshal(r.Competences, &it.Competences); err != nil {
+			return nil, nil, fmt.Errorf("storage: routing interventions: %w", err)
+		}
+		if err := json.Unmarshal(r.Pieces, &it.Pieces); err != nil {
 			return nil, nil, fmt.Errorf("storage: routing interventions: %w", err)
 		}
 		if r.SiteID != nil {

@@ -266,3 +266,10 @@ func (s *Store) CheckTechnicienSlot(ctx context.Context, tz string, technicienID
 	}
 	return nil
 }
+
+// PlanningIDOfIntervention returns the id of the intervention's planning (ErrNotFound without one).
+func (s *Store) PlanningIDOfIntervention(ctx context.Context, interventionID int64) (int64, error) {
+	var id int64
+	err := s.q.GetContext(ctx, &id, `SELECT id FROM plannings WHERE intervention_id = $1`, interventionID)
+	return id, wrap("planning of intervention", err)
+}

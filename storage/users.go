@@ -354,3 +354,21 @@ func (s *Store) CreateOIDCUser(ctx context.Context, n NewUser, subject string) (
 	})
 	return u, err
 }
+
+// UserNames maps user ids to "Prénom Nom" (the e-mail when both are empty).
+func (s *Store) UserNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID  int64  `db:"id"`
+		Nom string `db:"nom"`
+	}
+	err := s.q.SelectContext(ctx, &rows, `SELECT id, COALESCE(NULLIF(trim(prenom || ' ' || nom), ''), email) AS nom
+		FROM users WHERE id = ANY($1)`, pq.Array(ids))
+	for _, r := range rows {
+		out[r.ID] = r.Nom
+	}
+	return out, wrap("user names", err)
+}

@@ -54,6 +54,8 @@ var (
 		"mif_preventive_on_time / mif_preventive_due (absent while nothing was due).", nil, nil)
 	descEmails = prometheus.NewDesc("mif_emails_waiting",
 		"Notifications whose e-mail waits for the next digest.", nil, nil)
+	descOutbox = prometheus.NewDesc("mif_intervention_outbox_pending",
+		"Interventions created while Temporal was unreachable whose workflow the outbox relay has not started yet.", nil, nil)
 	descRefreshed = prometheus.NewDesc("mif_business_metrics_refreshed_timestamp_seconds",
 		"When the business gauges were last computed (Unix time).", nil, nil)
 	descErrors = prometheus.NewDesc("mif_business_metrics_errors_total",
@@ -80,7 +82,7 @@ func newBusinessCollector(src BusinessSource, interval time.Duration, log *zap.L
 
 func (c *businessCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInterventions, descOverdue, descBreaches, descEscalated, descPreventiveDue,
-		descPreventiveOnTime, descPreventiveRatio, descEmails, descRefreshed, descErrors} {
+		descPreventiveOnTime, descPreventiveRatio, descEmails, descOutbox, descRefreshed, descErrors} {
 		ch <- d
 	}
 }
@@ -145,4 +147,5 @@ func (c *businessCollector) Collect(ch chan<- prometheus.Metric) {
 			float64(snap.PreventiveOnTime)/float64(snap.PreventiveDue))
 	}
 	ch <- prometheus.MustNewConstMetric(descEmails, prometheus.GaugeValue, float64(snap.EmailsWaiting))
+	ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(snap.OutboxPending))
 }

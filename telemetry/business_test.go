@@ -110,6 +110,7 @@ func TestBusinessGaugesFromTheDatabase(t *testing.T) {
 		{"mif_preventive_on_time", ``, 1},
 		{"mif_preventive_compliance_ratio", ``, 0.5},
 		{"mif_emails_waiting", ``, 0},
+		{"mif_intervention_outbox_pending", ``, 0},
 	} {
 		got := gaugeValue(t, reg, tc.name, tc.labels)
 		if got != tc.want {

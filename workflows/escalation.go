@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -70,7 +71,9 @@ func EscalationWorkflow(ctx workflow.Context, in EscalationInput) (EscalationRes
 	for _, l := range ladder {
 		wait := in.CreatedAt.Add(l.after).Sub(workflow.Now(ctx))
 		if wait > 0 && l.pending(progress.Statut) && !progress.EnRetard {
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return !l.pending(progress.Statut) || progress.EnRetard }); err != nil {
+			named := workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{
+				Summary: fmt.Sprintf("Escalade niveau %d n°%d (%s)", l.level, in.InterventionID, l.reason)}}
+			if _, err := workflow.AwaitWithOptions(ctx, named, func() bool { return !l.pending(progress.Statut) || progress.EnRetard }); err != nil {
 				return res, err
 			}
 		}
@@ -96,7 +99,7 @@ func EscalationWorkflow(ctx workflow.Context, in EscalationInput) (EscalationRes
 			InterventionID: in.InterventionID, Roles: l.roles,
 			Notification: domain.NewNotification{
 				Titre:    fmt.Sprintf("Escalade niveau %d", l.level),
-				Message:  fmt.Sprintf("L'intervention « %s » est %s (statut %s).", in.Titre, reason, progress.Statut),
+				Message:  fmt.Sprintf("L'intervention « %s » est %s (statut « %s »).", in.Titre, reason, strings.ToLower(progress.Statut.Label())),
 				Type:     domain.NotificationError,
 				Event:    "intervention.escalade",
 				Metadata: map[string]any{"niveau": l.level},

@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -25,6 +27,9 @@ type InterventionInput struct {
 	AutoAssign bool
 	// PlannedFor is the date to plan an automatic assignment at (default: now).
 	PlannedFor *time.Time
+	// Resume is the start's one-line summary (n° — titre — priorité — équipement — client): once
+	// the row exists, the workflow shows it (with its number) as its current details in the Web UI.
+	Resume string `json:",omitempty"`
 }
 
 // InterventionResult is what the workflow returns when the intervention reaches a final status.
@@ -66,6 +71,9 @@ type TransitionRequest struct {
 	Rapport    *string
 	TempsPasse *int
 	Notes      string
+	// Pieces are the parts consumed, written with the completion (no new command: they travel in
+	// the input of the transition's activity).
+	Pieces []domain.LignePiece `json:",omitempty"`
 	// Cancellation or pause.
 	Motif *string
 }
@@ -77,6 +85,8 @@ type Transition struct {
 	Action   string                    `json:"action"`
 	Date     time.Time                 `json:"date"`
 	ActeurID *int64                    `json:"acteur_id"`
+	// ActeurNom is filled by the API when it answers the query (the workflow keeps ids only).
+	ActeurNom string `json:"acteur_nom,omitempty"`
 }
 
 // TimerEnAttente is a durable timer the workflow is waiting on.
@@ -171,7 +181,7 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 	}); err != nil {
 		return InterventionResult{}, err
 	}
-	for _, name := range []string{UpdateAssign, UpdateStart, UpdatePause, UpdateResume, UpdateComplete, UpdateCancel, UpdateStatut} {
+	for _, name := range []string{UpdateAssign, UpdateStart, UpdatePause, UpdateResume, UpdateComplete, UpdateCancel, UpdateStatut, UpdateUnassign} {
 		if err := w.registerTransition(ctx, name); err != nil {
 			return InterventionResult{}, err
 		}
@@ -199,6 +209,13 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 		return InterventionResult{InterventionID: w.row.ID, Statut: w.row.Statut}, nil
 	}
 	w.upsertSearchAttributes(ctx)
+	if in.Resume != "" { // user metadata, not a command: histories without it replay alike
+		resume := in.Resume
+		if !strings.HasPrefix(resume, "n°") {
+			resume = fmt.Sprintf("n°%d — %s", w.row.ID, resume)
+		}
+		workflow.SetCurrentDetails(ctx, resume)
+	}
 	w.listenSignals(ctx)
 	w.startEscalation(ctx)
 	if in.AutoAssign && w.row.Statut == domain.StatutOuverte {
@@ -239,7 +256,9 @@ func (w *interventionWorkflow) run(ctx workflow.Context) error {
 				}
 				continue
 			}
-			woken, err := workflow.AwaitWithTimeout(ctx, left, wake)
+			// A named timer: the Web UI shows "SLA n°42 (échéance …)" among the pending timers.
+			woken, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: left,
+				TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("SLA n°%d (échéance %s)", w.row.ID, noticeTime(workflow.Now(ctx).Add(left)))}}, wake)
 			if err != nil {
 				return err
 			}
@@ -289,6 +308,9 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 		return domain.Intervention{}, w.createErr
 	}
 	w.row, w.created, w.duplicate = res.Intervention, true, !res.Created && res.Intervention.Statut.Final()
+	// The timeline starts with the creation (query state only: no command).
+	w.timeline = append(w.timeline, Transition{De: w.row.Statut, Vers: w.row.Statut, Action: "creation",
+		Date: w.row.DateCreation, ActeurID: w.row.CreateurID})
 	w.policy = res.Policy
 	w.sla = newSLAClock(res.Policy.Deadline, w.row.Statut, workflow.Now(ctx))
 	return w.row, nil
@@ -381,6 +403,9 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	write := domain.TransitionWrite{
 		InterventionID: w.row.ID, De: from, Vers: to, Action: d.Historique, ActeurID: acteur, Date: now,
 		Rapport: req.Rapport, TempsPasse: req.TempsPasse, Notes: req.Notes, Motif: req.Motif,
+	}
+	if to == domain.StatutTerminee {
+		write.Pieces = req.Pieces
 	}
 	if to == domain.StatutPlanifiee {
 		if err := w.prepareAssignment(ctx, req, &write); err != nil {

@@ -239,7 +239,7 @@ func TestLifecycleEveryTransition(t *testing.T) {
 	if ev := f.events(); len(ev) != 5 || ev[4] != "intervention.cloture" {
 		t.Fatalf("notifications: %v", ev)
 	}
-	if mid.Statut != domain.StatutEnCours || len(mid.Historique) != 4 || mid.Historique[0].Action != "assignation" {
+	if mid.Statut != domain.StatutEnCours || len(mid.Historique) != 5 || mid.Historique[0].Action != "creation" || mid.Historique[1].Action != "assignation" {
 		t.Fatalf("query mid-way: %+v", mid)
 	}
 }

@@ -35,6 +35,7 @@ const (
 	UpdateResume   = string(domain.ActionResume)
 	UpdateComplete = string(domain.ActionComplete)
 	UpdateCancel   = string(domain.ActionCancel)
+	UpdateUnassign = string(domain.ActionUnassign)
 	UpdateStatut   = string(domain.ActionStatut) // to TransitionRequest.To, for clients that set the status directly
 )
 

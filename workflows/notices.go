@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mifmaroc/mif/activities"
@@ -12,7 +13,8 @@ import (
 // its event (the e-mail preferences' catalogue, storage.NotificationEvents) and a dedup key, so
 // that a retried activity never notifies twice.
 
-// noticeTime is how a date reads in a notification.
+// noticeTime is how a date reads in a timer's name (UTC: a workflow has no time zone of its own;
+// the texts people read get MIF_PLANNING_TIMEZONE from the activity, see NotifyInterventionInput.Dates).
 func noticeTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // transitionNotice tells the stakeholders (and, for a completion, the responsables) about a
@@ -20,8 +22,9 @@ func noticeTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UT
 func transitionNotice(row domain.Intervention, write domain.TransitionWrite) activities.NotifyInterventionInput {
 	n := activities.NotifyInterventionInput{InterventionID: row.ID, Stakeholders: true}
 	n.Notification = domain.NewNotification{
-		Titre:    "Intervention " + string(write.Vers),
-		Message:  fmt.Sprintf("L'intervention « %s » est passée de %s à %s.", row.Titre, write.De, write.Vers),
+		Titre: "Intervention " + strings.ToLower(write.Vers.Label()),
+		Message: fmt.Sprintf("L'intervention « %s » est passée de « %s » à « %s ».", row.Titre,
+			strings.ToLower(write.De.Label()), strings.ToLower(write.Vers.Label())),
 		Type:     domain.NotificationInfo,
 		Event:    "intervention." + write.Action,
 		Metadata: map[string]any{"statut": write.Vers},
@@ -30,8 +33,8 @@ func transitionNotice(row domain.Intervention, write domain.TransitionWrite) act
 	switch write.Vers {
 	case domain.StatutPlanifiee:
 		n.Notification.Titre = "Intervention planifiée"
-		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le %s (%d min).", row.Titre,
-			noticeTime(*write.DatePlanifiee), write.DureeEstimee)
+		n.Notification.Message = fmt.Sprintf("L'intervention « %s » est planifiée le {date_planifiee} (%d min).", row.Titre, write.DureeEstimee)
+		n.Dates = map[string]time.Time{"date_planifiee": *write.DatePlanifiee}
 	case domain.StatutTerminee:
 		n.Notification.Type = domain.NotificationSuccess
 		n.Roles = []domain.Role{domain.RoleResponsable}
@@ -47,11 +50,12 @@ func lateNotice(row domain.Intervention, deadline time.Time, key string) activit
 		InterventionID: row.ID, Stakeholders: true, Roles: []domain.Role{domain.RoleResponsable},
 		Notification: domain.NewNotification{
 			Titre:    "Intervention en retard",
-			Message:  fmt.Sprintf("L'intervention « %s » a dépassé son échéance (%s).", row.Titre, noticeTime(deadline)),
+			Message:  fmt.Sprintf("L'intervention « %s » a dépassé son échéance ({echeance}).", row.Titre),
 			Type:     domain.NotificationError,
 			Event:    "intervention.en_retard",
 			DedupKey: key,
 		},
+		Dates: map[string]time.Time{"echeance": deadline},
 	}
 }
 

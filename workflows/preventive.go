@@ -110,7 +110,9 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			tctx, cancel := workflow.WithCancel(ctx)
 			sel := workflow.NewSelector(ctx)
 			fired := false
-			sel.AddFuture(workflow.NewTimer(tctx, wait), func(workflow.Future) { fired = true })
+			timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{
+				Summary: fmt.Sprintf("Échéance préventive %s (ouverture %s)", due.UTC().Format(time.DateOnly), noticeTime(open))})
+			sel.AddFuture(timer, func(workflow.Future) { fired = true })
 			sel.AddReceive(freqCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
 			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
 			var done MaintenanceDone

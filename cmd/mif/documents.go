@@ -54,7 +54,7 @@ func (a *app) mailer() (*activities.Mailer, error) {
 		return nil, err
 	}
 	s.SetTracerProvider(a.tel.TracerProvider())
-	return activities.NewMailer(s, a.cfg.PublicURL, a.cfg.Documents.DigestWindow)
+	return activities.NewMailer(s, a.cfg.FrontendURL, a.cfg.Workflows.Timezone, a.cfg.Documents.DigestWindow)
 }
 
 // workerActivities is the activities' dependencies for this process's worker.

@@ -106,7 +106,7 @@ func startDev(t *testing.T, env config.Lookup, apiURL string) (stop func() error
 			return fmt.Errorf("readiness %d", res.StatusCode)
 		}
 		return nil
-	})
+	}, poll.Timeout(3*time.Minute)) // a cold boot (migrations, dev server, demo data) on a machine the suite keeps busy
 	if err != nil {
 		cancel()
 		t.Fatalf("mif dev not ready: %v\n%s", err, out.String())

@@ -291,7 +291,7 @@ func workerActivities(cfg *config.Config, store *storage.Store, log *zap.Logger,
 			return nil, err
 		}
 		sender.SetTracerProvider(tel.TracerProvider())
-		if acts.Mail, err = activities.NewMailer(sender, cfg.PublicURL, cfg.Documents.DigestWindow); err != nil {
+		if acts.Mail, err = activities.NewMailer(sender, cfg.FrontendURL, cfg.Workflows.Timezone, cfg.Documents.DigestWindow); err != nil {
 			return nil, err
 		}
 	}

@@ -208,6 +208,9 @@ var reasons = []struct {
 	{regexp.MustCompile(`^left out by the search`), "laissée de côté par la recherche (un budget MIF_PLANNING_TIME_BUDGET plus long la placerait)"},
 	{regexp.MustCompile(`^its time windows have all passed`), "ses créneaux possibles sont tous passés"},
 	{regexp.MustCompile(`^no room today: `), "pas de place aujourd'hui"},
+	{regexp.MustCompile(`^no qualified technician carries (\d+) × (.+)$`), "les pièces réservées pour elle ($1 × $2) ne sont dans le véhicule d'aucun technicien qualifié"},
+	{regexp.MustCompile(`^no qualified technician carries all the parts`), "les pièces réservées pour elle ne sont toutes dans le véhicule d'aucun technicien qualifié"},
+	{regexp.MustCompile(`^out of stock`), "les pièces réservées pour elle ne restent dans le véhicule d'aucun technicien qualifié qui puisse s'y rendre"},
 }
 
 // Raison says in French why the solver left a task out (its reasons are in English, like its

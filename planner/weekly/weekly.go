@@ -93,6 +93,8 @@ type Technicien struct {
 	// Competences maps a lower-cased competence name to its level.
 	Competences map[string]int
 	Outils      []string
+	// Stock is what his van holds: lower-cased part reference → whole units (issue 14).
+	Stock map[string]int
 }
 
 // Site is where equipment stands.
@@ -126,6 +128,9 @@ type Intervention struct {
 	// Competences maps the lower-cased competences its equipment type calls for to their level.
 	Competences map[string]int
 	Outils      []string
+	// Pieces are the parts reserved for it in a van (lower-cased reference → whole units): the
+	// technicien who does it must carry them. Parts reserved in a warehouse do not bind a route.
+	Pieces map[string]int
 	// Duree is the planned duration in minutes (the planning's, or the default one).
 	Duree    int
 	Planning *Planning
@@ -282,7 +287,7 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 		techIndex[t.ID] = len(rp.Technicians)
 		rp.Technicians = append(rp.Technicians, routing.Technician{ID: TechKey(t.ID), Name: t.Nom,
 			StartSite: baseKey(t.ID), EndSite: baseKey(t.ID), Shifts: sorted, Skills: skills,
-			Tools: lowerAll(t.Outils), Stock: map[string]int{}})
+			Tools: lowerAll(t.Outils), Stock: copyCounts(t.Stock)})
 		p.shifts[t.ID] = sortedRefs
 	}
 
@@ -313,7 +318,7 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 			continue
 		}
 		task := routing.Task{ID: TaskKey(it.ID), Name: it.Titre, Site: siteKey(it.Site.ID), Duration: float64(it.Duree),
-			Skills: map[string]int{}, Tools: lowerAll(it.Outils), Parts: map[string]int{}, Priority: Tier(it.Priorite, it.Urgence)}
+			Skills: map[string]int{}, Tools: lowerAll(it.Outils), Parts: copyCounts(it.Pieces), Priority: Tier(it.Priorite, it.Urgence)}
 		for k, l := range it.Competences {
 			task.Skills[strings.ToLower(k)] = l
 		}
@@ -472,4 +477,15 @@ func lowerAll(xs []string) []string {
 // a setting of its own.
 func TravelFor(detourFactor, speedKmh float64) Provider {
 	return Haversine{DetourFactor: detourFactor, SpeedKmh: speedKmh}
+}
+
+// copyCounts copies a part count map with lower-cased keys, dropping empty counts (never nil).
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, n := range m {
+		if n > 0 {
+			out[strings.ToLower(k)] += n
+		}
+	}
+	return out
 }

@@ -393,3 +393,54 @@ func TestInsertUrgentIntoTheDay(t *testing.T) {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+// Parts reserved for an intervention in a van (issue 14) bind it to a technicien who carries
+// them: the work goes to Karim, whose van holds the seals, not to Marie; work whose parts no
+// qualified technicien carries is left unplanned with its reason.
+func TestReservedPartsFollowTheVan(t *testing.T) {
+	in := fixture()
+	in.Techniciens = append(in.Techniciens, Technicien{ID: 5, Nom: "Karim", Disponible: true,
+		Base: &domain.Point{Latitude: 33.59, Longitude: -7.62}, Horaires: week(slot("08:00", "17:00")),
+		Competences: map[string]int{"hydraulique": 5, "soudure": 2}, Outils: []string{"Poste à souder"},
+		Stock: map[string]int{"JT-45": 3, "vide": 0}})
+	for i := range in.Interventions {
+		switch in.Interventions[i].ID {
+		case 100:
+			in.Interventions[i].Pieces = map[string]int{"JT-45": 2}
+		case 102: // froid: only Hicham, whose van is empty
+			in.Interventions[i].Pieces = map[string]int{"jt-45": 1}
+		}
+	}
+	p, err := Build(context.Background(), in, travel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	karim := p.Routing.Technicians[slices.IndexFunc(p.Routing.Technicians, func(x routing.Technician) bool { return x.ID == "5" })]
+	if len(karim.Stock) != 1 || karim.Stock["jt-45"] != 3 {
+		t.Fatalf("Karim's stock %v", karim.Stock)
+	}
+	task := p.Routing.Tasks[slices.IndexFunc(p.Routing.Tasks, func(x routing.Task) bool { return x.ID == "i100" })]
+	if task.Parts["jt-45"] != 2 {
+		t.Fatalf("task parts %v", task.Parts)
+	}
+	out := p.Decode(solve(t, p))
+	found := false
+	for _, a := range out.Affectations {
+		if a.InterventionID == 100 {
+			found = true
+			if a.TechnicienID != 5 {
+				t.Fatalf("the seals are in Karim's van, the work went to %d", a.TechnicienID)
+			}
+		}
+		if a.InterventionID == 102 {
+			t.Fatalf("planned without its parts: %+v", a)
+		}
+	}
+	if !found {
+		t.Fatalf("intervention 100 unplanned: %+v", out.NonPlanifiees)
+	}
+	i := slices.IndexFunc(out.NonPlanifiees, func(n domain.InterventionNonPlanifiee) bool { return n.InterventionID == 102 })
+	if i < 0 || !strings.Contains(out.NonPlanifiees[i].Raison, "pièces réservées") {
+		t.Fatalf("reasons %+v", out.NonPlanifiees)
+	}
+}
