@@ -146,6 +146,9 @@ func formValues(r *http.Request) (url.Values, error) {
 		if err := r.MultipartForm.RemoveAll(); err != nil {
 			return nil, err
 		}
+		if err := formTextErrors(r.PostForm); err != nil { // urlencoded ones: rejectInvalidForm
+			return nil, err
+		}
 		return r.PostForm, nil
 	}
 	if err := r.ParseForm(); err != nil {

@@ -498,25 +498,31 @@ func rejectInvalidForm(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var v domain.Validator
 		if err := r.ParseForm(); err != nil {
 			ve := bodyError(err).(*domain.ValidationError)
 			problem(w, r, http.StatusUnprocessableEntity, ve.Error(), ve.Fields...)
 			return
 		}
-		for name, list := range r.PostForm {
-			switch {
-			case !textOK(name):
-				v.Add("body", "nom de champ: %s", invalidTextMessage)
-			case slices.ContainsFunc(list, func(s string) bool { return !textOK(s) }):
-				v.Add(name, invalidTextMessage)
-			}
-		}
-		if err := v.Err(); err != nil {
+		if err := formTextErrors(r.PostForm); err != nil {
 			ve := err.(*domain.ValidationError)
 			problem(w, r, http.StatusUnprocessableEntity, ve.Error(), ve.Fields...)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// formTextErrors names every field of a parsed form whose name or value holds NUL or invalid
+// UTF-8 (nil when there is none).
+func formTextErrors(vals url.Values) error {
+	var v domain.Validator
+	for name, list := range vals {
+		switch {
+		case !textOK(name):
+			v.Add("body", "nom de champ: %s", invalidTextMessage)
+		case slices.ContainsFunc(list, func(s string) bool { return !textOK(s) }):
+			v.Add(name, invalidTextMessage)
+		}
+	}
+	return v.Err()
 }

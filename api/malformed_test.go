@@ -321,6 +321,9 @@ func TestEveryRouteRefusesNULAndInvalidUTF8(t *testing.T) {
 				}
 			}
 			wantFields(t, what+" multipart", res, named, true)
+			if p := s.Properties["file"]; p == nil || p.Value == nil || p.Value.Format != "binary" {
+				continue // a form without a file (login): no file name to test
+			}
 			// NUL in a part's header is refused by the multipart reader itself; in the RFC 2231
 			// form (filename*=) it decodes to a NUL, refused by name.
 			body, ct = multipartBody(t, s, sampleBody(s, "", 0, nil, new([]string)), "rapport\x00.pdf")
