@@ -322,7 +322,7 @@ func TestTemporalArgs(t *testing.T) {
 	}
 	got := strings.Join(temporalArgs(opts), " ")
 	want := "server start-dev --ip 127.0.0.1 --port 7233 --log-level warn --namespace mif" +
-		" --db-filename .data/temporal.db --ui-port 8233" +
+		" --db-filename .data/temporal.db --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --ui-port 8233" +
 		" --search-attribute A=KeywordList --search-attribute B=Keyword"
 	if got != want {
 		t.Errorf("args:\n got %s\nwant %s", got, want)
