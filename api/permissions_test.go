@@ -26,10 +26,10 @@ import (
 var (
 	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
 		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true}
+		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "demandes": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
-		"rotate_keys": true}
+		"rotate_keys": true, "triage": true}
 	// handlerRefines lists the routes whose handler narrows the policy by a business rule, and the
 	// roles it refuses with 403 although the policy grants the permission. Keep it short: each
 	// entry is a place where the matrix does not read from one file.
@@ -229,6 +229,8 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 			"clients": souss, "contrats": one(`SELECT id FROM contrats WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
 			"equipements": soussEquipement, "interventions": soussIntervention, "documents": doc.ID,
 			"sites": one(`SELECT id FROM sites WHERE client_id = $1 ORDER BY id LIMIT 1`, souss),
+			"demandes": one(`INSERT INTO demandes (client_id, equipement_id, description, urgence)
+				VALUES ($1, $2, 'Fuite sur la cuve de la laiterie', 'normale') RETURNING id`, souss, soussEquipement),
 		},
 		// Technicien (Marie Dubois) sees its own profile only; the other technicien's is foreign.
 		domain.RoleTechnicien: {"techniciens": one(`SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = $1`, apitest.Technicien2)},
@@ -299,6 +301,7 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		{"POST", "/api/v1/interventions/" + apitest.ID(soussIntervention) + "/evaluation", map[string]any{"note": 5}},
 		{"PUT", "/api/v1/notifications/" + apitest.ID(note) + "/read", nil},
 		{"DELETE", "/api/v1/notifications/" + apitest.ID(note), nil},
+		{"POST", "/api/v1/demandes/" + apitest.ID(foreign[domain.RoleClient]["demandes"]) + "/photos", []byte("--x--\r\n")},
 	} {
 		if res := e.Do(t, apitest.Request{Method: w.method, Path: w.path, Token: tokens[domain.RoleClient], Body: w.body}); res.Status != http.StatusNotFound {
 			t.Errorf("client %s %s on another owner's object: %d, want 404: %.300s", w.method, w.path, res.Status, res.Body)

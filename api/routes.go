@@ -210,6 +210,16 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(post, v1+"/interventions", "interventions:create", s.createIntervention),
 		guarded(get, v1+"/interventions/"+id, "interventions:read", getByID(s, s.store.GetInterventionDetail)),
 
+		// Client requests (demandes.go): submitted by clients on their equipment, triaged by
+		// responsables ("demandes:triage").
+		guarded(get, v1+"/demandes", "demandes:read", s.listDemandes),
+		guarded(post, v1+"/demandes", "demandes:create", s.createDemande),
+		guarded(get, v1+"/demandes/"+id, "demandes:read", getByID(s, s.store.GetDemande)),
+		guarded(post, v1+"/demandes/"+id+"/photos", "demandes:create", s.addDemandePhoto, uploadLimit),
+		guarded(post, v1+"/demandes/"+id+"/accepter", "demandes:triage", s.acceptDemande),
+		guarded(post, v1+"/demandes/"+id+"/fusionner", "demandes:triage", s.mergeDemande),
+		guarded(post, v1+"/demandes/"+id+"/rejeter", "demandes:triage", s.rejectDemande),
+
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),
 		public(get, "/docs", docs.ui),
