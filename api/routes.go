@@ -220,6 +220,15 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(post, v1+"/demandes/"+id+"/fusionner", "demandes:triage", s.mergeDemande),
 		guarded(post, v1+"/demandes/"+id+"/rejeter", "demandes:triage", s.rejectDemande),
 
+		// Webhooks (webhooks.go): administrators only ("webhooks:*" is granted to no other role).
+		guarded(get, v1+"/webhooks", "webhooks:read", s.listWebhooks),
+		guarded(post, v1+"/webhooks", "webhooks:create", s.createWebhook),
+		guarded(get, v1+"/webhooks/"+id, "webhooks:read", getByID(s, s.store.GetWebhookFor)),
+		guarded(put, v1+"/webhooks/"+id, "webhooks:update", s.updateWebhook),
+		guarded(del, v1+"/webhooks/"+id, "webhooks:delete", deleteByID(s, s.store.DeleteWebhook)),
+		guarded(get, v1+"/webhooks/"+id+"/livraisons", "webhooks:read", subListByID(s, s.store.ListWebhookLivraisons)),
+		guarded(post, v1+"/webhooks/"+id+"/evenements/{evenement_id:[0-9]+}/rejouer", "webhooks:update", s.replayWebhook),
+
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),
 		public(get, "/docs", docs.ui),

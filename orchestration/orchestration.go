@@ -50,6 +50,7 @@ type Client struct {
 	KeyRotation   *KeyRotation
 	Schedules     *Schedules
 	Demandes      *Demandes
+	Webhooks      *Webhooks
 
 	temporal  client.Client
 	taskQueue string
@@ -64,6 +65,7 @@ func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 		Planning:      &Planning{c: c, taskQueue: tq},
 		KeyRotation:   &KeyRotation{c: c, taskQueue: tq},
 		Demandes:      &Demandes{c: c, taskQueue: tq, triageDelay: cfg.Workflows.DemandeTriageDelay},
+		Webhooks:      &Webhooks{c: c, taskQueue: tq, cfg: cfg.Webhooks},
 		Schedules:     &Schedules{c: c, taskQueue: tq, cfg: cfg.Workflows, digestWindow: cfg.Documents.DigestWindow, log: log},
 		temporal:      c,
 		taskQueue:     tq,
@@ -115,6 +117,7 @@ func RegisterWorkflows(r WorkflowRegistry) {
 		workflows.KeyRotationWorkflowName:           workflows.KeyRotationWorkflow,
 		workflows.NotificationDigestWorkflowName:    workflows.NotificationDigestWorkflow,
 		workflows.DemandeWorkflowName:               workflows.DemandeWorkflow,
+		workflows.WebhookWorkflowName:               workflows.WebhookWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

@@ -53,6 +53,7 @@ func NotificationEvents() []NotificationEvent {
 		{"demande.acceptee", "Votre demande est acceptée", true},
 		{"demande.fusionnee", "Votre demande est rattachée à une intervention", true},
 		{"demande.rejetee", "Votre demande est refusée", true},
+		{"webhook.suspendu", "Abonnement webhook suspendu après des échecs", true},
 	}
 }
 
