@@ -183,6 +183,11 @@ var ownScopedElsewhere = map[string]string{
 	"GET /api/v1/dashboard/stats":         "TestDashboardAPI (a client's dashboard covers its equipment only; a technicien's is its own work)",
 	"GET /api/v1/dashboard/kpi":           "TestDashboardAPI (the client's report covers its machines)",
 	"GET /api/v1/techniciens/competences": "the skill catalogue, not technicien profiles",
+	"GET /api/v1/equipements/export":      "TestCSVExport (a client's export holds its own equipment only)",
+	"GET /api/v1/clients/export":          "TestCSVExport (the list's scoping, as CSV)",
+	"GET /api/v1/sites/export":            "TestCSVExport (the list's scoping, as CSV)",
+	"GET /api/v1/techniciens/export":      "TestCSVExport (the list's scoping, as CSV)",
+	"GET /api/v1/interventions/export":    "TestCSVExport (a client's export holds its own interventions only)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a

@@ -229,6 +229,16 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/webhooks/"+id+"/livraisons", "webhooks:read", subListByID(s, s.store.ListWebhookLivraisons)),
 		guarded(post, v1+"/webhooks/"+id+"/evenements/{evenement_id:[0-9]+}/rejouer", "webhooks:update", s.replayWebhook),
 
+		// CSV export (the list's scoping and filters) and import (csv.go).
+		guarded(get, v1+"/equipements/export", "equipements:read", csvExport(s.exportEquipements)),
+		guarded(post, v1+"/equipements/import", "equipements:create", s.importCSV(s.equipementImporter()), uploadLimit),
+		guarded(get, v1+"/clients/export", "clients:read", csvExport(s.exportClients)),
+		guarded(post, v1+"/clients/import", "clients:create", s.importCSV(s.clientImporter()), uploadLimit),
+		guarded(get, v1+"/sites/export", "sites:read", csvExport(s.exportSites)),
+		guarded(post, v1+"/sites/import", "sites:create", s.importCSV(s.siteImporter()), uploadLimit),
+		guarded(get, v1+"/techniciens/export", "techniciens:read", csvExport(s.exportTechniciens)),
+		guarded(get, v1+"/interventions/export", "interventions:read", csvExport(s.exportInterventions)),
+
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),
 		public(get, "/docs", docs.ui),
