@@ -64,6 +64,9 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, action do
 		s.fail(w, r, err)
 		return
 	}
+	if domain.Target(action, req.Vers) == domain.StatutTerminee && !s.checklistComplete(w, r, id) {
+		return
+	}
 	req.Acteur = workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID}
 	updateID, err := idempotencyKey(r, p, string(action))
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 var (
 	permObjects = map[string]bool{"users": true, "techniciens": true, "interventions": true, "equipements": true,
 		"planning": true, "documents": true, "notifications": true, "reports": true, "historique": true,
-		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "demandes": true, "webhooks": true}
+		"clients": true, "contrats": true, "profile": true, "admin": true, "sites": true, "demandes": true, "webhooks": true, "checklists": true}
 	permActions = map[string]bool{"read": true, "read_own": true, "create": true, "update": true, "delete": true,
 		"update_status": true, "upload": true, "assign": true, "generate": true, "rate": true, "cancel": true,
 		"rotate_keys": true, "triage": true}

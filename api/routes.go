@@ -239,6 +239,15 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/techniciens/export", "techniciens:read", csvExport(s.exportTechniciens)),
 		guarded(get, v1+"/interventions/export", "interventions:read", csvExport(s.exportInterventions)),
 
+		// Checklists (checklists.go): templates, and an intervention's copy filled while en_cours.
+		guarded(get, v1+"/checklists", "checklists:read", s.listChecklistModeles),
+		guarded(post, v1+"/checklists", "checklists:create", s.saveChecklistModele(true)),
+		guarded(get, v1+"/checklists/"+id, "checklists:read", getByID(s, s.store.GetChecklistModele)),
+		guarded(put, v1+"/checklists/"+id, "checklists:update", s.saveChecklistModele(false)),
+		guarded(del, v1+"/checklists/"+id, "checklists:delete", deleteByID(s, s.store.DeleteChecklistModele)),
+		guarded(get, v1+"/interventions/"+id+"/checklist", "interventions:read", s.interventionChecklist),
+		guarded(put, v1+"/interventions/"+id+"/checklist/{item_id:[0-9]+}", "interventions:update_status", s.fillChecklistItem),
+
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),
 		public(get, "/docs", docs.ui),

@@ -31,7 +31,18 @@ type ReportData struct {
 	Client         string
 	Technicien     string
 	Timeline       []TimelineEntry
-	GeneratedAt    time.Time
+	// Checklist is the intervention's procedure with what was filled in (none: no section).
+	Checklist   []ChecklistLine
+	GeneratedAt time.Time
+}
+
+// ChecklistLine is one checklist item as the report prints it.
+type ChecklistLine struct {
+	Libelle     string
+	Valeur      string // "" when not filled
+	Unite       string
+	Obligatoire bool
+	HorsLimites bool
 }
 
 // TimelineEntry is one line of the historique shown in the report.
@@ -129,6 +140,30 @@ func RenderReport(d ReportData) ([]byte, error) {
 
 	section("Rapport du technicien")
 	pdf.MultiCell(0, 6, tr(dash(d.Rapport)), "", "L", false)
+
+	if len(d.Checklist) > 0 {
+		section("Checklist")
+		for _, c := range d.Checklist {
+			v := c.Valeur
+			switch {
+			case v == "" && c.Obligatoire:
+				v = "NON RENSEIGNÉ (obligatoire)"
+			case v == "":
+				v = "—"
+			case v == "true":
+				v = "oui"
+			case v == "false":
+				v = "non"
+			}
+			if c.Unite != "" && c.Valeur != "" {
+				v += " " + c.Unite
+			}
+			if c.HorsLimites {
+				v += " — HORS LIMITES"
+			}
+			row(c.Libelle, v)
+		}
+	}
 
 	section("Chronologie")
 	if len(d.Timeline) == 0 {

@@ -290,6 +290,14 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 		NumeroSerie: row.EqSerie, Client: deref(row.ClientNom),
 		Technicien: strings.TrimSpace(deref(row.TechPrenom) + " " + deref(row.TechNom)),
 	}
+	items, err := s.InterventionChecklist(ctx, id)
+	if err != nil {
+		return documents.ReportData{}, domain.Intervention{}, err
+	}
+	for _, it := range items {
+		d.Checklist = append(d.Checklist, documents.ChecklistLine{Libelle: it.Libelle, Valeur: deref(it.Valeur), Unite: deref(it.Unite),
+			Obligatoire: it.Obligatoire, HorsLimites: it.HorsLimites})
+	}
 	var events []struct {
 		Date        time.Time `db:"date_action"`
 		Action      string    `db:"action"`
