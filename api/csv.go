@@ -592,3 +592,70 @@ func (s *Server) equipementImporter() csvImporter {
 			return func(ctx context.Context) { s.notifyEquipementChanged(ctx, e) }, nil
 		}}
 }
+
+// technicienImporter creates technicien profiles for existing accounts (named by e-mail), with
+// their skills from the catalogue as "Nom:niveau|Nom:niveau" (the export's form).
+func (s *Server) technicienImporter() csvImporter {
+	return csvImporter{ressource: "techniciens", required: []string{"email"},
+		columns: []string{"email", "specialite", "niveau_experience", "disponibilite", "telephone", "localisation_base",
+			"heure_debut", "heure_fin", "base_latitude", "base_longitude", "competences"},
+		create: func(ctx context.Context, tx *storage.Store, l *csvLine, acteur int64) (func(context.Context), error) {
+			in := domain.TechnicienInput{Specialite: l.text("specialite"), Disponibilite: l.boolean("disponibilite"),
+				Telephone: l.text("telephone"), LocalisationBase: l.text("localisation_base"), HeureDebut: l.text("heure_debut"),
+				HeureFin: l.text("heure_fin"),
+				Tournee: domain.TechnicienTournee{BaseLatitude: l.float("base_latitude"), BaseLongitude: l.float("base_longitude")}}
+			if n := l.text("niveau_experience"); n != nil {
+				ne := domain.NiveauExperience(*n)
+				in.NiveauExperience = &ne
+			}
+			bad := func(col, msg string) (func(context.Context), error) {
+				return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: col, Message: msg}}}
+			}
+			email := l.text("email")
+			if email == nil {
+				return bad("email", "obligatoire")
+			}
+			u, err := tx.GetUserByLogin(ctx, *email)
+			if errors.Is(err, domain.ErrNotFound) || (err == nil && u.Role != domain.RoleTechnicien) {
+				return bad("email", "aucun compte technicien avec cet e-mail")
+			} else if err != nil {
+				return nil, err
+			}
+			in.UserID = &u.ID
+			type skill struct {
+				id     int64
+				niveau int
+			}
+			var skills []skill
+			if c := l.text("competences"); c != nil {
+				for _, part := range strings.Split(*c, "|") {
+					nom, niv, ok := strings.Cut(strings.TrimSpace(part), ":")
+					n, err := strconv.Atoi(strings.TrimSpace(niv))
+					if !ok || err != nil || n < 1 || n > 5 {
+						return bad("competences", "forme Nom:niveau (1 à 5), séparées par |")
+					}
+					id, err := tx.CompetenceIDByNom(ctx, strings.TrimSpace(nom))
+					if errors.Is(err, domain.ErrNotFound) {
+						return bad("competences", "compétence inconnue du catalogue: "+strings.TrimSpace(nom))
+					} else if err != nil {
+						return nil, err
+					}
+					skills = append(skills, skill{id, n})
+				}
+			}
+			in.Normalize()
+			if err := in.Validate(true); err != nil || len(l.errs) > 0 {
+				return nil, err
+			}
+			t, err := tx.CreateTechnicien(ctx, in, acteur)
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range skills {
+				if _, err := tx.SetTechnicienCompetence(ctx, t.ID, k.id, k.niveau, acteur); err != nil {
+					return nil, err
+				}
+			}
+			return nil, nil
+		}}
+}

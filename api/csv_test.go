@@ -178,6 +178,22 @@ func TestCSVImport(t *testing.T) {
 		t.Fatal("no historique for the imported equipment")
 	}
 
+	// Techniciens with their skills, for existing accounts; round trip through the export's form.
+	f.exec(`INSERT INTO users (email, nom, prenom, role) VALUES ('import.tech@mif.ma', 'Import', 'Nadia', 'technicien'),
+		('import.tech2@mif.ma', 'Import', 'Omar', 'technicien')`)
+	r = report(t, post(t, apitest.Responsable, "/api/v1/techniciens/import?mode=valides",
+		"email;specialite;niveau_experience;localisation_base;base_latitude;base_longitude;competences\n"+
+			"import.tech@mif.ma;Hydraulique;confirme;Rabat;34,02;-6,83;hydraulique:4|Soudure:2\n"+
+			"import.tech2@mif.ma;Froid;junior;Fès;;;Cryogénie:3\n"+
+			"inconnu@mif.ma;Froid;junior;Fès;;;\n"))
+	if r.Ecrites != 1 || len(r.Erreurs) != 2 || r.Erreurs[0].Colonne != "competences" || r.Erreurs[1].Colonne != "email" {
+		t.Fatalf("techniciens %+v", r)
+	}
+	techs := readExport(t, f.want(t, http.StatusOK, apitest.Responsable, "GET", "/api/v1/techniciens/export?q=Nadia", nil), ';')
+	if len(techs) != 2 || column(t, techs, "competences")[0] != "Hydraulique:4|Soudure:2" || column(t, techs, "base_latitude")[0] != "34,02" {
+		t.Fatalf("imported technicien exported as %v", techs)
+	}
+
 	// Refusals.
 	if res := post(t, apitest.Responsable, "/api/v1/clients/import", "nom;couleur\nImport X;bleu\n"); res.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown column: %d", res.Status)

@@ -237,6 +237,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/sites/export", "sites:read", csvExport(s.exportSites)),
 		guarded(post, v1+"/sites/import", "sites:create", s.importCSV(s.siteImporter()), uploadLimit),
 		guarded(get, v1+"/techniciens/export", "techniciens:read", csvExport(s.exportTechniciens)),
+		guarded(post, v1+"/techniciens/import", "techniciens:create", s.importCSV(s.technicienImporter()), uploadLimit),
 		guarded(get, v1+"/interventions/export", "interventions:read", csvExport(s.exportInterventions)),
 
 		// Checklists (checklists.go): templates, and an intervention's copy filled while en_cours.
