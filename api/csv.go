@@ -603,7 +603,7 @@ func (s *Server) technicienImporter() csvImporter {
 			in := domain.TechnicienInput{Specialite: l.text("specialite"), Disponibilite: l.boolean("disponibilite"),
 				Telephone: l.text("telephone"), LocalisationBase: l.text("localisation_base"), HeureDebut: l.text("heure_debut"),
 				HeureFin: l.text("heure_fin"),
-				Tournee: domain.TechnicienTournee{BaseLatitude: l.float("base_latitude"), BaseLongitude: l.float("base_longitude")}}
+				Tournee:  domain.TechnicienTournee{BaseLatitude: l.float("base_latitude"), BaseLongitude: l.float("base_longitude")}}
 			if n := l.text("niveau_experience"); n != nil {
 				ne := domain.NiveauExperience(*n)
 				in.NiveauExperience = &ne
