@@ -21,14 +21,21 @@ import (
 // identity holds what the authentication endpoints need besides the Server's dependencies: the
 // session rules live in authn.Service; the handlers below only decode, call and encode.
 type identity struct {
-	auth *authn.Service
+	auth  *authn.Service
+	cache *authn.PrincipalCache // nil when MIF_PRINCIPAL_CACHE is off
 }
 
 // newIdentity builds the session service from the Server's dependencies.
 func (s *Server) newIdentity() *identity {
-	return &identity{auth: authn.NewService(authn.ServiceDeps{
+	id := &identity{}
+	if s.cfg.PrincipalCache && s.store != nil {
+		id.cache = authn.NewPrincipalCache(s.cfg.DatabaseURL, s.log.Named("principals"))
+	}
+	id.auth = authn.NewService(authn.ServiceDeps{
 		Store: s.store, Tokens: s.tokens, JWT: s.cfg.JWT, Identity: s.cfg.Identity, Log: s.log, Passwords: s.pw,
-	})}
+		PrincipalCache: id.cache,
+	})
+	return id
 }
 
 // oidcCookie binds an OIDC login to the browser that started it.

@@ -83,10 +83,8 @@ func TestAuthLoginRefusesControlCharactersAndInvalidUTF8(t *testing.T) {
 		t.Fatalf("json with invalid UTF-8: %d %s", res.Status, res.Body)
 	}
 	// A refresh token, a current or new password with such bytes: refused, never a 500.
-	if res := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: []byte(`{"refresh_token":"rt_\u0000\u0000"}`),
-		Header: map[string]string{"Content-Type": "application/json"}}); res.Status != http.StatusUnauthorized {
-		t.Fatalf("refresh token with NUL: %d %s", res.Status, res.Body)
-	}
+	field("refresh token with NUL", env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: []byte(`{"refresh_token":"rt_\u0000\u0000"}`),
+		Header: map[string]string{"Content-Type": "application/json"}}), "refresh_token")
 	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/auth/change-password", Token: env.Token(apitest.Technicien),
 		Body: []byte(`{"old_password":"` + demo.Password + `","new_password":"Atlas#Presse\u00002026"}`), Header: map[string]string{"Content-Type": "application/json"}})
 	field("new password with NUL", res, "new_password")

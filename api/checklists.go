@@ -109,6 +109,11 @@ func (s *Server) fillChecklistItem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	var req fillChecklistRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	it, err := s.store.GetInterventionDetail(ctx, p, id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -116,11 +121,6 @@ func (s *Server) fillChecklistItem(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Role == domain.RoleTechnicien && (p.TechnicienID == nil || it.TechnicienID == nil || *it.TechnicienID != *p.TechnicienID) {
 		problem(w, r, http.StatusForbidden, "seul le technicien assigné remplit la checklist")
-		return
-	}
-	var req fillChecklistRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	item, err := s.store.GetChecklistItem(ctx, id, itemID)
@@ -156,7 +156,7 @@ func (s *Server) fillChecklistItem(w http.ResponseWriter, r *http.Request) {
 				id, out.Libelle, valeur, unite, bounds(out)),
 			TypeIntervention: domain.TypeCorrective, Priorite: it.Priorite, EquipementID: it.EquipementID, CreateurID: &p.UserID}
 		key := uuid.NewSHA1(checklistFollowUpNamespace, []byte(s.cfg.Temporal.TaskQueue+":"+strconv.FormatInt(out.ID, 10))).String()
-		row, err := s.wf.Interventions.Create(ctx, key, n)
+		row, _, err := s.openIntervention(r, key, n)
 		if err != nil {
 			s.fail(w, r, err)
 			return

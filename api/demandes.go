@@ -78,17 +78,17 @@ func (s *Server) demandeFromPath(w http.ResponseWriter, r *http.Request) (domain
 // addDemandePhoto stores a photo of a request awaiting triage, encrypted, as a document of the
 // request's equipment, and links it to the request.
 func (s *Server) addDemandePhoto(w http.ResponseWriter, r *http.Request) {
+	f, err := s.readUploadForm(r, true)
+	if err != nil {
+		s.uploadFailed(w, r, err)
+		return
+	}
 	d, ok := s.demandeFromPath(w, r)
 	if !ok {
 		return
 	}
 	if d.Statut != domain.DemandeSoumise {
 		problem(w, r, http.StatusConflict, "demande déjà triée: plus de photo")
-		return
-	}
-	f, err := s.readUploadForm(r, true)
-	if err != nil {
-		s.uploadFailed(w, r, err)
 		return
 	}
 	f.equipementID, f.typeDocument, f.sensitive = &d.EquipementID, "photo_demande", true
@@ -131,13 +131,13 @@ type acceptDemandeRequest struct {
 // workflow writes the row) and records the link.
 func (s *Server) acceptDemande(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	d, ok := s.demandeFromPath(w, r)
-	if !ok {
-		return
-	}
 	var req acceptDemandeRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	d, ok := s.demandeFromPath(w, r)
+	if !ok {
 		return
 	}
 	if d.Statut != domain.DemandeSoumise {
@@ -161,7 +161,7 @@ func (s *Server) acceptDemande(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := uuid.NewSHA1(demandeNamespace, []byte(s.cfg.Temporal.TaskQueue+":"+strconv.FormatInt(d.ID, 10))).String()
-	row, err := s.wf.Interventions.Create(r.Context(), key, n)
+	row, _, err := s.openIntervention(r, key, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -177,13 +177,13 @@ type mergeDemandeRequest struct {
 // mergeDemande attaches the request to an open intervention on the same equipment.
 func (s *Server) mergeDemande(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	d, ok := s.demandeFromPath(w, r)
-	if !ok {
-		return
-	}
 	var req mergeDemandeRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	d, ok := s.demandeFromPath(w, r)
+	if !ok {
 		return
 	}
 	t := domain.DemandeTriage{Statut: domain.DemandeFusionnee, InterventionID: req.InterventionID, TrieurID: p.UserID}
@@ -219,13 +219,13 @@ type rejectDemandeRequest struct {
 
 func (s *Server) rejectDemande(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	d, ok := s.demandeFromPath(w, r)
-	if !ok {
-		return
-	}
 	var req rejectDemandeRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	d, ok := s.demandeFromPath(w, r)
+	if !ok {
 		return
 	}
 	t := domain.DemandeTriage{Statut: domain.DemandeRejetee, Motif: req.Motif, TrieurID: p.UserID}

@@ -96,6 +96,16 @@ func (s *Server) readUploadForm(r *http.Request, fileOnly bool) (uploadForm, err
 			return f, multipartError(err)
 		}
 		name := part.FormName()
+		if name == "" {
+			v.Add("body", "partie multipart sans nom de champ")
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, max+1))
+			continue
+		}
+		if !textOK(name) {
+			v.Add("body", "nom de champ: %s", invalidTextMessage)
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, max+1))
+			continue
+		}
 		if name == "file" {
 			if seenFile {
 				v.Add("file", "un seul fichier par envoi")
@@ -103,6 +113,9 @@ func (s *Server) readUploadForm(r *http.Request, fileOnly bool) (uploadForm, err
 			}
 			seenFile = true
 			f.fileName = part.FileName()
+			if !textOK(f.fileName) {
+				v.Add("file", "nom de fichier: %s", invalidTextMessage)
+			}
 			b, err := io.ReadAll(io.LimitReader(part, max+1))
 			if err != nil {
 				return f, multipartError(err)
@@ -124,6 +137,10 @@ func (s *Server) readUploadForm(r *http.Request, fileOnly bool) (uploadForm, err
 		val := strings.TrimSpace(string(b))
 		if len(b) > formFieldMaxBytes {
 			v.Add(name, "valeur trop longue")
+			continue
+		}
+		if !textOK(val) {
+			v.Add(name, invalidTextMessage)
 			continue
 		}
 		switch name {
@@ -211,7 +228,7 @@ func (s *Server) storeUpload(w http.ResponseWriter, r *http.Request, f uploadFor
 		return storage.Document{}, false
 	}
 	if err := checkTarget(); errors.Is(err, domain.ErrForbidden) {
-		problem(w, r, http.StatusForbidden, "seul le technicien assigné à cette intervention peut y joindre des documents")
+		problem(w, r, http.StatusForbidden, "seul le technicien assigné joint des documents à une intervention ou à son équipement")
 		return storage.Document{}, false
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -241,7 +258,7 @@ func (s *Server) storeUpload(w http.ResponseWriter, r *http.Request, f uploadFor
 
 // checkUploadTarget verifies the intervention or equipment the file is attached to: it must
 // exist and be visible to the caller (422 otherwise), a technicien attaches files only to the
-// interventions assigned to him (403), and equipement_id, when given with an intervention, must
+// interventions assigned to him and to the equipment of those (403), and equipement_id, when given with an intervention, must
 // be that intervention's equipment.
 func (s *Server) checkUploadTarget(r *http.Request, p domain.Principal, f uploadForm) error {
 	ctx := r.Context()
@@ -264,6 +281,18 @@ func (s *Server) checkUploadTarget(r *http.Request, p domain.Principal, f upload
 	err := s.store.EquipementVisible(ctx, p, *f.equipementID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "equipement_id", Message: "équipement introuvable"}}}
+	}
+	if err != nil || p.Role != domain.RoleTechnicien {
+		return err
+	}
+	// The same relation as for interventions: a technicien reads every machine, but attaches
+	// files (a new version of a document the client reads included) only to those he works on.
+	if p.TechnicienID == nil {
+		return fmt.Errorf("%w: aucun profil technicien", domain.ErrForbidden)
+	}
+	ok, err := s.store.EquipementInWork(ctx, *p.TechnicienID, *f.equipementID)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: équipement hors de ses interventions", domain.ErrForbidden)
 	}
 	return err
 }

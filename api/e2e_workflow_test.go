@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
+	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
-	updatepb "go.temporal.io/api/update/v1"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/config"
@@ -23,10 +21,12 @@ import (
 
 // TestE2EWorkerRestartLosesNothing drives create → assign → start → complete through HTTP against
 // the dev server, with the worker stopped between two steps: the request sent while no worker
-// runs waits, a new worker picks the workflow up, and every write happens exactly once.
+// runs gets 503 workflow_unavailable with Retry-After once MIF_WORKFLOW_WAIT has passed (never a
+// request held until the server drops it); a new worker picks the workflow up, the client's
+// retry with the same Idempotency-Key answers the transition, and every write happens once.
 func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t, apitest.WithoutWorker())
+	env := apitest.New(t, apitest.WithoutWorker(), apitest.WithEnv("MIF_WORKFLOW_WAIT", "2s"))
 	w1 := env.NewWorker(t)
 	marie := technicienID(t, env, apitest.Technicien)
 	in := createOpen(t, env, "Bout en bout", 1)
@@ -34,44 +34,32 @@ func TestE2EWorkerRestartLosesNothing(t *testing.T) {
 	step(t, env, apitest.Responsable, "PUT", base+"/assign", map[string]any{"technicien_id": marie}, http.StatusOK)
 
 	w1.Stop() // the worker dies between two steps
-	started := make(chan *apitest.Response, 1)
-	go func() {
-		started <- env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
-			Header: map[string]string{"Idempotency-Key": "start-1"}})
-	}()
-	// The request waits for a worker: once the server holds its update (admitted, not yet
-	// accepted by any workflow task), it must still be unanswered.
-	ctx := context.Background()
-	updateID := api.TransitionUpdateID(env.User(apitest.Technicien).ID, domain.ActionStart, "start-1")
-	poll.Until(t, "the start request's update admitted by the server", func() error {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_, err := env.Temporal.WorkflowService().PollWorkflowExecutionUpdate(pctx, &workflowservice.PollWorkflowExecutionUpdateRequest{
-			Namespace:  env.Config.Temporal.Namespace,
-			UpdateRef:  &updatepb.UpdateRef{WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: in.WorkflowID}, UpdateId: updateID},
-			WaitPolicy: &updatepb.WaitPolicy{LifecycleStage: enumspb.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED},
-		})
-		return err
-	})
-	select {
-	case r := <-started:
-		t.Fatalf("answered without a worker: %d %s", r.Status, r.Body)
-	default:
+	key := "start-" + uuid.NewString()
+	began := time.Now()
+	r := env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
+		Header: map[string]string{"Idempotency-Key": key}})
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("the answer without a worker took %v, MIF_WORKFLOW_WAIT is 2s", took)
 	}
+	if p := r.Problem(t); r.Status != http.StatusServiceUnavailable || p.Code != api.CodeWorkflowUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("start without a worker: %d %+v Retry-After=%q", r.Status, p, r.Header.Get("Retry-After"))
+	}
+	ctx := context.Background()
 	w2 := env.NewWorker(t)
 	defer w2.Stop()
-	var r *apitest.Response
-	select {
-	case r = <-started:
-	case <-time.After(60 * time.Second):
-		t.Fatal("start never answered after the new worker came up")
-	}
-	if r.Status != http.StatusOK {
-		t.Fatalf("start: %d %s", r.Status, r.Body)
-	}
+	// The client retries after Retry-After (same Idempotency-Key): the update the server held is
+	// applied once, and the retry answers its result.
+	poll.Until(t, "the retried start answered", func() error {
+		r = env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
+			Header: map[string]string{"Idempotency-Key": key}})
+		if r.Status != http.StatusOK {
+			return fmt.Errorf("start: %d %s", r.Status, r.Body)
+		}
+		return nil
+	})
 	// The client retries its request (same Idempotency-Key): the transition is not applied twice.
 	retry := env.Do(t, apitest.Request{Method: "POST", Path: base + "/start", Token: env.Token(apitest.Technicien),
-		Header: map[string]string{"Idempotency-Key": "start-1"}})
+		Header: map[string]string{"Idempotency-Key": key}})
 	if retry.Status != http.StatusOK {
 		t.Fatalf("retried start: %d %s", retry.Status, retry.Body)
 	}

@@ -167,9 +167,10 @@ func TestFoundationCreateValidation(t *testing.T) {
 			"type_intervention": "corrective", "equipement_id": 1}, []string{"titre"}},
 		{"blank titre is trimmed", map[string]any{"titre": "   ", "description": "assez long texte",
 			"type_intervention": "corrective", "equipement_id": 1}, []string{"titre"}},
-		{"unknown field", map[string]any{"titre": "A", "statut": "terminee"}, []string{"statut"}},
-		{"wrong type", map[string]any{"titre": "A", "equipement_id": "un"}, []string{"equipement_id"}},
-		{"bad date", map[string]any{"titre": "A", "date_limite": "demain"}, []string{"body"}},
+		// A body that does not decode: every member in error at once, and the required ones missing.
+		{"unknown field", map[string]any{"titre": "A", "statut": "terminee"}, []string{"description", "equipement_id", "statut", "type_intervention"}},
+		{"wrong type", map[string]any{"titre": "A", "equipement_id": "un"}, []string{"description", "equipement_id", "type_intervention"}},
+		{"bad date", map[string]any{"titre": "A", "date_limite": "demain"}, []string{"date_limite", "description", "equipement_id", "type_intervention"}},
 		{"not json", []byte(`{"titre": `), []string{"body"}},
 		{"two objects", []byte(`{} {}`), []string{"body"}},
 		{"unknown equipment", map[string]any{"titre": "A", "description": "assez long texte",

@@ -88,6 +88,10 @@ func TestRecordWorkflowHistories(t *testing.T) {
 	}, "both escalation levels")
 	base := "/api/v1/interventions/" + apitest.ID(crit.ID)
 	step(t, env, apitest.Responsable, "PUT", base+"/assign", map[string]any{"technicien_id": marie}, http.StatusOK)
+	// The same assignment again (a retry without Idempotency-Key) is a no-op: its version marker
+	// is in the history (intervention_v1.json is from before it, and before the end of
+	// signals to an ended escalation).
+	step(t, env, apitest.Responsable, "PUT", base+"/assign", map[string]any{"technicien_id": marie}, http.StatusOK)
 	step(t, env, apitest.Technicien, "POST", base+"/start", nil, http.StatusOK)
 	step(t, env, apitest.Technicien, "POST", base+"/pause", nil, http.StatusOK)
 	step(t, env, apitest.Technicien, "POST", base+"/resume", nil, http.StatusOK)

@@ -9,8 +9,10 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/workflows"
 )
 
 // idempotencyNamespace scopes the UUIDs derived from Idempotency-Key headers.
@@ -47,8 +49,11 @@ type createInterventionRequest struct {
 	CreateurID       *int64                  `json:"-"`
 }
 
-// createIntervention starts the intervention's workflow with Update-With-Start: the update
-// returns once the workflow's activity has written the row, so the answer is the stored row.
+// createIntervention writes the intervention and its outbox entry in one transaction, then starts
+// its workflow (without waiting for a worker: the row is already the answer). When Temporal cannot
+// be reached the create still stands: 202 with Location, the intervention readable with
+// workflow_en_attente, and the worker's outbox relay starts the workflow once Temporal is back.
+// The same Idempotency-Key reaches the same row and the same workflow whichever way it went.
 func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	var req createInterventionRequest
@@ -80,10 +85,14 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	row, err := s.wf.Interventions.Create(r.Context(), key, n)
+	row, started, err := s.openIntervention(r, key, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	status := http.StatusCreated
+	if !started {
+		status = http.StatusAccepted
 	}
 	detail, err := s.store.GetInterventionDetail(r.Context(), p, row.ID)
 	if err != nil {
@@ -91,5 +100,30 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/interventions/"+strconv.FormatInt(row.ID, 10))
-	writeJSON(w, http.StatusCreated, detail)
+	if status == http.StatusAccepted {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	writeJSON(w, status, detail)
+}
+
+// openIntervention is the creation path of every API caller (creation, an accepted client
+// request, a checklist's follow-up): the row, its historique and its outbox entry in one
+// transaction, then the workflow started under the key's ID. started is false when Temporal did
+// not take it: the outbox relay starts it later.
+func (s *Server) openIntervention(r *http.Request, key string, n domain.NewIntervention) (row domain.Intervention, started bool, err error) {
+	wfID := workflows.InterventionWorkflowID(key)
+	row, _, err = s.store.InsertInterventionPending(r.Context(), wfID, n)
+	if err != nil {
+		return row, false, err
+	}
+	if err := s.wf.Interventions.Start(r.Context(), wfID, n); err != nil {
+		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
+			zap.Int64("intervention_id", row.ID), zap.Error(err))
+		return row, false, nil
+	}
+	if err := s.store.InterventionStarted(r.Context(), wfID); err != nil {
+		// The relay deletes it too (starting again is harmless).
+		s.log.Warn("outbox entry of a started workflow not deleted", zap.Int64("intervention_id", row.ID), zap.Error(err))
+	}
+	return row, true, nil
 }

@@ -64,6 +64,13 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, action do
 		s.fail(w, r, err)
 		return
 	}
+	if cur.WorkflowEnAttente {
+		// Created while Temporal was unreachable: transitions run in the workflow, which the
+		// outbox relay has not started yet.
+		s.unavailable(w, r, CodeWorkflowUnavailable, "le workflow de l'intervention n'est pas encore démarré; réessayez dans quelques secondes",
+			errors.New("intervention workflow pending in the outbox"))
+		return
+	}
 	if domain.Target(action, req.Vers) == domain.StatutTerminee && !s.checklistComplete(w, r, id) {
 		return
 	}

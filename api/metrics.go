@@ -18,6 +18,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	refused  *prometheus.CounterVec // admission.go
 }
 
 func newMetrics(tel *telemetry.Telemetry) *metrics {
@@ -30,13 +31,16 @@ func newMetrics(tel *telemetry.Telemetry) *metrics {
 			Name: "mif_http_request_duration_seconds", Help: "HTTP request duration by route template and method.",
 			Buckets: telemetry.Buckets,
 		}, []string{"method", "route"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mif_http_overloaded_total", Help: "Requests refused with 503 overloaded by the admission limit, by class (read, write).",
+		}, []string{"class"}),
 	}
 	if tel != nil {
 		m.registry = tel.Registry() // the process's one registry (Temporal, business, pool, runtime)
 	} else {
 		m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	m.registry.MustRegister(m.requests, m.duration)
+	m.registry.MustRegister(m.requests, m.duration, m.refused)
 	return m
 }
 
@@ -60,4 +64,13 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 // handler serves the metrics in the Prometheus text format.
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// overloaded counts a request refused by the admission limit.
+func (m *metrics) overloaded(read bool) {
+	class := "write"
+	if read {
+		class = "read"
+	}
+	m.refused.WithLabelValues(class).Inc()
 }

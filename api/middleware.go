@@ -158,11 +158,15 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 					problem(rec, r, http.StatusInternalServerError, "erreur interne; l'incident est journalisé")
 				}
 			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK // what net/http sends for a handler that wrote nothing
+			}
 			fields := []zap.Field{
 				zap.String("request_id", requestIDFrom(r.Context())),
 				zap.String("method", r.Method),
 				zap.String("path", r.URL.Path),
-				zap.Int("status", rec.status),
+				zap.Int("status", status),
 				zap.Int("bytes", rec.bytes),
 				zap.Duration("duration", time.Since(start)),
 				zap.String("client_ip", clientIP(r)),
@@ -170,6 +174,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			}
 			if p := principalFrom(r.Context()); p.UserID != 0 {
 				fields = append(fields, zap.Int64("user_id", p.UserID))
+			}
+			if r.Context().Err() != nil {
+				// The client went away (or the server is stopping) before the end: it may not
+				// have received the status above.
+				fields = append(fields, zap.Bool("client_gone", true))
 			}
 			s.log.Info("http request", fields...)
 		}()

@@ -306,7 +306,6 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 		{"POST", "/api/v1/interventions/" + apitest.ID(soussIntervention) + "/evaluation", map[string]any{"note": 5}},
 		{"PUT", "/api/v1/notifications/" + apitest.ID(note) + "/read", nil},
 		{"DELETE", "/api/v1/notifications/" + apitest.ID(note), nil},
-		{"POST", "/api/v1/demandes/" + apitest.ID(foreign[domain.RoleClient]["demandes"]) + "/photos", []byte("--x--\r\n")},
 	} {
 		if res := e.Do(t, apitest.Request{Method: w.method, Path: w.path, Token: tokens[domain.RoleClient], Body: w.body}); res.Status != http.StatusNotFound {
 			t.Errorf("client %s %s on another owner's object: %d, want 404: %.300s", w.method, w.path, res.Status, res.Body)

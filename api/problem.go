@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/telemetry"
 	"github.com/mifmaroc/mif/temporalerr"
 )
@@ -60,7 +61,16 @@ const (
 	CodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
 	CodeRateLimited          ProblemCode = "rate_limited"
 	CodeUnavailable          ProblemCode = "service_unavailable"
-	CodeInternal             ProblemCode = "internal_error"
+	// CodeDependencyUnavailable: PostgreSQL is down, starting or out of connections (503,
+	// Retry-After); nothing was done, the same request may be sent again.
+	CodeDependencyUnavailable ProblemCode = "dependency_unavailable"
+	// CodeWorkflowUnavailable: Temporal cannot be reached, or no worker took the request within
+	// MIF_WORKFLOW_WAIT, or the intervention's workflow is not started yet (503, Retry-After);
+	// send it again with the same Idempotency-Key.
+	CodeWorkflowUnavailable ProblemCode = "workflow_unavailable"
+	CodeInternal            ProblemCode = "internal_error"
+	// CodeOverloaded: the API is past its admission limit (admission.go); retry after Retry-After.
+	CodeOverloaded ProblemCode = "overloaded"
 )
 
 // ProblemCodes lists every code (the contract test checks the OpenAPI enum against it).
@@ -69,7 +79,7 @@ var ProblemCodes = []ProblemCode{
 	CodeInvalidCredentials, CodeRefreshReused, CodeRefreshInvalid, CodeSessionExpired, CodeOIDCDisabled,
 	CodeOIDCState, CodeOIDCRefused, CodeForbidden, CodeNotFound, CodeMethodNotAllowed, CodeConflict,
 	CodeInvalidTransition, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeRateLimited, CodeUnavailable,
-	CodeInternal,
+	CodeInternal, CodeDependencyUnavailable, CodeWorkflowUnavailable, CodeOverloaded,
 }
 
 // statusCode is the code of a status when nothing more precise is known.
@@ -118,6 +128,20 @@ func problemCode(w http.ResponseWriter, r *http.Request, status int, code Proble
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// retryAfterSeconds is what a 503 for an unavailable dependency asks the client to wait: a
+// restarting PostgreSQL or Temporal is back within seconds, and clients that all come back at
+// once should not hammer it.
+const retryAfterSeconds = "5"
+
+// unavailable answers 503 with Retry-After for a dependency that is down or slow; logged as a
+// warning (the operator's dashboards see the outage; it is not a bug).
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, code ProblemCode, detail string, err error) {
+	s.log.Warn("dependency unavailable", zap.String("request_id", requestIDFrom(r.Context())), traceField(r),
+		zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("code", string(code)), zap.Error(err))
+	w.Header().Set("Retry-After", retryAfterSeconds)
+	problemCode(w, r, http.StatusServiceUnavailable, code, detail)
+}
+
 // fail maps an error from any layer onto an HTTP answer. Unknown errors are logged with the
 // request's fields and answered 500 without detail: no SQL, stack or secret leaves the server.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -139,8 +163,24 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem(w, r, http.StatusForbidden, "action non autorisée pour votre rôle")
 	case errors.Is(err, domain.ErrUnauthenticated):
 		problem(w, r, http.StatusUnauthorized, "authentification requise")
+	case storage.IsInvalidText(err):
+		// Text the decoders should have refused reached PostgreSQL: invalid input, not a fault of
+		// the server. Logged without the query or its arguments.
+		s.log.Warn("invalid text reached the database", zap.String("request_id", requestIDFrom(r.Context())),
+			zap.String("method", r.Method), zap.String("path", r.URL.Path))
+		problem(w, r, http.StatusUnprocessableEntity, "données invalides: caractères invalides (octet NUL ou UTF-8 invalide)",
+			domain.FieldError{Field: "body", Message: invalidTextMessage})
+	case overloadedRead(r): // admission.go: the read outlived its budget, pool wait included
+		s.admission.refuse(w, r)
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
 		problem(w, r, http.StatusServiceUnavailable, "requête interrompue")
+	case storage.Unavailable(err):
+		s.unavailable(w, r, CodeDependencyUnavailable, "base de données momentanément indisponible; réessayez dans quelques secondes", err)
+	case temporalerr.TimedOut(err):
+		s.unavailable(w, r, CodeWorkflowUnavailable, "le traitement n'a pas été pris en charge dans le délai; "+
+			"réessayez avec la même Idempotency-Key", err)
+	case temporalerr.Unavailable(err):
+		s.unavailable(w, r, CodeWorkflowUnavailable, "moteur de workflows momentanément indisponible; réessayez dans quelques secondes", err)
 	default:
 		s.log.Error("request failed", zap.String("request_id", requestIDFrom(r.Context())), traceField(r),
 			zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))

@@ -278,11 +278,20 @@ func (s *Server) register(e endpoint) {
 	}
 	var h http.Handler = e.h
 	if !e.Public {
-		h = s.authenticate(s.authorize(e.Perm, h))
+		h = noStore(s.authenticate(s.authorize(e.Perm, h)))
 	}
 	if c.tokenInQuery {
 		h = tokenFromQuery(h)
 	}
 	s.routes = append(s.routes, e.Route)
-	s.router.Handle(e.Path, limitBody(c.maxBody, h)).Methods(e.Method)
+	s.router.Handle(e.Path, limitBody(c.maxBody, rejectInvalidForm(h))).Methods(e.Method)
+}
+
+// noStore marks every answer of an authenticated route (its 401 and 403 included) as not to be
+// kept by browsers or proxies: it is one user's data.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }

@@ -4,6 +4,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
@@ -53,10 +54,11 @@ type Server struct {
 	ident  *identity // authentication endpoints' state (auth.go)
 	dl     delivery  // documents, real-time notifications, dev mail (documents.go)
 
-	router  *mux.Router
-	routes  []Route
-	metrics *metrics
-	tel     *telemetry.Telemetry
+	router    *mux.Router
+	routes    []Route
+	metrics   *metrics
+	tel       *telemetry.Telemetry
+	admission *admission // admission.go
 }
 
 // New builds the server and registers every route.
@@ -72,24 +74,41 @@ func New(d Deps) (*Server, error) {
 	if err := s.initDelivery(d); err != nil {
 		return nil, err
 	}
+	s.admission = newAdmission(s.cfg.Admission)
 	s.router = mux.NewRouter()
 	s.metrics = newMetrics(s.tel)
 	s.router.Use(s.metrics.instrument)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "aucune route pour "+r.URL.Path)
 	})
-	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		problem(w, r, http.StatusMethodNotAllowed, "méthode "+r.Method+" non permise sur "+r.URL.Path)
-	})
+	s.router.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 	s.ident = s.newIdentity() // the session service behind the authentication endpoints (auth.go)
 	s.mount(newDocHandlers(spec))
 	return s, nil
 }
 
+// methodNotAllowed answers 405 with Allow listing the methods the route table has for the path
+// (RFC 9110 requires it), found by asking the router about each method.
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		other := r.WithContext(r.Context()) // a shallow copy: only the method differs
+		other.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(other, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	problem(w, r, http.StatusMethodNotAllowed, "méthode "+r.Method+" non permise sur "+r.URL.Path+"; permises: "+strings.Join(allowed, ", "))
+}
+
 // Handler is the whole HTTP stack: middleware around the router.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.router
+	h = rejectInvalidText(h)
 	h = trimSlash(h)
+	h = s.admit(h) // admission.go: bounded in-flight reads and writes, 503 overloaded past them
 	h = s.cors(h)
 	h = s.securityHeaders(h)
 	h = s.accessLog(h)
@@ -99,6 +118,14 @@ func (s *Server) Handler() http.Handler {
 		h = s.tel.HTTPHandler(h) // outermost: the span covers everything, its trace id reaches the logs
 	}
 	return h
+}
+
+// Close releases what the server holds besides its handlers: the principal cache's LISTEN
+// connection.
+func (s *Server) Close() {
+	if s.ident != nil && s.ident.cache != nil {
+		s.ident.cache.Close()
+	}
 }
 
 // Routes lists every registered route (for tests and the OpenAPI contract check).

@@ -235,7 +235,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) applyUserChanges(w http.ResponseWriter, r *http.Request, id int64, c storage.UserChanges) {
 	p := principalFrom(r.Context())
-	if _, err := s.store.UpdateUser(r.Context(), id, c, &p.UserID); err != nil {
+	_, err := s.store.UpdateUser(r.Context(), id, c, &p.UserID)
+	s.ident.auth.ForgetPrincipal(id) // committed or not: this replica reads the account afresh
+	if err != nil {
 		s.fail(w, r, clientRefError(err))
 		return
 	}
@@ -260,7 +262,9 @@ func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, domain.Conflictf("un administrateur ne peut pas désactiver son propre compte"))
 		return
 	}
-	if _, err := s.store.SetUserActive(r.Context(), id, false, &p.UserID); err != nil {
+	_, err = s.store.SetUserActive(r.Context(), id, false, &p.UserID)
+	s.ident.auth.ForgetPrincipal(id)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -274,7 +278,9 @@ func (s *Server) activateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.store.SetUserActive(r.Context(), id, true, &p.UserID); err != nil {
+	_, err = s.store.SetUserActive(r.Context(), id, true, &p.UserID)
+	s.ident.auth.ForgetPrincipal(id)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

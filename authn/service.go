@@ -30,6 +30,7 @@ type Service struct {
 	sessions config.Sessions
 	log      *zap.Logger
 	now      func() time.Time
+	cache    *PrincipalCache // nil: every request reads its principal from the database
 }
 
 // ServiceDeps are what the Service is built from.
@@ -45,12 +46,15 @@ type ServiceDeps struct {
 	Now func() time.Time
 	// Passwords hashes and checks passwords (nil: DefaultPasswords, bcrypt at BcryptCost).
 	Passwords *Passwords
+	// PrincipalCache spares the per-request principal lookup while the account does not change
+	// (nil: none).
+	PrincipalCache *PrincipalCache
 }
 
 // NewService builds the service.
 func NewService(d ServiceDeps) *Service {
 	s := &Service{store: d.Store, tokens: d.Tokens, pw: d.Passwords, oidc: d.OIDC, throttle: NewThrottle(d.Identity.BruteForce),
-		jwt: d.JWT, sessions: d.Identity.Sessions, log: d.Log, now: d.Now}
+		jwt: d.JWT, sessions: d.Identity.Sessions, log: d.Log, now: d.Now, cache: d.PrincipalCache}
 	if s.sessions.MaxLifetime <= 0 {
 		s.sessions.MaxLifetime = d.JWT.RefreshTTL
 	}
@@ -291,10 +295,12 @@ func (s *Service) Logout(ctx context.Context, refreshToken, accessToken string) 
 			return err
 		}
 		if access != nil {
+			defer s.ForgetPrincipal(access.UserID)
 			return s.store.RevokeAccessToken(ctx, access.ID, access.UserID, access.ExpiresAt.Time)
 		}
 		return nil
 	case access != nil:
+		defer s.ForgetPrincipal(access.UserID)
 		return s.store.EndAllSessions(ctx, access.UserID)
 	case accessToken == "":
 		return fieldError("refresh_token", "obligatoire (corps ou en-tête Authorization: Bearer)")
@@ -345,8 +351,13 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, oldPassword,
 	if err != nil {
 		return Pair{}, err
 	}
+	s.ForgetPrincipal(u.ID)
 	return s.startSession(ctx, u, cl)
 }
+
+// ForgetPrincipal drops the cached principal of an account that this replica just changed (the
+// other replicas forget it when the change is announced).
+func (s *Service) ForgetPrincipal(userID int64) { s.cache.Forget(userID) }
 
 // Session is what a valid access token stands for.
 type Session struct {
@@ -377,7 +388,14 @@ func (s *Service) Principal(ctx context.Context, raw string) (Session, error) {
 	if claims != nil {
 		jti = claims.ID
 	}
-	p, u, revoked, err := s.store.PrincipalFor(ctx, userID, jti)
+	var p domain.Principal
+	var u domain.User
+	var revoked bool
+	if s.cache != nil {
+		p, u, revoked, err = s.cache.lookup(ctx, userID, jti, s.store.PrincipalFor)
+	} else {
+		p, u, revoked, err = s.store.PrincipalFor(ctx, userID, jti)
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		return Session{}, ErrTokenRevoked

@@ -42,6 +42,10 @@ type Config struct {
 	Planning  Planning
 	Identity  Identity
 	Telemetry Telemetry
+	Admission Admission
+	// PrincipalCache keeps each request's principal in memory, forgotten at once on every
+	// replica when the account changes (LISTEN/NOTIFY); off, every request reads it.
+	PrincipalCache bool
 
 	FernetKeys []string
 	DataDir    string
@@ -66,6 +70,13 @@ type Temporal struct {
 	CLIPath   string
 	UIPort    int
 	Port      int
+	// WorkflowWait bounds how long an API request waits on Temporal (a start, an update, a
+	// query): past it the client gets 503 workflow_unavailable with Retry-After. It stays well
+	// under the HTTP server's WriteTimeout, so a client always gets an answer.
+	WorkflowWait time.Duration
+	// OutboxInterval is how often the worker's relay looks for interventions created while
+	// Temporal could not be reached (MIF_OUTBOX_INTERVAL).
+	OutboxInterval time.Duration
 }
 
 // JWT configures our own access tokens.
@@ -96,6 +107,14 @@ type SLA struct {
 	Normale  time.Duration
 	Basse    time.Duration
 }
+
+// HTTPWriteTimeout is the API server's write timeout: a handler still working past it has its
+// connection closed without an answer, so every bounded wait (MIF_WORKFLOW_WAIT) stays below it.
+const HTTPWriteTimeout = 2 * time.Minute
+
+// MaxWorkflowWait is the longest MIF_WORKFLOW_WAIT accepted: the rest of a request (reads before
+// and after the workflow call) must fit in HTTPWriteTimeout too.
+const MaxWorkflowWait = time.Minute
 
 // Lookup reads one variable; os.LookupEnv in production, a map in tests.
 type Lookup func(name string) (string, bool)
@@ -149,6 +168,15 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		CLIPath:   r.str("MIF_TEMPORAL_CLI", "bin/temporal"),
 		Port:      r.intRange("MIF_TEMPORAL_DEV_PORT", 7233, 1, 65535),
 		UIPort:    r.intRange("MIF_TEMPORAL_UI_PORT", 8233, 1, 65535),
+
+		WorkflowWait:   r.duration("MIF_WORKFLOW_WAIT", 5*time.Second),
+		OutboxInterval: r.duration("MIF_OUTBOX_INTERVAL", 2*time.Second),
+	}
+	if c.Temporal.OutboxInterval < 100*time.Millisecond {
+		r.fail("MIF_OUTBOX_INTERVAL", "must be a duration of at least 100ms")
+	}
+	if c.Temporal.WorkflowWait <= 0 || c.Temporal.WorkflowWait > MaxWorkflowWait {
+		r.fail("MIF_WORKFLOW_WAIT", "must be a positive duration of at most "+MaxWorkflowWait.String()+" (under the HTTP write timeout)")
 	}
 	c.JWT = JWT{
 		Algorithm:      r.oneOf("MIF_JWT_ALGORITHM", "RS256", "RS256", "HS256"),
@@ -178,6 +206,8 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	c.Planning = r.planning()
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()
+	c.Admission = r.admission()
+	c.PrincipalCache = r.boolean("MIF_PRINCIPAL_CACHE", true)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")
 

@@ -189,8 +189,16 @@ func GenerateVolume(ctx context.Context, st *storage.Store, o VolumeOptions) (Vo
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("demo: commit: %w", err)
 	}
+	// The dashboard counters got a delta row per scope and intervention (migration 00102): fold
+	// them and vacuum away the folded rows now rather than at the first dashboard.
+	if _, err := db.ExecContext(ctx, `SELECT intervention_counters_compact()`); err != nil {
+		return res, fmt.Errorf("demo: fold the dashboard counters: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `VACUUM intervention_counters`); err != nil {
+		return res, fmt.Errorf("demo: vacuum the dashboard counters: %w", err)
+	}
 	// Fresh statistics, so that the first queries on the new rows are planned for their volume.
-	if _, err := db.ExecContext(ctx, `ANALYZE clients, sites, site_horaires, users, techniciens, technicien_competences,
+	if _, err := db.ExecContext(ctx, `ANALYZE intervention_counters, clients, sites, site_horaires, users, techniciens, technicien_competences,
 		technicien_horaires, contrats, equipements, contrat_equipements, interventions, plannings, historique, notifications`); err != nil {
 		return res, fmt.Errorf("demo: analyze: %w", err)
 	}

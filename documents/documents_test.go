@@ -164,7 +164,7 @@ func TestDevKeysPersist(t *testing.T) {
 	}
 }
 
-func zipWith(t *testing.T, files map[string]string) []byte {
+func zipWith(t testing.TB, files map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

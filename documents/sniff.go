@@ -70,6 +70,13 @@ func Sniff(content []byte, fileName string) (mime string, allowed bool) {
 	return base, false
 }
 
+// isMimeToken: lower-case letters, digits and . + - only (what OpenDocument types are made of).
+func isMimeToken(m string) bool {
+	return !strings.ContainsFunc(m, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '+' || r == '-' || r == '/')
+	})
+}
+
 func isBinaryControl(r rune) bool {
 	return r != '\n' && r != '\r' && r != '\t' && r != '\f' && unicode.IsControl(r)
 }
@@ -93,8 +100,9 @@ func officeZip(content []byte) string {
 			}
 			b, _ := io.ReadAll(io.LimitReader(rc, 100))
 			_ = rc.Close()
-			if m := string(b); strings.HasPrefix(m, "application/vnd.oasis.opendocument.") &&
-				!strings.ContainsFunc(m, unicode.IsSpace) {
+			// The entry names the type; it is stored and sent as Content-Type, so only a plain
+			// token is believed (a crafted one with NUL would reach the database).
+			if m := string(b); strings.HasPrefix(m, "application/vnd.oasis.opendocument.") && isMimeToken(m) {
 				return m
 			}
 		}

@@ -111,6 +111,9 @@ type InterventionDetail struct {
 	Technicien     *TechnicienResume `json:"technicien"`
 	Planning       *PlanningResume   `json:"planning"`
 	DocumentsCount int               `json:"documents_count"`
+	// WorkflowEnAttente: the intervention is recorded but its workflow is not started yet
+	// (Temporal was unreachable at its creation); lifecycle requests answer 503 until it is.
+	WorkflowEnAttente bool `json:"workflow_en_attente,omitempty"`
 }
 
 // InterventionWorkflowRef is what it takes to reach an intervention's workflow (the FindOverdue

@@ -172,12 +172,23 @@ type LifecycleRequest struct {
 
 	// Fields lists the request fields that carry a value (rapport, motif...).
 	Fields []string
+
+	// An assignment's technicien, date and duration as asked (nil/0: not given), and the planning
+	// as it stands, so that the same assignment sent again is recognised.
+	AssignTo     *int64
+	AssignAt     *time.Time
+	AssignDuree  int
+	PlannedAt    *time.Time
+	PlannedDuree int
 }
 
 // LifecycleDecision is an accepted transition.
 type LifecycleDecision struct {
 	De, Vers   StatutIntervention
 	Historique string
+	// Noop: the request asks for what is already so (the same assignment sent again, e.g. a
+	// retry without Idempotency-Key): nothing is written, the answer is the current state.
+	Noop bool
 }
 
 // Decide checks a lifecycle request against the rules: the target status exists, the action may
@@ -212,7 +223,19 @@ func Decide(req LifecycleRequest) (LifecycleDecision, error) {
 			return LifecycleDecision{}, &ValidationError{Fields: []FieldError{{Field: n.Field, Message: "obligatoire " + n.Purpose}}}
 		}
 	}
-	return LifecycleDecision{De: de, Vers: vers, Historique: t.Historique}, nil
+	return LifecycleDecision{De: de, Vers: vers, Historique: t.Historique, Noop: sameAssignment(req, de, vers)}, nil
+}
+
+// sameAssignment reports whether an assignment of planned work names the technicien it already
+// has, at its date (or none given) and for its duration (or none given).
+func sameAssignment(req LifecycleRequest, de, vers StatutIntervention) bool {
+	if de != StatutPlanifiee || vers != StatutPlanifiee || req.AssignTo == nil || req.TechnicienID == nil || *req.AssignTo != *req.TechnicienID {
+		return false
+	}
+	if req.AssignAt != nil && (req.PlannedAt == nil || !req.AssignAt.Equal(*req.PlannedAt)) {
+		return false
+	}
+	return req.AssignDuree == 0 || req.AssignDuree == req.PlannedDuree
 }
 
 // TransitionWrite is one lifecycle change of an intervention, decided by its workflow and written

@@ -22,37 +22,44 @@ var ErrWorkflowClosed = errors.New("orchestration: intervention workflow closed"
 // removed by the namespace's retention once finished).
 var ErrWorkflowNotFound = errors.New("orchestration: workflow not found")
 
-// Interventions talks to InterventionWorkflow: creation (Update-With-Start), lifecycle
+// Interventions talks to InterventionWorkflow: its start once the API has written the row
+// (Start; the workflow still answers the create update of runs started the earlier way), lifecycle
 // transitions (updates) and the state query.
 type Interventions struct {
 	c         client.Client
 	taskQueue string
+	// wait bounds every call (MIF_WORKFLOW_WAIT): past it the caller gets context.DeadlineExceeded
+	// (temporalerr.Unavailable), never a request held until the HTTP server drops it.
+	wait time.Duration
 }
 
-// Create starts the workflow of a new intervention, or reaches the one already started with the
-// same key (a retried request), and returns the row once its activity has written it. key is the
-// intervention's stable key (workflows.InterventionWorkflowID).
-func (i *Interventions) Create(ctx context.Context, key string, n domain.NewIntervention) (domain.Intervention, error) {
-	wfID := workflows.InterventionWorkflowID(key)
-	start := i.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                i.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{Intervention: n})
-	handle, err := i.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:     wfID + "/create",
-			UpdateName:   workflows.UpdateCreate,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var row domain.Intervention
-	if err != nil {
-		return row, err
+// bound limits ctx to the configured wait (none when unset: the CLI and tests that build the
+// type directly wait as long as their own context allows).
+func (i *Interventions) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if i.wait <= 0 {
+		return ctx, func() {}
 	}
-	return row, handle.Get(ctx, &row)
+	return context.WithTimeout(ctx, i.wait)
+}
+
+// Start starts the workflow of an intervention whose row (and outbox entry) the API has just
+// written under workflowID, without waiting for any worker: the workflow's create activity finds
+// the row (CreateOnStart). Starting again is harmless — a running workflow is reused, and one
+// that has ended is not started twice (its ID is taken) — so a create retried by its client or by
+// the outbox relay reaches one workflow.
+func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.NewIntervention) error {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
+	_, err := i.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflowID, TaskQueue: i.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: n})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // an earlier run owns this intervention and has ended with it
+	}
+	return err
 }
 
 // Attach starts the workflow of an intervention whose row already exists under workflowID
@@ -71,6 +78,8 @@ func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.
 // Transition sends a lifecycle update and waits for the new row. updateID makes a retried request
 // apply once (derive it from the Idempotency-Key when the client sent one).
 func (i *Interventions) Transition(ctx context.Context, workflowID string, action domain.LifecycleAction, updateID string, req workflows.TransitionRequest) (domain.Intervention, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	var row domain.Intervention
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -110,6 +119,8 @@ func isClosed(err error) bool {
 
 // State asks the intervention's workflow for its state (ErrWorkflowNotFound once it is gone).
 func (i *Interventions) State(ctx context.Context, workflowID string) (workflows.InterventionState, error) {
+	ctx, cancel := i.bound(ctx)
+	defer cancel()
 	var st workflows.InterventionState
 	v, err := i.c.QueryWorkflow(ctx, workflowID, "", workflows.QueryState)
 	if err != nil {

@@ -109,18 +109,31 @@ func (s *Store) InsertDocument(ctx context.Context, n NewDocument) (doc Document
 	return doc, created, err
 }
 
-// documentVisibility limits documents (alias d) to what p may see: a client sees the documents
-// of interventions it may see and of equipment under its contracts.
+// documentVisibility limits documents (alias d) to what p may see (casbin/policy.csv says the
+// same in words). A client sees the documents of interventions it may see and of equipment under
+// its contracts. A technicien sees the documents of his work: those of the interventions assigned
+// to him, and the non-sensitive ones of the equipment he works on (attached to the machine or to
+// another of its interventions: its manuals, earlier reports); a sensitive document only when it
+// belongs to one of his interventions.
 func documentVisibility(p domain.Principal, arg int) (string, []any) {
-	if p.Role != domain.RoleClient {
-		return "TRUE", nil
-	}
-	if p.ClientID == nil {
-		return "FALSE", nil
-	}
-	return fmt.Sprintf(`EXISTS (SELECT 1 FROM contrat_equipements ce JOIN contrats c ON c.id = ce.contrat_id
+	switch p.Role {
+	case domain.RoleClient:
+		if p.ClientID == nil {
+			return "FALSE", nil
+		}
+		return fmt.Sprintf(`EXISTS (SELECT 1 FROM contrat_equipements ce JOIN contrats c ON c.id = ce.contrat_id
 		WHERE c.client_id = $%d AND ce.equipement_id = COALESCE(
 			(SELECT i.equipement_id FROM interventions i WHERE i.id = d.intervention_id), d.equipement_id))`, arg), []any{*p.ClientID}
+	case domain.RoleTechnicien:
+		if p.TechnicienID == nil {
+			return "FALSE", nil
+		}
+		return fmt.Sprintf(`(EXISTS (SELECT 1 FROM interventions i WHERE i.id = d.intervention_id AND i.technicien_id = $%[1]d)
+		OR NOT d.is_sensitive AND EXISTS (SELECT 1 FROM interventions w WHERE w.technicien_id = $%[1]d
+			AND w.equipement_id = COALESCE((SELECT i.equipement_id FROM interventions i WHERE i.id = d.intervention_id), d.equipement_id)))`, arg),
+			[]any{*p.TechnicienID}
+	}
+	return "TRUE", nil
 }
 
 // GetDocument returns a live (not deleted) document that p may see, or domain.ErrNotFound.
@@ -338,6 +351,15 @@ func (s *Store) EquipementVisible(ctx context.Context, p domain.Principal, id in
 	var one int
 	err := s.q.GetContext(ctx, &one, `SELECT 1 FROM equipements e WHERE e.id = $1 AND `+cond, args...)
 	return wrap("equipement visible", err)
+}
+
+// EquipementInWork reports whether the technicien has (or had) an intervention on the equipment:
+// the equipment he may attach documents to.
+func (s *Store) EquipementInWork(ctx context.Context, technicienID, equipementID int64) (bool, error) {
+	var ok bool
+	err := s.q.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM interventions WHERE technicien_id = $1 AND equipement_id = $2)`,
+		technicienID, equipementID)
+	return ok, wrap("equipement in work", err)
 }
 
 // readableChanges turns a historique "changements" document into the line a reader of the

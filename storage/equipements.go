@@ -12,10 +12,11 @@ import (
 const equipementColumns = `e.id, e.nom, e.type, e.modele, e.numero_serie, e.localisation, e.date_installation,
 	e.frequence_entretien, e.statut, e.derniere_maintenance, e.site_id, e.date_creation, e.updated_at`
 
-// equipementVueColumns adds the number of interventions, counted by an index-backed subquery
-// (interventions_equipement_idx) rather than one query per row.
+// equipementVueColumns adds the number of interventions, summed from the equipment's few rows
+// of the maintained counters (intervention_counters, migration 00102) rather than counted over
+// its interventions.
 const equipementVueColumns = equipementColumns + `,
-	(SELECT count(*) FROM interventions x WHERE x.equipement_id = e.id) AS interventions_count,
+	(SELECT COALESCE(sum(c.n), 0) FROM intervention_counters c WHERE c.portee = 'e' AND c.cle = e.id) AS interventions_count,
 	(SELECT json_build_object('id', si.id, 'nom', si.nom, 'ville', si.ville, 'latitude', si.latitude, 'longitude', si.longitude)
 		FROM sites si WHERE si.id = e.site_id) AS site`
 
@@ -103,6 +104,7 @@ func (s *Store) ListEquipements(ctx context.Context, p domain.Principal, f domai
 	if err != nil {
 		return nil, 0, err
 	}
+	s.compactCounters(ctx) // interventions_count sums them
 	rows := []equipementRow{}
 	err = s.q.SelectContext(ctx, &rows, `SELECT `+equipementVueColumns+` FROM equipements e WHERE `+w.sql()+
 		` ORDER BY `+orderBy(sort, equipementSorts, Sort{Field: "id"}, "e.id")+

@@ -15,7 +15,8 @@ const interventionDetailSelect = `SELECT ` + interventionColumns + `,
 	e.nom AS eq_nom, e.type AS eq_type, e.localisation AS eq_localisation,
 	tu.nom AS tech_nom, tu.prenom AS tech_prenom, t.specialite AS tech_specialite,
 	p.id AS plan_id, p.date_planifiee AS plan_date, p.duree_estimee AS plan_duree, p.statut AS plan_statut,
-	(SELECT count(*) FROM documents d WHERE d.intervention_id = i.id AND d.deleted_at IS NULL) AS documents_count
+	(SELECT count(*) FROM documents d WHERE d.intervention_id = i.id AND d.deleted_at IS NULL) AS documents_count,
+	EXISTS (SELECT 1 FROM intervention_outbox o WHERE o.intervention_id = i.id) AS workflow_en_attente
 FROM interventions i
 JOIN equipements e ON e.id = i.equipement_id
 LEFT JOIN techniciens t ON t.id = i.technicien_id
@@ -35,13 +36,14 @@ type interventionDetailRow struct {
 	PlanDuree      *int       `db:"plan_duree"`
 	PlanStatut     *string    `db:"plan_statut"`
 	DocumentsCount int        `db:"documents_count"`
+	Pending        bool       `db:"workflow_en_attente"`
 }
 
 func (row interventionDetailRow) detail() domain.InterventionDetail {
 	d := domain.InterventionDetail{
 		Intervention:   row.Intervention,
 		Equipement:     domain.EquipementResume{ID: row.EquipementID, Nom: row.EqNom, Type: row.EqType, Localisation: row.EqLocalisation},
-		DocumentsCount: row.DocumentsCount,
+		DocumentsCount: row.DocumentsCount, WorkflowEnAttente: row.Pending,
 	}
 	if row.TechnicienID != nil && row.TechNom != nil {
 		d.Technicien = &domain.TechnicienResume{ID: *row.TechnicienID, Nom: *row.TechNom, Prenom: deref(row.TechPrenom), Specialite: deref(row.TechSpecialite)}
@@ -125,7 +127,10 @@ func interventionWhere(p domain.Principal, f domain.InterventionFiltre) *where {
 // equipment, technicien and planning, and the total count.
 func (s *Store) ListInterventions(ctx context.Context, p domain.Principal, f domain.InterventionFiltre, sort Sort, page Page) ([]domain.InterventionDetail, int, error) {
 	w := interventionWhere(p, f)
-	total, err := s.count(ctx, "count interventions", "interventions i", w)
+	total, counted, err := s.countFromCounters(ctx, p, f)
+	if err == nil && !counted {
+		total, err = s.count(ctx, "count interventions", "interventions i", w)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -141,6 +146,46 @@ func (s *Store) ListInterventions(ctx context.Context, p domain.Principal, f dom
 		out[i] = r.detail()
 	}
 	return out, total, nil
+}
+
+// countFromCounters counts the interventions p may see that match f from the dashboard's
+// counters (intervention_counters, migration 00102) when f filters only on what they are kept
+// by — status, priority, and one equipment or one technicien — instead of counting the rows
+// (100 000 of them for an unfiltered list). counted is false when f needs the rows.
+func (s *Store) countFromCounters(ctx context.Context, p domain.Principal, f domain.InterventionFiltre) (total int, counted bool, err error) {
+	rest := f
+	rest.Statut, rest.Priorite, rest.EquipementID, rest.TechnicienID = nil, nil, nil, nil
+	client := p.Role == domain.RoleClient
+	switch {
+	case rest != (domain.InterventionFiltre{}), f.EquipementID != nil && f.TechnicienID != nil, client && f.TechnicienID != nil:
+		return 0, false, nil
+	case client && p.ClientID == nil:
+		return 0, true, nil
+	}
+	w := &where{}
+	switch {
+	case f.TechnicienID != nil:
+		w.add("c.portee = 't' AND c.cle = ?", *f.TechnicienID)
+	case f.EquipementID != nil:
+		w.add("c.portee = 'e' AND c.cle = ?", *f.EquipementID)
+	case client:
+		w.add("c.portee = 'e'")
+	default:
+		w.add("c.portee = 'a' AND c.cle = 0")
+	}
+	if client {
+		w.add(`c.cle IN (SELECT ce.equipement_id FROM contrat_equipements ce JOIN contrats k ON k.id = ce.contrat_id
+			WHERE k.client_id = ?)`, *p.ClientID)
+	}
+	if f.Statut != nil {
+		w.add("c.statut = ?", *f.Statut)
+	}
+	if f.Priorite != nil {
+		w.add("c.priorite = ?", *f.Priorite)
+	}
+	s.compactCounters(ctx)
+	err = s.q.GetContext(ctx, &total, `SELECT COALESCE(sum(c.n), 0) FROM intervention_counters c WHERE `+w.sql(), w.args...)
+	return total, true, wrap("count interventions", err)
 }
 
 // InterventionHistorique returns one page of the audit trail of an intervention p may see,

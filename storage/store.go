@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,6 +31,15 @@ type Queryer interface {
 type Store struct {
 	db *sqlx.DB
 	q  Queryer
+	// counters paces the folding of the dashboard counters (dashboard.go); shared by the Stores
+	// of one pool (transactions included).
+	counters *counterFolds
+}
+
+// counterFolds is when this process last folded the dashboard counters, and who is folding.
+type counterFolds struct {
+	mu   sync.Mutex
+	last atomic.Int64 // unix nanoseconds
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -55,7 +66,7 @@ func Open(ctx context.Context, url string, maxOpen int, opts ...OpenOption) (*sq
 }
 
 // New wraps an open database.
-func New(db *sqlx.DB) *Store { return &Store{db: db, q: db} }
+func New(db *sqlx.DB) *Store { return &Store{db: db, q: db, counters: &counterFolds{}} }
 
 // Q is the connection or transaction this Store runs on, for packages (demo data, benchmarks)
 // that issue their own SQL.
@@ -87,7 +98,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, q: tx}); err != nil {
+	if err = fn(&Store{db: s.db, q: tx, counters: s.counters}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -118,6 +129,13 @@ var constraintMessages = map[string]string{
 	"sites_client_nom_key":         "ce client a déjà un site de ce nom",
 }
 
+// IsInvalidText reports whether err is PostgreSQL refusing text it cannot store (NUL or invalid
+// UTF-8, SQLSTATE 22021 or 22P05): invalid input, whichever query met it.
+func IsInvalidText(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05")
+}
+
 func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.ErrNotFound
@@ -140,6 +158,8 @@ func mapErr(err error) error {
 			return &domain.ConflictError{Reason: "cet enregistrement est encore utilisé ailleurs", Err: domain.ErrConflict}
 		}
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: fkField(pqErr.Constraint), Message: "référence inexistante"}}}
+	case "22021", "22P05": // NUL or invalid UTF-8 in text (the API refuses them first; never 500)
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: checkField(pqErr), Message: "caractères invalides (octet NUL ou UTF-8 invalide)"}}}
 	case "23514", "22001", "22003", "22007", "22P02": // check, too long, out of range, bad datetime, bad text
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: checkField(pqErr), Message: "valeur refusée"}}}
 	}

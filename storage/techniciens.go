@@ -11,13 +11,13 @@ import (
 )
 
 // technicienSelect reads a profile with its account's name and its workload: the interventions
-// assigned and not finished, counted with interventions_technicien_idx.
+// assigned and not finished, summed from the maintained counters (intervention_counters).
 const technicienSelect = `SELECT t.id, t.user_id, u.nom, u.prenom, u.email, t.specialite, t.niveau_experience,
 	t.disponibilite, t.telephone, t.localisation_base,
 	to_char(t.heure_debut, 'HH24:MI') AS heure_debut, to_char(t.heure_fin, 'HH24:MI') AS heure_fin,
 	t.base_latitude, t.base_longitude, array_to_json(t.outils) AS outils,
-	(SELECT count(*) FROM interventions x WHERE x.technicien_id = t.id
-		AND x.statut IN ('planifiee', 'en_cours', 'en_attente')) AS charge_actuelle,
+	(SELECT COALESCE(sum(c.n), 0) FROM intervention_counters c WHERE c.portee = 't' AND c.cle = t.id
+		AND c.statut IN ('planifiee', 'en_cours', 'en_attente')) AS charge_actuelle,
 	t.date_creation
 FROM techniciens t JOIN users u ON u.id = t.user_id`
 
@@ -67,6 +67,7 @@ func (s *Store) ListTechniciens(ctx context.Context, p domain.Principal, f domai
 		pat := likePattern(f.Recherche)
 		w.add("(u.nom ILIKE ? OR u.prenom ILIKE ? OR t.specialite ILIKE ?)", pat, pat, pat)
 	}
+	s.compactCounters(ctx) // charge_actuelle sums them
 	total, err := s.count(ctx, "count techniciens", "techniciens t JOIN users u ON u.id = t.user_id", w)
 	if err != nil {
 		return nil, 0, err

@@ -22,13 +22,21 @@ func followUpsEnabled(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, followUpsChange, workflow.DefaultVersion, 1) >= 1
 }
 
+// followUpOptions are for the e-mails and the PDF report: each takes a second or two, so a short
+// StartToClose bounds how long a task lost with a restarting worker or Temporal server holds
+// the follow-up (a minute before), and retries start after a second, then back off, for hours.
+// Only the options change, not the commands: histories replay unchanged.
 func followUpOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
+		StartToCloseTimeout:    followUpTimeout,
 		ScheduleToCloseTimeout: 6 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute},
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
+
+// followUpTimeout bounds one attempt of an e-mail batch (a few recipients; one SMTP delivery is
+// bounded by the activity's context) or of a PDF report.
+const followUpTimeout = 20 * time.Second
 
 // sendEmails e-mails the given notifications to the recipients whose preferences ask for them.
 func sendEmails(ctx workflow.Context, notificationIDs []int64) {

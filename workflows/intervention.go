@@ -121,9 +121,9 @@ func dbWriteOptions(ctx workflow.Context) workflow.Context {
 // arrives late is still worth sending; dedup keys keep retries from doubling it).
 func notifyOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
+		StartToCloseTimeout:    10 * time.Second, // a few inserts: a lost attempt is retried within seconds
 		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 5 * time.Minute},
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 
@@ -146,9 +146,13 @@ type interventionWorkflow struct {
 
 	sla             slaClock
 	escalation      workflow.ChildWorkflowFuture
+	escalationOver  bool // the child has been told a status that ends its ladder
 	escalationLevel int
-	timeline        []Transition
-	followUps       followUps
+	// The planning as the last assignment wrote it (a repeated assignment is recognised).
+	plannedAt    *time.Time
+	plannedDuree int
+	timeline     []Transition
+	followUps    followUps
 }
 
 // InterventionWorkflow owns the lifecycle of one intervention: its transitions (updates with
@@ -295,12 +299,36 @@ func (w *interventionWorkflow) create(ctx workflow.Context) (domain.Intervention
 func (w *interventionWorkflow) registerTransition(ctx workflow.Context, name string) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, req TransitionRequest) (domain.Intervention, error) {
+			if err := w.awaitCreated(ctx); err != nil {
+				return domain.Intervention{}, err
+			}
 			return w.transition(ctx, name, req)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req TransitionRequest) error {
+			if w.startsCreated() {
+				// Started with its row (CreateOnStart) and still reading it: the request is
+				// checked by the handler once the row is known (a client may send it right
+				// after its 201).
+				return nil
+			}
 			_, err := w.check(name, req)
 			return err
 		}})
+}
+
+// startsCreated reports whether the run was started with its row (CreateOnStart) and has not
+// read it yet: an update may arrive in the very first workflow task, before the create has run.
+func (w *interventionWorkflow) startsCreated() bool {
+	return (w.creating || w.in.CreateOnStart) && !w.created && w.createErr == nil
+}
+
+// awaitCreated waits for a create in progress (no command: histories where every update came
+// after the create replay unchanged).
+func (w *interventionWorkflow) awaitCreated(ctx workflow.Context) error {
+	if !w.startsCreated() {
+		return nil
+	}
+	return workflow.Await(ctx, func() bool { return w.created || w.createErr != nil })
 }
 
 // check validates a transition against the current state and the caller (domain.Decide).
@@ -319,6 +347,8 @@ func (w *interventionWorkflow) check(name string, req TransitionRequest) (domain
 		Action: domain.LifecycleAction(name), Vers: req.Vers,
 		Statut: w.row.Statut, TypeIntervention: w.row.TypeIntervention, TechnicienID: w.row.TechnicienID,
 		Role: req.Acteur.Role, ActeurTechnicienID: req.Acteur.TechnicienID, Fields: fields,
+		AssignTo: req.TechnicienID, AssignAt: req.DatePlanifiee, AssignDuree: req.DureeEstimee,
+		PlannedAt: w.plannedAt, PlannedDuree: w.plannedDuree,
 	})
 	if err != nil {
 		return d, temporalerr.Wrap(err)
@@ -336,6 +366,9 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 	d, err := w.check(name, req)
 	if err != nil {
 		return domain.Intervention{}, err
+	}
+	if d.Noop && workflow.GetVersion(ctx, repeatedAssignmentChange, workflow.DefaultVersion, 1) >= 1 {
+		return w.row, nil // the same assignment again (a retry): nothing to write or notify
 	}
 	from, to := d.De, d.Vers
 	now := workflow.Now(ctx)
@@ -387,6 +420,9 @@ func (w *interventionWorkflow) transition(ctx workflow.Context, name string, req
 		}
 	}
 	w.row = res.Intervention
+	if to == domain.StatutPlanifiee {
+		w.plannedAt, w.plannedDuree = write.DatePlanifiee, write.DureeEstimee
+	}
 	w.timeline = append(w.timeline, Transition{De: from, Vers: to, Action: write.Action, Date: now, ActeurID: acteur})
 	w.sla.move(from, to, workflow.Now(ctx))
 	w.upsertSearchAttributes(ctx)
@@ -556,11 +592,31 @@ func (w *interventionWorkflow) startEscalation(ctx workflow.Context) {
 	}
 }
 
+// Versions of the intervention workflow's commands (workflow.GetVersion): histories recorded
+// before a change replay along the old path (testdata/intervention_v1.json).
+const (
+	// repeatedAssignmentChange: the same assignment sent again writes nothing (no activity).
+	repeatedAssignmentChange = "repeated-assignment-noop"
+	// escalationEndChange: the escalation child is not signalled after it was told a status that
+	// ends its ladder (it has ended, or is ending: the signal would fail).
+	escalationEndChange = "escalation-told-until-its-end"
+)
+
+// escalationWaitsOn reports whether the escalation ladder still waits while the intervention has
+// this status (EscalationWorkflow: levels wait on ouverte and planifiee only).
+func escalationWaitsOn(s domain.StatutIntervention) bool {
+	return s == domain.StatutOuverte || s == domain.StatutPlanifiee
+}
+
 // tellEscalation passes the new status to the escalation child, which stops once the
 // intervention has moved on.
 func (w *interventionWorkflow) tellEscalation(ctx workflow.Context) {
-	if w.escalation == nil || w.escalation.IsReady() {
+	if w.escalation == nil || w.escalation.IsReady() || w.escalationOver {
 		return // none, or its ladder is over
+	}
+	if workflow.GetVersion(ctx, escalationEndChange, workflow.DefaultVersion, 1) >= 1 && !escalationWaitsOn(w.row.Statut) {
+		// This signal ends the ladder; the child completes on it, so none may follow.
+		w.escalationOver = true
 	}
 	// Not awaited here: waiting for the delivery would cost the transition two more workflow tasks.
 	f := w.escalation.SignalChildWorkflow(ctx, SignalProgress, EscalationProgress{Statut: w.row.Statut, EnRetard: w.row.EnRetard})

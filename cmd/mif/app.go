@@ -151,16 +151,18 @@ func (a *app) apiServer(ctx context.Context) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              a.cfg.HTTPAddr,
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      2 * time.Minute,
+		WriteTimeout:      config.HTTPWriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
-	}, nil
+	}
+	hs.RegisterOnShutdown(srv.Close) // the principal cache's LISTEN connection
+	return hs, nil
 }
 
 // debugServer serves net/http/pprof on its own listener (MIF_DEBUG_ADDR, loopback only), never
@@ -216,6 +218,10 @@ func (a *app) runComponents(ctx context.Context, withAPI, withWorker bool) error
 		}
 		w := a.wf.NewWorker(acts)
 		g.Go(func() error { return orchestration.RunWorker(ctx, w) })
+		g.Go(func() error {
+			orchestration.RunOutboxRelay(ctx, a.store, a.wf.Interventions, a.cfg.Temporal.OutboxInterval, a.log.Named("outbox"))
+			return nil
+		})
 		// Schedules (the notification digest's included) and preventive cycles are put in place
 		// while the worker already runs; a stop during that set-up is a stop, not a failure.
 		g.Go(func() error {

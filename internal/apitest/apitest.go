@@ -48,6 +48,7 @@ import (
 	"github.com/mifmaroc/mif/internal/testdb"
 	"github.com/mifmaroc/mif/internal/testpasswords"
 	"github.com/mifmaroc/mif/mail"
+	"github.com/mifmaroc/mif/migrations"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/telemetry"
@@ -80,11 +81,11 @@ type Env struct {
 	users  map[string]domain.User
 }
 
-// The connections one Env holds at most: its pool, and the LISTEN connection of its server's
-// notification hub. A test that opens more to the Env's database says so (WithConns).
+// The connections one Env holds at most: its pool, and the LISTEN connections of its server's
+// notification hub and principal cache. A test that opens more to the Env's database says so (WithConns).
 const (
 	envPool  = 4
-	envConns = envPool + 1
+	envConns = envPool + 2
 )
 
 // Option adjusts an Env before it starts.
@@ -92,6 +93,8 @@ type Option func(*envOptions)
 
 type envOptions struct {
 	env        map[string]string
+	dbURL      string // a database of the test's own (a throwaway cluster), migrated here
+	temporal   string // a Temporal frontend of the test's own
 	noWorker   bool
 	activities func(*activities.Activities)
 	extraConns int
@@ -103,6 +106,15 @@ func WithEnv(k, v string) Option { return func(o *envOptions) { o.env[k] = v } }
 // WithConns reserves n more connections of the connection budget for the Env's database: those
 // the test opens itself beside the Env's (pgbench clients, a pool of its own).
 func WithConns(n int) Option { return func(o *envOptions) { o.extraConns += n } }
+
+// WithDatabase runs the Env on a database of the test's own (e.g. a throwaway PostgreSQL cluster
+// the test stops and starts), migrated and seeded here, instead of one cloned from the shared
+// cluster's template.
+func WithDatabase(url string) Option { return func(o *envOptions) { o.dbURL = url } }
+
+// WithTemporal runs the Env against a Temporal frontend of the test's own (e.g. a dev server the
+// test kills and restarts) instead of the binary's shared one.
+func WithTemporal(address string) Option { return func(o *envOptions) { o.temporal = address } }
 
 // WithoutWorker starts no worker (to test what happens while workers are down).
 func WithoutWorker() Option { return func(o *envOptions) { o.noWorker = true } }
@@ -123,6 +135,10 @@ func New(t testing.TB, opts ...Option) *Env {
 		"MIF_DATA_DIR":      dataDir,
 		"MIF_DOCUMENTS_DIR": filepath.Join(dataDir, "documents"),
 		"FERNET_KEYS":       testFernetKey(t),
+		// Tests change accounts with SQL of their own and send the next request at once: the
+		// principal cache would learn of it by a notification a moment later (the cache's
+		// tests, in authn, wait for it). WithEnv("MIF_PRINCIPAL_CACHE", "true") turns it on.
+		"MIF_PRINCIPAL_CACHE": "false",
 	}}
 	for _, opt := range opts {
 		opt(&o)
@@ -137,9 +153,15 @@ func New(t testing.TB, opts ...Option) *Env {
 		o.env["MIF_SMTP_STARTTLS"] = "false"
 	}
 	// Reserved from the binary's connection budget until t ends (New may wait here).
-	dbURL := testdb.NewURL(t, testdb.Conns(envConns+o.extraConns))
+	dbURL := o.dbURL
+	if dbURL == "" {
+		dbURL = testdb.NewURL(t, testdb.Conns(envConns+o.extraConns))
+	}
 	o.env["DATABASE_URL"] = dbURL
-	o.env["TEMPORAL_ADDRESS"] = sharedTemporal(t)
+	if o.temporal == "" {
+		o.temporal = sharedTemporal(t)
+	}
+	o.env["TEMPORAL_ADDRESS"] = o.temporal
 	o.env["MIF_TEMPORAL_TASK_QUEUE"] = "test-" + uuid.NewString()
 	cfg, err := config.Load(config.ModeDev, func(k string) (string, bool) { v, ok := o.env[k]; return v, ok })
 	if err != nil {
@@ -158,6 +180,11 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	store := storage.New(db)
+	if o.dbURL != "" {
+		if err := migrations.Up(ctx, db.DB); err != nil {
+			t.Fatalf("apitest: %v", err)
+		}
+	}
 	if err := tel.RegisterDatabase(db.DB, store.BusinessMetrics); err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
@@ -194,11 +221,21 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("apitest: %v", err)
 	}
 	wf := orchestration.NewClient(tc, cfg, log)
+	// The outbox relay runs beside the worker in `mif worker`; here it runs whatever the worker
+	// option (it only needs PostgreSQL and the Temporal frontend).
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		orchestration.RunOutboxRelay(relayCtx, store, wf.Interventions, cfg.Temporal.OutboxInterval, log.Named("outbox"))
+	}()
+	t.Cleanup(func() { stopRelay(); <-relayDone })
 	pw := testpasswords.Passwords() // bcrypt at its lowest cost: see internal/testpasswords
 	srv, err := api.New(api.Deps{Config: cfg, Store: store, Workflows: wf, Tokens: tokens, Authz: az, Log: log, Telemetry: tel, Passwords: pw})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
+	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 

@@ -1,0 +1,43 @@
+package config
+
+import "time"
+
+// Admission bounds the work the API takes on at once, per class of request (reads: GET and
+// HEAD; writes: everything else), so that past capacity requests wait a bounded time and are
+// then refused with 503 and Retry-After, instead of queueing without end.
+type Admission struct {
+	// Reads and Writes are the requests of each class served at once (MIF_ADMISSION_READS,
+	// MIF_ADMISSION_WRITES; 0 turns the limit of that class off).
+	Reads, Writes int
+	// Queue is how many requests of a class may wait for a slot at once; one more is refused at
+	// once (MIF_ADMISSION_QUEUE).
+	Queue int
+	// Wait is how long a request waits for a slot before it is refused (MIF_ADMISSION_WAIT).
+	Wait time.Duration
+	// ReadTimeout bounds an admitted read, the wait for a database connection included: past it
+	// the read is abandoned and answered 503 (MIF_ADMISSION_READ_TIMEOUT; 0: no bound).
+	ReadTimeout time.Duration
+	// RetryAfter is the Retry-After of the refusals, in whole seconds (MIF_ADMISSION_RETRY_AFTER).
+	RetryAfter time.Duration
+}
+
+func (r *reader) admission() Admission {
+	a := Admission{
+		Reads:       r.intRange("MIF_ADMISSION_READS", 64, 0, 100000),
+		Writes:      r.intRange("MIF_ADMISSION_WRITES", 32, 0, 100000),
+		Queue:       r.intRange("MIF_ADMISSION_QUEUE", 256, 0, 1000000),
+		Wait:        r.duration("MIF_ADMISSION_WAIT", 2*time.Second),
+		ReadTimeout: r.duration("MIF_ADMISSION_READ_TIMEOUT", 10*time.Second),
+		RetryAfter:  r.duration("MIF_ADMISSION_RETRY_AFTER", time.Second),
+	}
+	if a.RetryAfter < time.Second {
+		r.fail("MIF_ADMISSION_RETRY_AFTER", "must be at least 1s (Retry-After counts whole seconds)")
+	}
+	if a.Wait < 0 {
+		r.fail("MIF_ADMISSION_WAIT", "must not be negative")
+	}
+	if a.ReadTimeout < 0 {
+		r.fail("MIF_ADMISSION_READ_TIMEOUT", "must not be negative")
+	}
+	return a
+}

@@ -1,0 +1,48 @@
+package orchestration
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mifmaroc/mif/storage"
+)
+
+// outboxBatch bounds the entries one relay round locks and starts.
+const outboxBatch = 100
+
+// RunOutboxRelay starts, every interval until ctx ends, the workflows of interventions written
+// while Temporal could not be reached (storage.RelayOutbox): in creation order, exactly once
+// (same workflow ID as the API would have used; a replica already on an entry skips it).
+func RunOutboxRelay(ctx context.Context, store *storage.Store, in *Interventions, interval time.Duration, log *zap.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		for {
+			n, err := store.RelayOutbox(ctx, outboxBatch, func(e storage.OutboxEntry) error {
+				return in.Start(ctx, e.WorkflowID, e.Intervention)
+			})
+			if n > 0 {
+				log.Info("outbox: intervention workflows started", zap.Int("count", n))
+			}
+			switch {
+			case err != nil && ctx.Err() == nil && !failing:
+				log.Warn("outbox: workflows not started yet; retrying", zap.Error(err))
+				failing = true
+			case err == nil && failing:
+				log.Info("outbox: relay working again")
+				failing = false
+			}
+			if err != nil || n < outboxBatch {
+				break // a full batch goes on at once; less waits for the next tick
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
