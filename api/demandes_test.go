@@ -73,7 +73,7 @@ func (f *fixtures) uploadPhoto(t *testing.T, who string, demandeID int64, name s
 
 func TestDemandes(t *testing.T) {
 	t.Parallel()
-	// Long enough for the triage subtests to decide first, short enough to watch an escalation.
+	// Short enough to watch an escalation (requests of the other subtests may escalate too: harmless).
 	f := newFixtures(t, apitest.WithEnv("MIF_DEMANDE_TRIAGE_DELAY", "4s"))
 	atlasPresse, atlasBroyeur, soussTank := f.equipement(presse), f.equipement(broyeur), f.equipement(tankLait)
 	submit := func(t *testing.T, who string, equipement int64, urgence string) domain.Demande {
@@ -84,8 +84,9 @@ func TestDemandes(t *testing.T) {
 		return d
 	}
 
+	// The subtests share one platform and run in turn: parallel subtests would hold the platform's
+	// connections while waiting for a parallel slot that tests waiting for connections hold.
 	t.Run("submit, photo, accept: a linked intervention, the client told at each step", func(t *testing.T) {
-		t.Parallel()
 		d := submit(t, apitest.Client, atlasPresse, "haute")
 		if d.Statut != domain.DemandeSoumise || d.ClientNom != "Cimenterie Atlas" || d.Urgence != domain.PrioriteHaute || d.DemandeurID == nil {
 			t.Fatalf("submitted %+v", d)
@@ -163,7 +164,6 @@ func TestDemandes(t *testing.T) {
 	})
 
 	t.Run("reject with a reason told to the client", func(t *testing.T) {
-		t.Parallel()
 		d := submit(t, apitest.Client2, soussTank, "basse")
 		f.want422(t, "motif", apitest.Responsable, "POST", "/api/v1/demandes/"+apitest.ID(d.ID)+"/rejeter", map[string]any{"motif": "  "})
 		var rej domain.Demande
@@ -178,7 +178,6 @@ func TestDemandes(t *testing.T) {
 	})
 
 	t.Run("a client sees and files only its own", func(t *testing.T) {
-		t.Parallel()
 		d := submit(t, apitest.Client, atlasBroyeur, "normale")
 		f.want422(t, "equipement_id", apitest.Client, "POST", "/api/v1/demandes", map[string]any{"equipement_id": soussTank, "description": "Pas mon équipement du tout."})
 		f.want422(t, "description", apitest.Client, "POST", "/api/v1/demandes", map[string]any{"equipement_id": atlasBroyeur, "description": "court"})
@@ -197,7 +196,6 @@ func TestDemandes(t *testing.T) {
 	})
 
 	t.Run("untriaged past the delay: escalated once, responsables and admins told", func(t *testing.T) {
-		t.Parallel()
 		d := submit(t, apitest.Client, atlasBroyeur, "critique")
 		poll.Until(t, "escalation", func() error {
 			var got domain.Demande

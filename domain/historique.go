@@ -19,4 +19,5 @@ type Historique struct {
 // EntitesHistorique lists the kinds of entity the audit trail records, for the audit filter. A
 // new kind of entity written with storage.RecordHistorique must be added here (a test in api
 // checks the source for it).
-var EntitesHistorique = []string{"client", "competence", "contrat", "document", "equipement", "intervention", "site", "technicien", "user"}
+var EntitesHistorique = []string{"checklist", "client", "competence", "contrat", "demande", "document", "equipement", "intervention", "site",
+	"technicien", "user", "webhook"}
