@@ -72,7 +72,9 @@ var errTooLarge = errors.New("document trop volumineux")
 
 // readUploadForm streams the multipart body: the file is read up to the limit plus one byte
 // (so an oversized file is detected without being kept), the other fields up to 1 KiB each.
-func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
+// fileOnly is for routes that fix the file's owner and type themselves (a request's photos): the
+// form then carries the file alone.
+func (s *Server) readUploadForm(r *http.Request, fileOnly bool) (uploadForm, error) {
 	var f uploadForm
 	var v domain.Validator
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -128,6 +130,10 @@ func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
 		if err != nil {
 			return f, multipartError(err)
 		}
+		if fileOnly {
+			v.Add(name, "champ inconnu")
+			continue
+		}
 		val := strings.TrimSpace(string(b))
 		if len(b) > formFieldMaxBytes {
 			v.Add(name, "valeur trop longue")
@@ -164,6 +170,9 @@ func (s *Server) readUploadForm(r *http.Request) (uploadForm, error) {
 	}
 	v.Check(seenFile, "file", "obligatoire")
 	v.Check(!seenFile || len(f.content) > 0, "file", "fichier vide")
+	if fileOnly {
+		return f, v.Err()
+	}
 	v.Check(f.interventionID != nil || f.equipementID != nil, "intervention_id", "intervention_id ou equipement_id obligatoire")
 	v.Check(f.typeDocument != "", "type_document", "obligatoire")
 	v.Check(utf8.RuneCountInString(f.typeDocument) <= typeDocumentMaxLen, "type_document", "%d caractères au maximum", typeDocumentMaxLen)
@@ -182,39 +191,58 @@ func multipartError(err error) error {
 // name sanitised, checksum computed, encrypted when sensitive (and always for reports), recorded
 // as the next version of (owner, type, name).
 func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	p := principalFrom(ctx)
-	f, err := s.readUploadForm(r)
+	p := principalFrom(r.Context())
+	f, err := s.readUploadForm(r, false)
+	if err != nil {
+		s.uploadFailed(w, r, err)
+		return
+	}
+	doc, ok := s.storeUpload(w, r, f, func() error { return s.checkUploadTarget(r, p, f) })
+	if !ok {
+		return
+	}
+	w.Header().Set("Location", "/api/v1/documents/"+strconv.FormatInt(doc.ID, 10))
+	writeJSON(w, http.StatusCreated, doc)
+}
+
+// uploadFailed answers a form that could not be read: 413 for a file over the limit.
+func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, errTooLarge) {
 		problem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("document trop volumineux: %d octets au maximum", s.cfg.Documents.MaxBytes))
 		return
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	s.fail(w, r, err)
+}
+
+// storeUpload stores the file of f: type sniffed from the bytes and checked against the
+// allow-list (415), then checkTarget (the owner the file is attached to; ErrForbidden is a 403),
+// name sanitised, checksum computed, encrypted when sensitive (and always for reports), recorded
+// as the next version of (owner, type, name). It answers the failures itself (ok false).
+func (s *Server) storeUpload(w http.ResponseWriter, r *http.Request, f uploadForm, checkTarget func() error) (storage.Document, bool) {
+	ctx := r.Context()
+	p := principalFrom(ctx)
 	nom := documents.SanitizeName(f.fileName)
 	mimeType, ok := documents.Sniff(f.content, nom)
 	if !ok {
 		problem(w, r, http.StatusUnsupportedMediaType, "type de fichier refusé ("+mimeType+"): PDF, images (PNG, JPEG, GIF, WebP, BMP), documents Office ou OpenDocument, texte ou CSV")
-		return
+		return storage.Document{}, false
 	}
-	if err := s.checkUploadTarget(r, p, f); errors.Is(err, domain.ErrForbidden) {
+	if err := checkTarget(); errors.Is(err, domain.ErrForbidden) {
 		problem(w, r, http.StatusForbidden, "seul le technicien assigné joint des documents à une intervention ou à son équipement")
-		return
+		return storage.Document{}, false
 	} else if err != nil {
 		s.fail(w, r, err)
-		return
+		return storage.Document{}, false
 	}
 	encrypt := f.sensitive || f.typeDocument == "rapport_intervention"
-	blob, err := s.dl.docs.PutContext(r.Context(), f.content, encrypt)
+	blob, err := s.dl.docs.PutContext(ctx, f.content, encrypt)
 	if errors.Is(err, documents.ErrNoKeys) {
 		problem(w, r, http.StatusServiceUnavailable, "chiffrement indisponible: aucune clé FERNET_KEYS configurée")
-		return
+		return storage.Document{}, false
 	}
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return storage.Document{}, false
 	}
 	doc, _, err := s.store.InsertDocument(ctx, storage.NewDocument{
 		Nom: nom, TypeDocument: f.typeDocument, Blob: blob, MimeType: mimeType, IsSensitive: f.sensitive,
@@ -223,10 +251,9 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		_ = s.dl.docs.Delete(blob.Key) // the row was not written: do not keep an orphan file
 		s.fail(w, r, err)
-		return
+		return storage.Document{}, false
 	}
-	w.Header().Set("Location", "/api/v1/documents/"+strconv.FormatInt(doc.ID, 10))
-	writeJSON(w, http.StatusCreated, doc)
+	return doc, true
 }
 
 // checkUploadTarget verifies the intervention or equipment the file is attached to: it must

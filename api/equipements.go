@@ -99,6 +99,21 @@ func (req equipementRequest) input() domain.EquipementInput {
 }
 
 func (s *Server) listEquipements(w http.ResponseWriter, r *http.Request) {
+	f, sort, page, err := equipementQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := s.store.ListEquipements(r.Context(), principalFrom(r.Context()), f, sort, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}
+
+// equipementQuery reads the filters, sort and page of the equipment list (and its CSV export).
+func equipementQuery(r *http.Request) (domain.EquipementFiltre, storage.Sort, storage.Page, error) {
 	q := newQuery(r)
 	f := domain.EquipementFiltre{
 		Localisation:   q.text("localisation", domain.EquipementTexteMaxLen),
@@ -111,16 +126,7 @@ func (s *Server) listEquipements(w http.ResponseWriter, r *http.Request) {
 	}
 	sort := q.sort(storage.EquipementSortFields(), storage.Sort{Field: "id"})
 	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListEquipements(r.Context(), principalFrom(r.Context()), f, sort, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	return f, sort, page, q.err()
 }
 
 func (s *Server) createEquipement(w http.ResponseWriter, r *http.Request) {

@@ -215,7 +215,7 @@ func FuzzUploadForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r := httptest.NewRequest(http.MethodPost, "/api/v1/documents", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "multipart/form-data; boundary=BOUNDARY")
-		form, err := s.readUploadForm(r)
+		form, err := s.readUploadForm(r, false)
 		if errors.Is(err, errTooLarge) {
 			return
 		}

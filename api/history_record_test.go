@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,7 +73,10 @@ func TestRecordWorkflowHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := apitest.New(t, apitest.WithActivities(func(a *activities.Activities) { a.Config = cfg }))
+	// The workflows' timings come from cfg; the rest (keys, webhook allow-list) from the Env's own.
+	env := apitest.New(t, apitest.WithActivities(func(a *activities.Activities) { c := *a.Config; c.Workflows = cfg.Workflows; a.Config = &c }),
+		apitest.WithEnv("MIF_DEMANDE_TRIAGE_DELAY", "1s"), apitest.WithEnv("MIF_WEBHOOK_ALLOW_HOSTS", "127.0.0.1"),
+		apitest.WithEnv("MIF_WEBHOOK_INITIAL_BACKOFF", "100ms"), apitest.WithEnv("MIF_WEBHOOK_MAX_BACKOFF", "1s"))
 	ctx := context.Background()
 	marie := technicienID(t, env, apitest.Technicien)
 	runs := map[string][2]string{} // file name → workflow ID, run ID
@@ -171,6 +176,58 @@ func TestRecordWorkflowHistories(t *testing.T) {
 		t.Fatalf("housekeeping %+v %v", hk, err)
 	}
 	runs["housekeeping.json"] = [2]string{"housekeeping-record/" + env.Config.Temporal.TaskQueue, ""}
+
+	// DemandeWorkflow: notices, the triage timer fires (escalation), then the accept signal.
+	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/demandes", Token: env.Token(apitest.Client), Body: map[string]any{
+		"equipement_id": crit.EquipementID, "description": "Bruit anormal sur la presse depuis hier."}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("demande: %d %s", res.Status, res.Body)
+	}
+	var dem domain.Demande
+	res.JSON(t, &dem)
+	waitFor(t, func() bool {
+		return countRows(t, env, `SELECT count(*) FROM demandes WHERE id = $1 AND escaladee`, dem.ID) == 1
+	}, "the request escalated")
+	if r := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/demandes/" + apitest.ID(dem.ID) + "/accepter", Token: env.Token(apitest.Responsable),
+		Body: map[string]any{}}); r.Status != http.StatusOK {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+	demID := workflows.DemandeWorkflowID(env.Config.Temporal.TaskQueue, dem.ID)
+	if err := env.Temporal.GetWorkflow(ctx, demID, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs["demande.json"] = [2]string{demID, ""}
+
+	// WebhookWorkflow: one delivery (a 503 then a success: a retry), then suspended by hand.
+	var hits atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/webhooks", Token: env.Token(apitest.Admin), Body: map[string]any{
+		"url": hook.URL, "evenements": []string{"intervention.created"}}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("webhook: %d %s", res.Status, res.Body)
+	}
+	var sub domain.WebhookAbonnement
+	res.JSON(t, &sub)
+	createOpen(t, env, "Événement webhook", 1, noDeadline)
+	waitFor(t, func() bool {
+		return countRows(t, env, `SELECT count(*) FROM webhook_livraisons WHERE abonnement_id = $1 AND succes`, sub.ID) == 1
+	}, "the webhook delivered")
+	if r := env.Do(t, apitest.Request{Method: "PUT", Path: "/api/v1/webhooks/" + apitest.ID(sub.ID), Token: env.Token(apitest.Admin),
+		Body: map[string]any{"statut": "suspendu"}}); r.Status != http.StatusOK {
+		t.Fatalf("suspend: %d", r.Status)
+	}
+	hookID := workflows.WebhookWorkflowID(env.Config.Temporal.TaskQueue, sub.ID)
+	if err := env.Temporal.GetWorkflow(ctx, hookID, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs["webhook.json"] = [2]string{hookID, ""}
 
 	record := os.Getenv("MIF_RECORD_HISTORIES") != ""
 	// MIF_RECORD_ONLY (comma-separated file names) records only those histories, so that a change

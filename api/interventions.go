@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
 
@@ -90,20 +91,16 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	wfID := workflows.InterventionWorkflowID(key)
-	row, _, err := s.store.InsertInterventionPending(r.Context(), wfID, n)
+	row, started, err := s.openIntervention(r, key, n, func(numero int64) orchestration.Description {
+		return s.describeIntervention(r.Context(), numero, n, eq, p)
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	status := http.StatusCreated
-	if err := s.wf.Interventions.Start(r.Context(), wfID, n, s.describeIntervention(r.Context(), row.ID, n, eq, p)); err != nil {
-		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
-			zap.Int64("intervention_id", row.ID), zap.Error(err))
+	if !started {
 		status = http.StatusAccepted
-	} else if err := s.store.InterventionStarted(r.Context(), wfID); err != nil {
-		// The relay deletes it too (starting again is harmless).
-		s.log.Warn("outbox entry of a started workflow not deleted", zap.Int64("intervention_id", row.ID), zap.Error(err))
 	}
 	detail, err := s.store.GetInterventionDetail(r.Context(), p, row.ID)
 	if err != nil {
@@ -115,4 +112,33 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	writeJSON(w, status, detail)
+}
+
+// openIntervention is the creation path of every API caller (creation, an accepted client
+// request, a checklist's follow-up): the row, its historique and its outbox entry in one
+// transaction, then the workflow started under the key's ID. started is false when Temporal did
+// not take it: the outbox relay starts it later.
+//
+// describe, when given, writes what a manager reads of the workflow in the Temporal Web UI from
+// the intervention's number (known once the row is written).
+func (s *Server) openIntervention(r *http.Request, key string, n domain.NewIntervention, describe func(numero int64) orchestration.Description) (row domain.Intervention, started bool, err error) {
+	wfID := workflows.InterventionWorkflowID(key)
+	row, _, err = s.store.InsertInterventionPending(r.Context(), wfID, n)
+	if err != nil {
+		return row, false, err
+	}
+	var desc []orchestration.Description
+	if describe != nil {
+		desc = append(desc, describe(row.ID))
+	}
+	if err := s.wf.Interventions.Start(r.Context(), wfID, n, desc...); err != nil {
+		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
+			zap.Int64("intervention_id", row.ID), zap.Error(err))
+		return row, false, nil
+	}
+	if err := s.store.InterventionStarted(r.Context(), wfID); err != nil {
+		// The relay deletes it too (starting again is harmless).
+		s.log.Warn("outbox entry of a started workflow not deleted", zap.Int64("intervention_id", row.ID), zap.Error(err))
+	}
+	return row, true, nil
 }

@@ -72,6 +72,9 @@ func (s *Server) runTransition(w http.ResponseWriter, r *http.Request, action do
 			errors.New("intervention workflow pending in the outbox"))
 		return
 	}
+	if domain.Target(action, req.Vers) == domain.StatutTerminee && !s.checklistComplete(w, r, id) {
+		return
+	}
 	req.Acteur = workflows.Acteur{UserID: p.UserID, Role: p.Role, TechnicienID: p.TechnicienID}
 	updateID, err := idempotencyKey(r, p, string(action))
 	if err != nil {

@@ -183,6 +183,11 @@ var ownScopedElsewhere = map[string]string{
 	"GET /api/v1/kpis/couts-pieces":          "TestKPIsOfPartsAndAssets (a client's costs cover its own interventions)",
 	"GET /api/v1/kpis/fiabilite":             "TestKPIsOfPartsAndAssets (a client's classes count its own equipment)",
 	"GET /api/v1/kpis/conformite-preventive": "TestKPIsOfPartsAndAssets (scoped like the dashboard's preventive compliance)",
+	"GET /api/v1/equipements/export":         "TestCSVExport (a client's export holds its own equipment only)",
+	"GET /api/v1/clients/export":             "TestCSVExport (the list's scoping, as CSV)",
+	"GET /api/v1/sites/export":               "TestCSVExport (the list's scoping, as CSV)",
+	"GET /api/v1/techniciens/export":         "TestCSVExport (the list's scoping, as CSV)",
+	"GET /api/v1/interventions/export":       "TestCSVExport (a client's export holds its own interventions only)",
 }
 
 // TestPermissionsOwnershipEveryRoute walks every GET route that a role reaches only through a
@@ -233,6 +238,8 @@ func TestPermissionsOwnershipEveryRoute(t *testing.T) {
 			"compteurs": one(`INSERT INTO compteurs (equipement_id, nom, unite) VALUES ($1, 'Heures de marche', 'h') RETURNING id`, soussEquipement),
 			"zones": one(`INSERT INTO zones (site_id, nom) SELECT id, 'Zone de la laiterie' FROM sites WHERE client_id = $1
 				ORDER BY id LIMIT 1 RETURNING id`, souss),
+			"demandes": one(`INSERT INTO demandes (client_id, equipement_id, description, urgence)
+				VALUES ($1, $2, 'Fuite sur la cuve de la laiterie', 'normale') RETURNING id`, souss, soussEquipement),
 		},
 		// Technicien (Marie Dubois) sees its own profile only; the other technicien's is foreign.
 		domain.RoleTechnicien: {"techniciens": one(`SELECT t.id FROM techniciens t JOIN users u ON u.id = t.user_id WHERE u.email = $1`, apitest.Technicien2)},

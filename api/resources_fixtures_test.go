@@ -22,8 +22,8 @@ type fixtures struct {
 	tok map[string]string
 }
 
-func newFixtures(t *testing.T) *fixtures {
-	env := apitest.New(t)
+func newFixtures(t *testing.T, opts ...apitest.Option) *fixtures {
+	env := apitest.New(t, opts...)
 	f := &fixtures{t: t, env: env, tok: map[string]string{}}
 	for _, who := range []string{apitest.Admin, apitest.Responsable, apitest.Technicien, apitest.Technicien2, apitest.Client, apitest.Client2} {
 		f.tok[who] = env.Token(who)

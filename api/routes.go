@@ -275,6 +275,45 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(get, v1+"/health/detailed", "admin:health", s.healthDetailed),
 		public(get, v1+"/metrics", s.metrics.handler().ServeHTTP),
 
+		// Client requests (demandes.go): submitted by clients on their equipment, triaged by
+		// responsables ("demandes:triage").
+		guarded(get, v1+"/demandes", "demandes:read", s.listDemandes),
+		guarded(post, v1+"/demandes", "demandes:create", s.createDemande),
+		guarded(get, v1+"/demandes/"+id, "demandes:read", getByID(s, s.store.GetDemande)),
+		guarded(post, v1+"/demandes/"+id+"/photos", "demandes:create", s.addDemandePhoto, uploadLimit),
+		guarded(post, v1+"/demandes/"+id+"/accepter", "demandes:triage", s.acceptDemande),
+		guarded(post, v1+"/demandes/"+id+"/fusionner", "demandes:triage", s.mergeDemande),
+		guarded(post, v1+"/demandes/"+id+"/rejeter", "demandes:triage", s.rejectDemande),
+
+		// Webhooks (webhooks.go): administrators only ("webhooks:*" is granted to no other role).
+		guarded(get, v1+"/webhooks", "webhooks:read", s.listWebhooks),
+		guarded(post, v1+"/webhooks", "webhooks:create", s.createWebhook),
+		guarded(get, v1+"/webhooks/"+id, "webhooks:read", getByID(s, s.store.GetWebhookFor)),
+		guarded(put, v1+"/webhooks/"+id, "webhooks:update", s.updateWebhook),
+		guarded(del, v1+"/webhooks/"+id, "webhooks:delete", deleteByID(s, s.store.DeleteWebhook)),
+		guarded(get, v1+"/webhooks/"+id+"/livraisons", "webhooks:read", subListByID(s, s.store.ListWebhookLivraisons)),
+		guarded(post, v1+"/webhooks/"+id+"/evenements/{evenement_id:[0-9]+}/rejouer", "webhooks:update", s.replayWebhook),
+
+		// CSV export (the list's scoping and filters) and import (csv.go).
+		guarded(get, v1+"/equipements/export", "equipements:read", csvExport(s.exportEquipements)),
+		guarded(post, v1+"/equipements/import", "equipements:create", s.importCSV(s.equipementImporter()), uploadLimit),
+		guarded(get, v1+"/clients/export", "clients:read", csvExport(s.exportClients)),
+		guarded(post, v1+"/clients/import", "clients:create", s.importCSV(s.clientImporter()), uploadLimit),
+		guarded(get, v1+"/sites/export", "sites:read", csvExport(s.exportSites)),
+		guarded(post, v1+"/sites/import", "sites:create", s.importCSV(s.siteImporter()), uploadLimit),
+		guarded(get, v1+"/techniciens/export", "techniciens:read", csvExport(s.exportTechniciens)),
+		guarded(post, v1+"/techniciens/import", "techniciens:create", s.importCSV(s.technicienImporter()), uploadLimit),
+		guarded(get, v1+"/interventions/export", "interventions:read", csvExport(s.exportInterventions)),
+
+		// Checklists (checklists.go): templates, and an intervention's copy filled while en_cours.
+		guarded(get, v1+"/checklists", "checklists:read", s.listChecklistModeles),
+		guarded(post, v1+"/checklists", "checklists:create", s.saveChecklistModele(true)),
+		guarded(get, v1+"/checklists/"+id, "checklists:read", getByID(s, s.store.GetChecklistModele)),
+		guarded(put, v1+"/checklists/"+id, "checklists:update", s.saveChecklistModele(false)),
+		guarded(del, v1+"/checklists/"+id, "checklists:delete", deleteByID(s, s.store.DeleteChecklistModele)),
+		guarded(get, v1+"/interventions/"+id+"/checklist", "interventions:read", s.interventionChecklist),
+		guarded(put, v1+"/interventions/"+id+"/checklist/{item_id:[0-9]+}", "interventions:update_status", s.fillChecklistItem),
+
 		// The contract and its documentation (openapi.go), from assets embedded in the binary.
 		public(get, "/openapi.json", docs.spec),
 		public(get, "/docs", docs.ui),

@@ -15,10 +15,10 @@ import (
 var (
 	Objects = []string{"users", "techniciens", "interventions", "equipements", "planning", "documents",
 		"notifications", "reports", "historique", "clients", "contrats", "profile", "admin", "sites",
-		"pieces", "stocks", "zones", "compteurs"}
+		"pieces", "stocks", "zones", "compteurs", "demandes", "webhooks", "checklists"}
 	Actions = []string{"read", "read_own", "create", "update", "delete", "update_status", "upload",
 		"assign", "generate", "rate", "cancel", "rotate_keys", "send", "read_all", "health",
-		"transfer", "reserve", "record"}
+		"transfer", "reserve", "record", "triage"}
 )
 
 // KnownObject and KnownAction tell whether a permission's parts belong to the vocabulary ("*" is

@@ -42,6 +42,7 @@ type Config struct {
 	SMTP      SMTP
 	SLA       SLA
 	Workflows Workflows
+	Webhooks  Webhooks
 	Planning  Planning
 	Identity  Identity
 	Telemetry Telemetry
@@ -221,6 +222,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	}
 	c.Identity = r.identity(mode, c.JWT)
 	c.Workflows = r.workflows()
+	c.Webhooks = r.webhooks()
 	c.Planning = r.planning()
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()

@@ -28,6 +28,8 @@ type Workflows struct {
 	HousekeepingCron string
 	// DefaultDuree is the planned duration (minutes) of an intervention assigned without one.
 	DefaultDuree int
+	// DemandeTriageDelay: a client request nobody triaged after this delay is escalated.
+	DemandeTriageDelay time.Duration
 }
 
 // DefaultWorkflows is the workflow configuration with every variable unset.
@@ -56,10 +58,11 @@ func (r *reader) workflows() Workflows {
 		PlanningCron:          r.str("MIF_PLANNING_CRON", "0 6 * * 1"),
 		HousekeepingCron:      r.str("MIF_HOUSEKEEPING_CRON", "30 5 * * *"),
 		DefaultDuree:          r.intRange("MIF_DEFAULT_DUREE_MINUTES", 120, 15, 10080),
+		DemandeTriageDelay:    r.duration("MIF_DEMANDE_TRIAGE_DELAY", 4*time.Hour),
 	}
 	for name, d := range map[string]time.Duration{
 		"MIF_ESCALATION_ASSIGN_AFTER": w.EscalateAssignAfter, "MIF_ESCALATION_START_AFTER": w.EscalateStartAfter,
-		"MIF_MAINTENANCE_DUE_HORIZON": w.MaintenanceDueHorizon,
+		"MIF_MAINTENANCE_DUE_HORIZON": w.MaintenanceDueHorizon, "MIF_DEMANDE_TRIAGE_DELAY": w.DemandeTriageDelay,
 	} {
 		if d <= 0 {
 			r.fail(name, "must be a positive duration")

@@ -37,7 +37,9 @@ type ReportData struct {
 	Technicien     string
 	Timeline       []TimelineEntry
 	// Pieces are the spare parts consumed, with their cost (the unit cost of the day).
-	Pieces      []ReportPiece
+	Pieces []ReportPiece
+	// Checklist is the intervention's procedure with what was filled in (none: no section).
+	Checklist   []ChecklistLine
 	GeneratedAt time.Time
 	// Location is MIF_PLANNING_TIMEZONE: every date of the report is printed there, and named
 	// (Africa/Casablanca when nil).
@@ -53,6 +55,15 @@ type ReportPiece struct {
 	Unite        string
 	CoutUnitaire float64
 	CoutTotal    float64
+}
+
+// ChecklistLine is one checklist item as the report prints it.
+type ChecklistLine struct {
+	Libelle     string
+	Valeur      string // "" when not filled
+	Unite       string
+	Obligatoire bool
+	HorsLimites bool
 }
 
 // TimelineEntry is one line of the historique shown in the report.
@@ -212,6 +223,30 @@ func RenderReport(d ReportData) ([]byte, error) {
 		pdf.CellFormat(widths[0]+widths[1]+widths[2]+widths[3]+widths[4], 6, tr("Total pièces"), "T", 0, "R", false, 0, "")
 		pdf.CellFormat(widths[5], 6, tr(money(total)), "T", 1, "R", false, 0, "")
 		pdf.SetFont("Helvetica", "", 10)
+	}
+
+	if len(d.Checklist) > 0 {
+		section("Checklist")
+		for _, c := range d.Checklist {
+			v := c.Valeur
+			switch {
+			case v == "" && c.Obligatoire:
+				v = "NON RENSEIGNÉ (obligatoire)"
+			case v == "":
+				v = "—"
+			case v == "true":
+				v = "oui"
+			case v == "false":
+				v = "non"
+			}
+			if c.Unite != "" && c.Valeur != "" {
+				v += " " + c.Unite
+			}
+			if c.HorsLimites {
+				v += " — HORS LIMITES"
+			}
+			row(c.Libelle, v)
+		}
 	}
 
 	section("Chronologie")

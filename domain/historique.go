@@ -19,4 +19,4 @@ type Historique struct {
 // EntitesHistorique lists the kinds of entity the audit trail records, for the audit filter. A
 // new kind of entity written with storage.RecordHistorique must be added here (a test in api
 // checks the source for it).
-var EntitesHistorique = []string{"client", "competence", "compteur", "contrat", "document", "emplacement", "equipement", "intervention", "piece", "site", "technicien", "user", "zone"}
+var EntitesHistorique = []string{"checklist", "client", "competence", "compteur", "contrat", "demande", "document", "emplacement", "equipement", "intervention", "piece", "site", "technicien", "user", "webhook", "zone"}

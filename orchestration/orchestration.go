@@ -49,6 +49,8 @@ type Client struct {
 	Planning      *Planning
 	KeyRotation   *KeyRotation
 	Schedules     *Schedules
+	Demandes      *Demandes
+	Webhooks      *Webhooks
 
 	temporal  client.Client
 	taskQueue string
@@ -62,6 +64,8 @@ func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 		Preventive:    &PreventiveCycles{c: c, taskQueue: tq},
 		Planning:      &Planning{c: c, taskQueue: tq},
 		KeyRotation:   &KeyRotation{c: c, taskQueue: tq},
+		Demandes:      &Demandes{c: c, taskQueue: tq, triageDelay: cfg.Workflows.DemandeTriageDelay},
+		Webhooks:      &Webhooks{c: c, taskQueue: tq, cfg: cfg.Webhooks},
 		Schedules:     &Schedules{c: c, taskQueue: tq, cfg: cfg.Workflows, digestWindow: cfg.Documents.DigestWindow, log: log},
 		temporal:      c,
 		taskQueue:     tq,
@@ -112,6 +116,8 @@ func RegisterWorkflows(r WorkflowRegistry) {
 		workflows.HousekeepingWorkflowName:          workflows.HousekeepingWorkflow,
 		workflows.KeyRotationWorkflowName:           workflows.KeyRotationWorkflow,
 		workflows.NotificationDigestWorkflowName:    workflows.NotificationDigestWorkflow,
+		workflows.DemandeWorkflowName:               workflows.DemandeWorkflow,
+		workflows.WebhookWorkflowName:               workflows.WebhookWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

@@ -309,6 +309,14 @@ func (s *Store) InterventionReportData(ctx context.Context, p domain.Principal, 
 		d.Pieces = append(d.Pieces, documents.ReportPiece{Reference: c.Reference, Designation: c.Designation, Emplacement: c.EmplacementNom,
 			Quantite: c.Quantite, Unite: c.Unite, CoutUnitaire: c.CoutUnitaire, CoutTotal: c.CoutTotal})
 	}
+	items, err := s.InterventionChecklist(ctx, id)
+	if err != nil {
+		return documents.ReportData{}, domain.Intervention{}, err
+	}
+	for _, it := range items {
+		d.Checklist = append(d.Checklist, documents.ChecklistLine{Libelle: it.Libelle, Valeur: deref(it.Valeur), Unite: deref(it.Unite),
+			Obligatoire: it.Obligatoire, HorsLimites: it.HorsLimites})
+	}
 	var events []struct {
 		Date        time.Time `db:"date_action"`
 		Action      string    `db:"action"`

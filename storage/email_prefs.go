@@ -47,6 +47,13 @@ func NotificationEvents() []NotificationEvent {
 		{"equipement.maintenance_due", "Maintenance préventive à prévoir", true},
 		{"planning.hebdomadaire", "Planning hebdomadaire publié", true},
 		{"planning.non_affectees", "Interventions non affectées au planning", true},
+		{"demande.soumise", "Nouvelle demande client", true},
+		{"demande.recue", "Votre demande est reçue", false},
+		{"demande.escaladee", "Demande client non triée dans le délai", true},
+		{"demande.acceptee", "Votre demande est acceptée", true},
+		{"demande.fusionnee", "Votre demande est rattachée à une intervention", true},
+		{"demande.rejetee", "Votre demande est refusée", true},
+		{"webhook.suspendu", "Abonnement webhook suspendu après des échecs", true},
 	}
 }
 

@@ -79,7 +79,8 @@ func TestReplayCheckedInHistories(t *testing.T) {
 		})
 	}
 	for _, name := range []string{workflows.InterventionWorkflowName, workflows.EscalationWorkflowName, workflows.PreventiveMaintenanceWorkflowName,
-		workflows.WeeklyPlanningWorkflowName, workflows.HousekeepingWorkflowName, workflows.RoutePlanningWorkflowName} {
+		workflows.WeeklyPlanningWorkflowName, workflows.HousekeepingWorkflowName, workflows.RoutePlanningWorkflowName,
+		workflows.DemandeWorkflowName, workflows.WebhookWorkflowName} {
 		if !seen[name] {
 			t.Errorf("no checked-in history for %s", name)
 		}

@@ -1,0 +1,46 @@
+package orchestration
+
+import (
+	"context"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/mifmaroc/mif/config"
+	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/workflows"
+)
+
+// Webhooks talks to WebhookWorkflow: one per active subscription.
+type Webhooks struct {
+	c         client.Client
+	taskQueue string
+	cfg       config.Webhooks
+}
+
+func (w *Webhooks) options(id int64) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID: workflows.WebhookWorkflowID(w.taskQueue, id), TaskQueue: w.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}
+}
+
+func (w *Webhooks) input(a domain.WebhookAbonnement) workflows.WebhookInput {
+	return workflows.WebhookInput{AbonnementID: a.ID, Cursor: a.Curseur, MaxAttempts: w.cfg.MaxAttempts,
+		InitialBackoff: w.cfg.InitialBackoff, MaxBackoff: w.cfg.MaxBackoff}
+}
+
+// Start starts the deliveries of an active subscription from its cursor (a running workflow is
+// left alone).
+func (w *Webhooks) Start(ctx context.Context, a domain.WebhookAbonnement) error {
+	_, err := w.c.ExecuteWorkflow(ctx, w.options(a.ID), workflows.WebhookWorkflowName, w.input(a))
+	return err
+}
+
+// Replay asks the subscription's workflow (started if needed) to send one event again.
+func (w *Webhooks) Replay(ctx context.Context, a domain.WebhookAbonnement, evenementID int64) error {
+	_, err := w.c.SignalWithStartWorkflow(ctx, workflows.WebhookWorkflowID(w.taskQueue, a.ID), workflows.SignalWebhookReplay,
+		evenementID, w.options(a.ID), workflows.WebhookWorkflowName, w.input(a))
+	return err
+}
