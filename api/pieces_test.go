@@ -153,6 +153,14 @@ func TestPartsCatalogueStockAndTransfers(t *testing.T) {
 			return countRows(t, f.env, `SELECT count(*) FROM notifications n JOIN users u ON u.id = n.destinataire_id
 				WHERE u.email = $1 AND n.metadata->>'piece_id' = $2`, apitest.Responsable, apitest.ID(piece))
 		}
+		// A webhook subscription to the event: one event per fall, like the notices.
+		if _, err := f.env.Store.Q().ExecContext(context.Background(), `INSERT INTO webhook_abonnements (url, evenements, secret_chiffre)
+			VALUES ('https://erp.example.com/hook', ARRAY['stock.below_threshold'], 'x')`); err != nil {
+			t.Fatal(err)
+		}
+		events := func() int {
+			return countRows(t, f.env, `SELECT count(*) FROM webhook_evenements WHERE type = 'stock.below_threshold' AND entite_id = $1`, piece)
+		}
 		var st domain.Stock
 		f.want(t, http.StatusOK, apitest.Responsable, "PUT", "/api/v1/stocks/seuil", map[string]any{"piece_id": piece, "emplacement_id": entrepot, "seuil_reappro": 10}).JSON(t, &st)
 		if st.SousSeuil || st.AlerteActive || *st.SeuilReappro != 10 || notices() != 0 {
@@ -165,8 +173,8 @@ func TestPartsCatalogueStockAndTransfers(t *testing.T) {
 		out(3) // 10: at the threshold
 		out(1) // 9
 		out(1) // 8
-		if n := notices(); n != 1 {
-			t.Fatalf("%d notices, want one until restocked", n)
+		if n, e := notices(), events(); n != 1 || e != 1 {
+			t.Fatalf("%d notices and %d webhook events, want one until restocked", n, e)
 		}
 		if st = stockOf(t, f, piece, entrepot); !st.SousSeuil || !st.AlerteActive {
 			t.Fatalf("below: %+v", st)
@@ -180,8 +188,8 @@ func TestPartsCatalogueStockAndTransfers(t *testing.T) {
 			t.Fatalf("restocked: %+v", st)
 		}
 		out(11)
-		if n := notices(); n != 2 {
-			t.Fatalf("%d notices after a second fall, want 2", n)
+		if n, e := notices(), events(); n != 2 || e != 2 {
+			t.Fatalf("%d notices and %d webhook events after a second fall, want 2", n, e)
 		}
 	})
 

@@ -18,7 +18,7 @@ const (
 // WebhookEventTypes are the event types a subscription may name.
 var WebhookEventTypes = []string{
 	"intervention.created", "intervention.status_changed", "intervention.completed",
-	"intervention.overdue", "intervention.escalated", "demande.submitted",
+	"intervention.overdue", "intervention.escalated", "demande.submitted", "stock.below_threshold",
 }
 
 // WebhookAbonnement is an administrator's subscription of a URL to event types. Its signing

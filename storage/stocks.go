@@ -177,6 +177,12 @@ func (s *Store) reorderAlert(ctx context.Context, piece, emplacement int64, line
 	if err != nil {
 		return err
 	}
+	// In the audit trail, and so to the webhooks subscribed to stock.below_threshold (the
+	// historique trigger of migration 00143), once per fall like the notice.
+	if err := s.RecordHistorique(ctx, HistoriqueEntry{Entite: "piece", EntiteID: piece, Action: "seuil_reappro_atteint",
+		Changements: map[string]any{"emplacement_id": emplacement, "quantite": st.Quantite, "seuil_reappro": *st.SeuilReappro}}); err != nil {
+		return err
+	}
 	ids, err := s.ActiveUserIDsByRole(ctx, domain.RoleResponsable)
 	if err != nil || len(ids) == 0 {
 		return err
