@@ -111,8 +111,9 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.Statut == domain.WebhookActif {
-		// Resumed (or still running: a running workflow is left alone).
-		if err := s.wf.Webhooks.Start(r.Context(), a); err != nil {
+		// Resumed (or still running): a run still open is signalled so that it does not end on
+		// the suspension it saw, a closed one is started again.
+		if err := s.wf.Webhooks.Resume(r.Context(), a); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -38,6 +38,15 @@ func (w *Webhooks) Start(ctx context.Context, a domain.WebhookAbonnement) error 
 	return err
 }
 
+// Resume restarts the deliveries of a subscription set back to actif: a run still open (for
+// instance still finishing after the suspension) is signalled to go on, a closed one is replaced
+// by a new run from the cursor (the reuse policy allows it).
+func (w *Webhooks) Resume(ctx context.Context, a domain.WebhookAbonnement) error {
+	_, err := w.c.SignalWithStartWorkflow(ctx, workflows.WebhookWorkflowID(w.taskQueue, a.ID), workflows.SignalWebhookResume,
+		nil, w.options(a.ID), workflows.WebhookWorkflowName, w.input(a))
+	return err
+}
+
 // Replay asks the subscription's workflow (started if needed) to send one event again.
 func (w *Webhooks) Replay(ctx context.Context, a domain.WebhookAbonnement, evenementID int64) error {
 	_, err := w.c.SignalWithStartWorkflow(ctx, workflows.WebhookWorkflowID(w.taskQueue, a.ID), workflows.SignalWebhookReplay,

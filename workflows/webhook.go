@@ -15,6 +15,9 @@ const (
 	WebhookWorkflowName = "WebhookWorkflow"
 	// SignalWebhookReplay asks for one event to be sent again (an int64 event id).
 	SignalWebhookReplay = "webhook_replay"
+	// SignalWebhookResume says an administrator set the subscription back to actif: a run that was
+	// about to end on a suspension goes on instead (no payload).
+	SignalWebhookResume = "webhook_resume"
 )
 
 // WebhookWorkflowID is the one delivery workflow of a subscription, scoped by task queue like the
@@ -51,7 +54,10 @@ const webhookRoundsPerRun = 200
 // backoff; an event whose retries are exhausted is given up (its attempts stay in the log and it
 // can be replayed). Replays signalled by the API go first. It ends when the subscription is
 // suspended (after too many consecutive failures, or by an administrator) or deleted; resuming it
-// starts it again from its cursor.
+// signals it with SignalWebhookResume, started again from its cursor if it already ended. A run
+// that sees the suspension but has been signalled a resume meanwhile polls again instead of
+// ending: otherwise a resume arriving while the run is still finishing would be lost (the start
+// finds the run open, the run then ends, and nothing delivers the events any more).
 func WebhookWorkflow(ctx workflow.Context, in WebhookInput) (WebhookResult, error) {
 	if in.PollWait <= 0 {
 		in.PollWait = 20 * time.Second
@@ -68,11 +74,21 @@ func WebhookWorkflow(ctx workflow.Context, in WebhookInput) (WebhookResult, erro
 			MaximumInterval: in.MaxBackoff, MaximumAttempts: int32(in.MaxAttempts)},
 	})
 	replays := workflow.GetSignalChannel(ctx, SignalWebhookReplay)
+	resumes := workflow.GetSignalChannel(ctx, SignalWebhookResume)
 	drain := func() {
 		var id int64
 		for replays.ReceiveAsync(&id) {
 			in.Replays = append(in.Replays, id)
 		}
+	}
+	// resumed consumes the resume signals received so far. Receiving a signal adds no command, and
+	// histories recorded before the signal existed hold none, so no GetVersion is needed.
+	resumed := func() bool {
+		got := false
+		for resumes.ReceiveAsync(nil) {
+			got = true
+		}
+		return got
 	}
 	deliver := func(id int64, replay bool) (stop bool) {
 		var out activities.DeliverWebhookResult
@@ -89,7 +105,7 @@ func WebhookWorkflow(ctx workflow.Context, in WebhookInput) (WebhookResult, erro
 		for len(in.Replays) > 0 {
 			id := in.Replays[0]
 			in.Replays = in.Replays[1:]
-			if deliver(id, true) {
+			if deliver(id, true) && !resumed() {
 				return WebhookResult{Cursor: in.Cursor, Stopped: "suspendu"}, nil
 			}
 		}
@@ -100,10 +116,18 @@ func WebhookWorkflow(ctx workflow.Context, in WebhookInput) (WebhookResult, erro
 			return WebhookResult{Cursor: in.Cursor}, err
 		}
 		if !next.Active {
+			if resumed() {
+				continue
+			}
 			return WebhookResult{Cursor: in.Cursor, Stopped: "suspendu"}, nil
 		}
 		for _, id := range next.EventIDs {
 			stop := deliver(id, false)
+			if stop && resumed() {
+				// Resumed meanwhile: like a new run started from the recorded cursor, the event
+				// that suspended the subscription is sent again, then the rest of the batch.
+				break
+			}
 			in.Cursor = id
 			if stop {
 				return WebhookResult{Cursor: in.Cursor, Stopped: "suspendu"}, nil
@@ -111,6 +135,7 @@ func WebhookWorkflow(ctx workflow.Context, in WebhookInput) (WebhookResult, erro
 		}
 		if round >= webhookRoundsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			drain()
+			resumed() // the new run polls anyway; a stale resume must not outlive this one
 			return WebhookResult{Cursor: in.Cursor}, workflow.NewContinueAsNewError(ctx, WebhookWorkflowName, in)
 		}
 	}
