@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -96,6 +97,11 @@ func startDev(t *testing.T, env config.Lookup, apiURL string) (stop func() error
 			cancel()
 			t.Fatalf("mif dev exited before being ready: %v\n%s", err, out.String())
 		default:
+		}
+		// The banner first: a port handed out by freeAddr may be answered by another test's
+		// server, whose readiness is not this process's.
+		if !strings.Contains(out.String(), "/docs") {
+			return errors.New("no banner yet")
 		}
 		res, err := http.Get(apiURL + "/api/v1/health/ready")
 		if err != nil {
