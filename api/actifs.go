@@ -36,16 +36,8 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func decodeZone(r *http.Request, create bool) (domain.ZoneInput, error) {
-	var in domain.ZoneInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	return in, in.Validate(create)
-}
-
 func (s *Server) createZone(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeZone(r, true)
+	in, err := decodeInput[domain.ZoneInput](r, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -25,17 +25,8 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func decodeClient(r *http.Request, create bool) (domain.ClientInput, error) {
-	var in domain.ClientInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	in.Normalize()
-	return in, in.Validate(create)
-}
-
 func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeClient(r, true)
+	in, err := decodeInput[domain.ClientInput](r, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -27,16 +27,8 @@ func (s *Server) listCompteurs(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func decodeCompteur(r *http.Request, create bool) (domain.CompteurInput, error) {
-	var in domain.CompteurInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	return in, in.Validate(create)
-}
-
 func (s *Server) createCompteur(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeCompteur(r, true)
+	in, err := decodeInput[domain.CompteurInput](r, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

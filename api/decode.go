@@ -526,3 +526,23 @@ func formTextErrors(vals url.Values) error {
 	}
 	return v.Err()
 }
+
+// validatedInput is a resource's write body: Validate checks it whole on create, and only the
+// members sent on an update.
+type validatedInput[T any] interface {
+	*T
+	Validate(create bool) error
+}
+
+// decodeInput decodes r's JSON body into a T, normalises it when T knows how (Normalize: trimmed
+// text, canonical case), then validates it.
+func decodeInput[T any, P validatedInput[T]](r *http.Request, create bool) (T, error) {
+	var in T
+	if err := decodeJSON(r, &in); err != nil {
+		return in, err
+	}
+	if n, ok := any(P(&in)).(interface{ Normalize() }); ok {
+		n.Normalize()
+	}
+	return in, P(&in).Validate(create)
+}

@@ -28,17 +28,8 @@ func (s *Server) listPieces(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func decodePiece(r *http.Request, create bool) (domain.PieceInput, error) {
-	var in domain.PieceInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	in.Normalize()
-	return in, in.Validate(create)
-}
-
 func (s *Server) createPiece(w http.ResponseWriter, r *http.Request) {
-	in, err := decodePiece(r, true)
+	in, err := decodeInput[domain.PieceInput](r, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -68,17 +59,8 @@ func (s *Server) listEmplacements(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func decodeEmplacement(r *http.Request, create bool) (domain.EmplacementInput, error) {
-	var in domain.EmplacementInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	in.Normalize()
-	return in, in.Validate(create)
-}
-
 func (s *Server) createEmplacement(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeEmplacement(r, true)
+	in, err := decodeInput[domain.EmplacementInput](r, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -27,17 +27,8 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func decodeSite(r *http.Request, create bool) (domain.SiteInput, error) {
-	var in domain.SiteInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	in.Normalize()
-	return in, in.Validate(create)
-}
-
 func (s *Server) createSite(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeSite(r, true)
+	in, err := decodeInput[domain.SiteInput](r, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

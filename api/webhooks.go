@@ -46,16 +46,8 @@ func (s *Server) checkWebhookURL(r *http.Request, in domain.WebhookInput) error 
 	return err
 }
 
-func decodeWebhook(r *http.Request, create bool) (domain.WebhookInput, error) {
-	var in domain.WebhookInput
-	if err := decodeJSON(r, &in); err != nil {
-		return in, err
-	}
-	return in, in.Validate(create)
-}
-
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeWebhook(r, true)
+	in, err := decodeInput[domain.WebhookInput](r, true)
 	if err == nil {
 		err = s.checkWebhookURL(r, in)
 	}
@@ -97,7 +89,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := decodeWebhook(r, false)
+	in, err := decodeInput[domain.WebhookInput](r, false)
 	if err == nil {
 		err = s.checkWebhookURL(r, in)
 	}
