@@ -21,17 +21,7 @@ import (
 func (s *Server) listChecklistModeles(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	typ := q.text("type_equipement", 100)
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListChecklistModeles(r.Context(), typ, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	servePage(s, w, r, q, typ, s.store.ListChecklistModeles)
 }
 
 func (s *Server) saveChecklistModele(create bool) http.HandlerFunc {

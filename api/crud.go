@@ -87,3 +87,43 @@ func subListByID[T any](s *Server, list func(ctx context.Context, p domain.Princ
 		writeList(w, items, total)
 	}
 }
+
+// servePage answers a paged list: the filter f was read from q (whose refusals are answered 422
+// with the page's), list reads one page of it.
+func servePage[F, T any](s *Server, w http.ResponseWriter, r *http.Request, q *query, f F,
+	list func(ctx context.Context, f F, page storage.Page) ([]T, int, error)) {
+	page := q.page()
+	if err := q.err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items, total, err := list(r.Context(), f, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeList(w, items, total)
+}
+
+// applyBody decodes and validates a request body that checks itself, applies it in the caller's
+// name and answers the result with status.
+func applyBody[In any, P interface {
+	*In
+	Validate() error
+}, Out any](s *Server, w http.ResponseWriter, r *http.Request, status int, apply func(ctx context.Context, in In, acteur int64) (Out, error)) {
+	var in In
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := P(&in).Validate(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := apply(r.Context(), in, principalFrom(r.Context()).UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, out)
+}

@@ -18,15 +18,5 @@ func (s *Server) searchHistorique(w http.ResponseWriter, r *http.Request) {
 		f.Entite = *e
 	}
 	f.Debut, f.Fin = q.period("date_debut", "date_fin")
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.SearchHistorique(r.Context(), f, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	servePage(s, w, r, q, f, s.store.SearchHistorique)
 }

@@ -15,17 +15,7 @@ import (
 func (s *Server) listPieces(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	text := q.text("q", maxSearchLen)
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListPieces(r.Context(), text, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	servePage(s, w, r, q, text, s.store.ListPieces)
 }
 
 func (s *Server) createPiece(w http.ResponseWriter, r *http.Request) {
@@ -46,17 +36,7 @@ func (s *Server) createPiece(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listEmplacements(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	f := storage.EmplacementFiltre{Type: enum(q, "type", domain.TypesEmplacement), TechnicienID: q.id("technicien_id")}
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListEmplacements(r.Context(), f, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	servePage(s, w, r, q, f, s.store.ListEmplacements)
 }
 
 func (s *Server) createEmplacement(w http.ResponseWriter, r *http.Request) {
@@ -78,35 +58,11 @@ func (s *Server) listStocks(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	f := domain.StockFiltre{PieceID: q.id("piece_id"), EmplacementID: q.id("emplacement_id"), TechnicienID: q.id("technicien_id"),
 		SousSeuil: q.boolean("sous_seuil")}
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListStocks(r.Context(), f, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	servePage(s, w, r, q, f, s.store.ListStocks)
 }
 
 func (s *Server) setSeuil(w http.ResponseWriter, r *http.Request) {
-	var in domain.SeuilInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, err := s.store.SetSeuil(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
+	applyBody(s, w, r, http.StatusOK, s.store.SetSeuil)
 }
 
 func (s *Server) listMouvements(w http.ResponseWriter, r *http.Request) {
@@ -114,53 +70,15 @@ func (s *Server) listMouvements(w http.ResponseWriter, r *http.Request) {
 	f := domain.MouvementFiltre{PieceID: q.id("piece_id"), EmplacementID: q.id("emplacement_id"), InterventionID: q.id("intervention_id"),
 		Type: enum(q, "type", domain.TypesMouvement)}
 	f.Debut, f.Fin = q.period("date_debut", "date_fin")
-	page := q.page()
-	if err := q.err(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := s.store.ListMouvements(r.Context(), f, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeList(w, items, total)
+	servePage(s, w, r, q, f, s.store.ListMouvements)
 }
 
 func (s *Server) postMouvement(w http.ResponseWriter, r *http.Request) {
-	var in domain.MouvementInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	m, err := s.store.PostMouvement(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, m)
+	applyBody(s, w, r, http.StatusCreated, s.store.PostMouvement)
 }
 
 func (s *Server) postTransfert(w http.ResponseWriter, r *http.Request) {
-	var in domain.TransfertInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	t, err := s.store.Transfer(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, t)
+	applyBody(s, w, r, http.StatusCreated, s.store.Transfer)
 }
 
 func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {

@@ -98,21 +98,7 @@ func (s *Server) listCompetences(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createCompetence(w http.ResponseWriter, r *http.Request) {
-	var in domain.CompetenceInput
-	if err := decodeJSON(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.store.CreateCompetence(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, c)
+	applyBody(s, w, r, http.StatusCreated, s.store.CreateCompetence)
 }
 
 func (s *Server) technicienCompetences(w http.ResponseWriter, r *http.Request) {
