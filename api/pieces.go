@@ -1,8 +1,14 @@
 package api
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
@@ -74,11 +80,63 @@ func (s *Server) listMouvements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postMouvement(w http.ResponseWriter, r *http.Request) {
-	applyBody(s, w, r, http.StatusCreated, s.store.PostMouvement)
+	applyKeyed(s, w, r, "stock.mouvement", http.StatusCreated, (*storage.Store).PostMouvement)
 }
 
 func (s *Server) postTransfert(w http.ResponseWriter, r *http.Request) {
-	applyBody(s, w, r, http.StatusCreated, s.store.Transfer)
+	applyKeyed(s, w, r, "stock.transfert", http.StatusCreated, (*storage.Store).Transfer)
+}
+
+// applyKeyed is applyBody for the requests that move stock, with an optional Idempotency-Key:
+// the same key from the same user replays the first answer (status and body, header
+// Idempotency-Replayed: true) and moves the stock once; the same key with another request
+// (operation or normalised body) is a 422 naming the header. Keys are kept
+// storage.IdempotenceRetention.
+func applyKeyed[In any, P interface {
+	*In
+	Validate() error
+}, Out any](s *Server, w http.ResponseWriter, r *http.Request, operation string, status int,
+	apply func(st *storage.Store, ctx context.Context, in In, acteur int64) (Out, error)) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		applyBody[In, P](s, w, r, status, func(ctx context.Context, in In, acteur int64) (Out, error) { return apply(s.store, ctx, in, acteur) })
+		return
+	}
+	if len(key) > 255 || strings.IndexFunc(key, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "1 à 255 caractères imprimables"}}})
+		return
+	}
+	var in In
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := P(&in).Validate(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The fingerprint is of the normalised request, so that spacing or key order do not count.
+	norm, err := json.Marshal(in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sum := sha256.Sum256(append([]byte(operation+"\n"), norm...))
+	p := principalFrom(r.Context())
+	k := storage.Idempotence{UserID: p.UserID, Cle: key, Operation: operation, Empreinte: hex.EncodeToString(sum[:])}
+	rep, replayed, err := s.store.Idempotent(r.Context(), k, status, func(tx *storage.Store) (any, error) {
+		return apply(tx, r.Context(), in, p.UserID)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotency-Replayed", "true")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rep.Statut)
+	_, _ = w.Write(append(rep.Corps, '\n'))
 }
 
 func (s *Server) createReservation(w http.ResponseWriter, r *http.Request) {
