@@ -73,6 +73,8 @@ type PlanRoutesResult struct {
 	// Users maps a technicien to his account, for notifications (looked up, never ranged over).
 	Users   map[int64]int64
 	Solveur SolverStats
+	// Reappros are the restocking stops at warehouses (issue 14).
+	Reappros []domain.ArretReappro
 }
 
 func (a *Activities) planningConfig() config.Planning {
@@ -128,10 +130,19 @@ func (a *Activities) PlanRoutes(ctx context.Context, in PlanRoutesInput) (PlanRo
 		}
 		its = keep
 	}
+	// Restocking stops at warehouses belong to a planning run; the insertion of urgent work
+	// keeps today's routes as they are stored (the stops are not).
+	var entrepots []weekly.Entrepot
+	if in.UrgentID == nil {
+		if entrepots, err = a.Store.LoadEntrepots(ctx); err != nil {
+			return PlanRoutesResult{}, temporalerr.Wrap(err)
+		}
+	}
 	started := time.Now()
 	build := func(relax map[int64]bool) (*weekly.Problem, error) {
 		return weekly.Build(ctx, weekly.Input{Debut: debut, Jours: jours, Location: loc, Maintenant: in.Maintenant,
-			Techniciens: techs, Interventions: its, TechnicienID: in.TechnicienID, SansEcheance: relax}, weekly.TravelFor(pc.DetourFactor, pc.SpeedKmh))
+			Techniciens: techs, Interventions: its, TechnicienID: in.TechnicienID, SansEcheance: relax, Entrepots: entrepots},
+			weekly.TravelFor(pc.DetourFactor, pc.SpeedKmh))
 	}
 	p, err := build(nil)
 	if err != nil {
@@ -201,7 +212,10 @@ func (a *Activities) PlanRoutes(ctx context.Context, in PlanRoutesInput) (PlanRo
 	stats.Secondes = time.Since(started).Seconds()
 	res := PlanRoutesResult{Debut: debut, Jours: jours, Affectations: out.Affectations, Changements: out.Changements,
 		NonPlanifiees: out.NonPlanifiees, Inchangees: out.Inchangees, Figees: len(p.Figees), Users: map[int64]int64{}, Solveur: stats,
-		Ecritures: []RouteWrite{}}
+		Ecritures: []RouteWrite{}, Reappros: out.Reappros}
+	if res.Reappros == nil {
+		res.Reappros = []domain.ArretReappro{}
+	}
 	byID := make(map[int64]weekly.Intervention, len(its))
 	for _, it := range its {
 		byID[it.ID] = it

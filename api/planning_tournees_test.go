@@ -25,14 +25,15 @@ type optimisation struct {
 		Etape string `json:"etape"`
 	} `json:"progression"`
 	Resultat *struct {
-		Debut         string                            `json:"debut"`
-		Jours         int                               `json:"jours"`
-		Changements   []domain.ChangementPlanning       `json:"changements"`
-		Ignorees      []domain.InterventionNonPlanifiee `json:"ignorees"`
-		NonPlanifiees []domain.InterventionNonPlanifiee `json:"non_planifiees"`
-		Figees        int                               `json:"figees"`
-		Affectations  []domain.AffectationTournee       `json:"affectations"`
-		Solveur       struct {
+		Debut                string                            `json:"debut"`
+		Jours                int                               `json:"jours"`
+		Changements          []domain.ChangementPlanning       `json:"changements"`
+		Ignorees             []domain.InterventionNonPlanifiee `json:"ignorees"`
+		NonPlanifiees        []domain.InterventionNonPlanifiee `json:"non_planifiees"`
+		Figees               int                               `json:"figees"`
+		Affectations         []domain.AffectationTournee       `json:"affectations"`
+		Reapprovisionnements []domain.ArretReappro             `json:"reapprovisionnements"`
+		Solveur              struct {
 			Iterations int    `json:"iterations"`
 			Graine     uint64 `json:"graine"`
 		} `json:"solveur"`

@@ -78,8 +78,11 @@ type Emplacement struct {
 	Type          TypeEmplacement `db:"type" json:"type"`
 	TechnicienID  *int64          `db:"technicien_id" json:"technicien_id"`
 	TechnicienNom *string         `db:"technicien_nom" json:"technicien_nom"`
-	DateCreation  time.Time       `db:"date_creation" json:"date_creation"`
-	UpdatedAt     time.Time       `db:"updated_at" json:"updated_at"`
+	// SiteID is where a warehouse stands (the route planner's restocking stop); a van has none.
+	SiteID       *int64    `db:"site_id" json:"site_id"`
+	SiteNom      *string   `db:"site_nom" json:"site_nom"`
+	DateCreation time.Time `db:"date_creation" json:"date_creation"`
+	UpdatedAt    time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // EmplacementInput creates or partially updates a place. A van names its technicien; a
@@ -88,6 +91,7 @@ type EmplacementInput struct {
 	Nom          *string          `json:"nom"`
 	Type         *TypeEmplacement `json:"type"`
 	TechnicienID *int64           `json:"technicien_id"`
+	SiteID       *int64           `json:"site_id"`
 }
 
 // Normalize trims the name.
@@ -104,6 +108,9 @@ func (in EmplacementInput) Validate(create bool) error {
 	}
 	if in.TechnicienID != nil {
 		v.Check(*in.TechnicienID > 0, "technicien_id", "identifiant positif attendu")
+	}
+	if in.SiteID != nil {
+		v.Check(*in.SiteID > 0, "site_id", "identifiant positif attendu")
 	}
 	if create && in.Type != nil {
 		v.Check(*in.Type != EmplacementVehicule || in.TechnicienID != nil, "technicien_id", "un véhicule appartient à un technicien")

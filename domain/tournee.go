@@ -91,3 +91,21 @@ type AffectationTournee struct {
 	// Figee: pinned work (under way, or fixed by a responsable), left where it was.
 	Figee bool `json:"figee"`
 }
+
+// ArretReappro is a restocking stop of a planned route (issue 14): the technicien's van lacks
+// parts for the work after it, so he passes by a warehouse that holds them.
+type ArretReappro struct {
+	TechnicienID   int64     `json:"technicien_id"`
+	EmplacementID  int64     `json:"emplacement_id"`
+	EmplacementNom string    `json:"emplacement_nom"`
+	SiteID         int64     `json:"site_id"`
+	Date           time.Time `json:"date"`
+	DureeEstimee   int       `json:"duree_estimee"`
+	// Ordre is the stop's place in its route (1 first), among the interventions' stops.
+	Ordre int `json:"ordre"`
+	// AvantInterventionID is the intervention it comes before.
+	AvantInterventionID int64 `json:"avant_intervention_id"`
+	// Pieces are what the stops after it need until the next restocking (lower-cased part
+	// reference → units): the van leaves with them.
+	Pieces map[string]int `json:"pieces"`
+}

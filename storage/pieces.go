@@ -105,8 +105,10 @@ func (s *Store) DeletePiece(ctx context.Context, id int64, acteur int64) error {
 }
 
 const emplacementSelect = `SELECT l.id, l.nom, l.type, l.technicien_id,
-	NULLIF(trim(COALESCE(u.prenom, '') || ' ' || COALESCE(u.nom, '')), '') AS technicien_nom, l.date_creation, l.updated_at
-FROM emplacements l LEFT JOIN techniciens t ON t.id = l.technicien_id LEFT JOIN users u ON u.id = t.user_id`
+	NULLIF(trim(COALESCE(u.prenom, '') || ' ' || COALESCE(u.nom, '')), '') AS technicien_nom, l.site_id, si.nom AS site_nom,
+	l.date_creation, l.updated_at
+FROM emplacements l LEFT JOIN techniciens t ON t.id = l.technicien_id LEFT JOIN users u ON u.id = t.user_id
+LEFT JOIN sites si ON si.id = l.site_id`
 
 // EmplacementFiltre selects places.
 type EmplacementFiltre struct {
@@ -140,10 +142,18 @@ func (s *Store) GetEmplacement(ctx context.Context, _ domain.Principal, id int64
 	return l, wrap("get emplacement", err)
 }
 
-// checkEmplacement checks the type and technicien a place ends up with: a van needs an existing
-// technicien, a warehouse none.
-func (s *Store) checkEmplacement(ctx context.Context, typ domain.TypeEmplacement, technicien *int64) error {
+// checkEmplacement checks the type, technicien and site a place ends up with: a van needs an
+// existing technicien and has no site, a warehouse has no technicien and maybe a site.
+func (s *Store) checkEmplacement(ctx context.Context, typ domain.TypeEmplacement, technicien, site *int64) error {
 	var v domain.Validator
+	if site != nil {
+		var ok bool
+		if err := s.q.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM sites WHERE id = $1)`, *site); err != nil {
+			return wrap("check site", err)
+		}
+		v.Check(ok, "site_id", "site introuvable")
+		v.Check(typ == domain.EmplacementEntrepot, "site_id", "seul un entrepôt a un site (un véhicule est où est son technicien)")
+	}
 	switch {
 	case typ == domain.EmplacementVehicule && technicien == nil:
 		v.Add("technicien_id", "un véhicule appartient à un technicien")
@@ -163,12 +173,12 @@ func (s *Store) checkEmplacement(ctx context.Context, typ domain.TypeEmplacement
 func (s *Store) CreateEmplacement(ctx context.Context, in domain.EmplacementInput, acteur int64) (domain.Emplacement, error) {
 	var l domain.Emplacement
 	err := s.InTx(ctx, func(tx *Store) error {
-		if err := tx.checkEmplacement(ctx, *in.Type, in.TechnicienID); err != nil {
+		if err := tx.checkEmplacement(ctx, *in.Type, in.TechnicienID, in.SiteID); err != nil {
 			return err
 		}
 		var id int64
-		err := tx.q.GetContext(ctx, &id, `INSERT INTO emplacements (nom, type, technicien_id) VALUES ($1, $2, $3) RETURNING id`,
-			*in.Nom, *in.Type, in.TechnicienID)
+		err := tx.q.GetContext(ctx, &id, `INSERT INTO emplacements (nom, type, technicien_id, site_id) VALUES ($1, $2, $3, $4) RETURNING id`,
+			*in.Nom, *in.Type, in.TechnicienID, in.SiteID)
 		if err != nil {
 			return wrap("create emplacement", err)
 		}
@@ -189,21 +199,26 @@ func (s *Store) UpdateEmplacement(ctx context.Context, id int64, in domain.Empla
 		if err := tx.q.GetContext(ctx, &old, emplacementSelect+` WHERE l.id = $1 FOR UPDATE OF l`, id); err != nil {
 			return wrap("update emplacement", err)
 		}
-		typ, tech := old.Type, old.TechnicienID
+		typ, tech, site := old.Type, old.TechnicienID, old.SiteID
 		if in.Type != nil {
 			typ = *in.Type
 			if typ == domain.EmplacementEntrepot {
 				tech = nil
+			} else {
+				site = nil
 			}
 		}
 		if in.TechnicienID != nil {
 			tech = in.TechnicienID
 		}
-		if err := tx.checkEmplacement(ctx, typ, tech); err != nil {
+		if in.SiteID != nil {
+			site = in.SiteID
+		}
+		if err := tx.checkEmplacement(ctx, typ, tech, site); err != nil {
 			return err
 		}
-		_, err := tx.q.ExecContext(ctx, `UPDATE emplacements SET nom = COALESCE($2, nom), type = $3, technicien_id = $4, updated_at = now()
-			WHERE id = $1`, id, in.Nom, typ, tech)
+		_, err := tx.q.ExecContext(ctx, `UPDATE emplacements SET nom = COALESCE($2, nom), type = $3, technicien_id = $4, site_id = $5,
+			updated_at = now() WHERE id = $1`, id, in.Nom, typ, tech, site)
 		if err != nil {
 			return wrap("update emplacement", err)
 		}

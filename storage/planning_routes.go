@@ -47,8 +47,8 @@ func decodeCreneaux(raw []byte) ([]domain.Creneau, error) {
 // with his base, effective weekly hours, competences and tools; the open interventions, and
 // those whose planning starts in the period, with their site, deadline, the competences at
 // their level and the tools their equipment type calls for, the parts reserved for them in a van
-// (and each technicien's van stock), and their planning. Unplanned work
-// lasts defaultDuree minutes.
+// and in a warehouse (and each technicien's van stock, from the stocks table), and their
+// planning. Unplanned work lasts defaultDuree minutes.
 func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, technicienID *int64, defaultDuree int,
 	slaDefaults map[domain.Priorite]time.Duration) ([]weekly.Technicien, []weekly.Intervention, error) {
 	var techRows []struct {
@@ -121,6 +121,7 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		PlDuree      *int                      `db:"duree_estimee"`
 		PlFixe       *bool                     `db:"fixe"`
 		Pieces       []byte                    `db:"pieces"`
+		PiecesEnt    []byte                    `db:"pieces_entrepot"`
 	}
 	err = s.q.SelectContext(ctx, &rows, `WITH d AS (SELECT * FROM unnest($4::text[], $5::bigint[]) AS d(priorite, secondes))
 		SELECT i.id, i.workflow_id, i.titre, i.statut, i.priorite, i.urgence, i.updated_at, `+echeanceSQL+` AS echeance,
@@ -133,7 +134,10 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 			p.technicien_id AS planning_technicien, p.date_planifiee, p.duree_estimee, p.fixe,
 			COALESCE((SELECT json_object_agg(x.ref, x.qty) FROM (SELECT lower(pc.reference) AS ref, ceil(sum(r.quantite))::int AS qty
 				FROM reservations_pieces r JOIN emplacements l ON l.id = r.emplacement_id JOIN pieces pc ON pc.id = r.piece_id
-				WHERE r.intervention_id = i.id AND r.statut = 'active' AND l.type = 'vehicule' GROUP BY 1) x), '{}') AS pieces
+				WHERE r.intervention_id = i.id AND r.statut = 'active' AND l.type = 'vehicule' GROUP BY 1) x), '{}') AS pieces,
+			COALESCE((SELECT json_object_agg(x.ref, x.qty) FROM (SELECT lower(pc.reference) AS ref, ceil(sum(r.quantite))::int AS qty
+				FROM reservations_pieces r JOIN emplacements l ON l.id = r.emplacement_id JOIN pieces pc ON pc.id = r.piece_id
+				WHERE r.intervention_id = i.id AND r.statut = 'active' AND l.type = 'entrepot' GROUP BY 1) x), '{}') AS pieces_entrepot
 		FROM interventions i JOIN equipements e ON e.id = i.equipement_id
 		LEFT JOIN sites s ON s.id = e.site_id
 		LEFT JOIN plannings p ON p.intervention_id = i.id
@@ -155,6 +159,9 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		if err := json.Unmarshal(r.Pieces, &it.Pieces); err != nil {
 			return nil, nil, fmt.Errorf("storage: routing interventions: %w", err)
 		}
+		if err := json.Unmarshal(r.PiecesEnt, &it.PiecesEntrepot); err != nil {
+			return nil, nil, fmt.Errorf("storage: routing interventions: %w", err)
+		}
 		if r.SiteID != nil {
 			it.Site = &weekly.Site{ID: *r.SiteID, Nom: *r.SiteNom, Ville: *r.Ville, Position: domain.Point{Latitude: *r.Lat, Longitude: *r.Lon}}
 			if it.Site.Horaires, err = decodeCreneaux(r.SiteHoraires); err != nil {
@@ -168,6 +175,38 @@ func (s *Store) LoadRoutingInput(ctx context.Context, from, to time.Time, techni
 		its[i] = it
 	}
 	return techs, its, nil
+}
+
+// LoadEntrepots loads the warehouses the route planner may send a technicien to restock at:
+// those with a site, with what they hold (whole units, by lower-cased part reference).
+func (s *Store) LoadEntrepots(ctx context.Context) ([]weekly.Entrepot, error) {
+	var rows []struct {
+		ID      int64   `db:"id"`
+		Nom     string  `db:"nom"`
+		SiteID  int64   `db:"site_id"`
+		SiteNom string  `db:"site_nom"`
+		Ville   string  `db:"ville"`
+		Lat     float64 `db:"latitude"`
+		Lon     float64 `db:"longitude"`
+		Stock   []byte  `db:"stock"`
+	}
+	err := s.q.SelectContext(ctx, &rows, `SELECT l.id, l.nom, s.id AS site_id, s.nom AS site_nom, s.ville, s.latitude, s.longitude,
+			COALESCE((SELECT json_object_agg(lower(pc.reference), floor(st.quantite)::int) FROM stocks st
+				JOIN pieces pc ON pc.id = st.piece_id WHERE st.emplacement_id = l.id AND st.quantite >= 1), '{}') AS stock
+		FROM emplacements l JOIN sites s ON s.id = l.site_id
+		WHERE l.type = 'entrepot' ORDER BY l.id LIMIT 500`)
+	if err != nil {
+		return nil, wrap("routing entrepots", err)
+	}
+	out := make([]weekly.Entrepot, len(rows))
+	for i, r := range rows {
+		out[i] = weekly.Entrepot{ID: r.ID, Nom: r.Nom,
+			Site: &weekly.Site{ID: r.SiteID, Nom: r.SiteNom, Ville: r.Ville, Position: domain.Point{Latitude: r.Lat, Longitude: r.Lon}}}
+		if err := json.Unmarshal(r.Stock, &out[i].Stock); err != nil {
+			return nil, fmt.Errorf("storage: routing entrepots: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // TourneeDuJour loads a technicien's base and the work planned for him in [from, to), as p may

@@ -64,7 +64,9 @@ type RoutePlanningResult struct {
 	Figees        int                               `json:"figees"`
 	// Affectations are the routes as planned, stop by stop.
 	Affectations []domain.AffectationTournee `json:"affectations"`
-	Solveur      activities.SolverStats      `json:"solveur"`
+	// Reapprovisionnements are the restocking stops at warehouses between them (issue 14).
+	Reapprovisionnements []domain.ArretReappro  `json:"reapprovisionnements"`
+	Solveur              activities.SolverStats `json:"solveur"`
 }
 
 // seedOf derives the solver's seed from the workflow's ID: the same run always asks the same.
@@ -163,9 +165,13 @@ func RoutePlanningWorkflow(ctx workflow.Context, in RoutePlanningInput) (RoutePl
 	}
 	res := RoutePlanningResult{Debut: plan.Debut.Format(time.DateOnly), Jours: plan.Jours, TechnicienID: in.TechnicienID, UrgentID: in.UrgentID,
 		Changements: applied(plan, confirmed), Ignorees: confirmed.Ignorees, NonPlanifiees: plan.NonPlanifiees,
-		Inchangees: plan.Inchangees, Figees: plan.Figees, Affectations: plan.Affectations, Solveur: plan.Solveur}
+		Inchangees: plan.Inchangees, Figees: plan.Figees, Affectations: plan.Affectations, Solveur: plan.Solveur,
+		Reapprovisionnements: plan.Reappros}
 	if res.Ignorees == nil {
 		res.Ignorees = []domain.InterventionNonPlanifiee{}
+	}
+	if res.Reapprovisionnements == nil {
+		res.Reapprovisionnements = []domain.ArretReappro{}
 	}
 	notifyRouteChanges(ctx, plan, res.Changements, false)
 	prog.Etape = RouteStepTerminee

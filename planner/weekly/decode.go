@@ -29,12 +29,14 @@ type Outcome struct {
 	NonPlanifiees []domain.InterventionNonPlanifiee
 	// Inchangees counts the movable plannings the solver left as they were.
 	Inchangees int
+	// Reappros are the restocking stops at warehouses, by technicien and time.
+	Reappros []domain.ArretReappro
 }
 
 // Decode reads a solution of the problem.
 func (p *Problem) Decode(sol *routing.Solution) Outcome {
 	out := Outcome{Affectations: []Affectation{}, Changements: []domain.ChangementPlanning{},
-		NonPlanifiees: slices.Clone(p.Ecartees)}
+		NonPlanifiees: slices.Clone(p.Ecartees), Reappros: []domain.ArretReappro{}}
 	if out.NonPlanifiees == nil {
 		out.NonPlanifiees = []domain.InterventionNonPlanifiee{}
 	}
@@ -48,9 +50,13 @@ func (p *Problem) Decode(sol *routing.Solution) Outcome {
 			continue
 		}
 		for i, stop := range r.Stops {
+			if e, ok := p.byDepot[stop]; ok {
+				out.Reappros = append(out.Reappros, p.reappro(r, i, tech, e))
+				continue
+			}
 			it, ok := p.byTask[stop]
 			if !ok {
-				continue // a depot: none in this problem
+				continue
 			}
 			at := p.At(r.StartTimes[i])
 			dur := int(p.Routing.Tasks[p.taskIdx[stop]].Duration)
@@ -96,9 +102,35 @@ func (p *Problem) Decode(sol *routing.Solution) Outcome {
 	slices.SortFunc(out.Affectations, func(a, b Affectation) int {
 		return cmp.Or(cmp.Compare(a.TechnicienID, b.TechnicienID), a.DatePlanifiee.Compare(b.DatePlanifiee))
 	})
+	slices.SortFunc(out.Reappros, func(a, b domain.ArretReappro) int {
+		return cmp.Or(cmp.Compare(a.TechnicienID, b.TechnicienID), a.Date.Compare(b.Date))
+	})
 	slices.SortFunc(out.Changements, func(a, b domain.ChangementPlanning) int { return cmp.Compare(a.InterventionID, b.InterventionID) })
 	slices.SortFunc(out.NonPlanifiees, func(a, b domain.InterventionNonPlanifiee) int { return cmp.Compare(a.InterventionID, b.InterventionID) })
 	return out
+}
+
+// reappro describes the restocking stop i of route r at warehouse e: the intervention after it
+// and the parts the stops after it need until the next restocking.
+func (p *Problem) reappro(r routing.Route, i int, tech int64, e *Entrepot) domain.ArretReappro {
+	a := domain.ArretReappro{TechnicienID: tech, EmplacementID: e.ID, EmplacementNom: e.Nom, SiteID: e.Site.ID,
+		Date: p.At(r.StartTimes[i]), DureeEstimee: DureeReappro, Ordre: i + 1, Pieces: map[string]int{}}
+	for _, next := range r.Stops[i+1:] {
+		if _, depot := p.byDepot[next]; depot {
+			break
+		}
+		it, ok := p.byTask[next]
+		if !ok {
+			continue
+		}
+		if a.AvantInterventionID == 0 {
+			a.AvantInterventionID = it.ID
+		}
+		for k, n := range p.Routing.Tasks[p.taskIdx[next]].Parts {
+			a.Pieces[k] += n
+		}
+	}
+	return a
 }
 
 // SolutionFrom writes plannings (stops with their technicien and start) as a solution of the

@@ -129,8 +129,13 @@ type Intervention struct {
 	Competences map[string]int
 	Outils      []string
 	// Pieces are the parts reserved for it in a van (lower-cased reference → whole units): the
-	// technicien who does it must carry them. Parts reserved in a warehouse do not bind a route.
+	// technicien who does it must carry them.
 	Pieces map[string]int
+	// PiecesEntrepot are the parts reserved for it in a warehouse: when the problem has
+	// Entrepots, the technicien must carry them too (his van's, or loaded at a restocking stop);
+	// pinned work does not count them (it is under way or fixed as it is). Without Entrepots
+	// they do not bind a route.
+	PiecesEntrepot map[string]int
 	// Duree is the planned duration in minutes (the planning's, or the default one).
 	Duree    int
 	Planning *Planning
@@ -155,7 +160,26 @@ type Input struct {
 	// SansEcheance lists interventions whose deadline is not a bound: a second pass serves late
 	// the work that no route could serve in time, rather than not at all.
 	SansEcheance map[int64]bool
+	// Entrepots are the warehouses a technicien may restock at (issue 14). A warehouse with a
+	// site that holds, of every part the work needs, at least the most one intervention needs
+	// becomes a restocking depot of the routing problem: FORMAT.md's restock refills the van to
+	// its stock at departure.
+	Entrepots []Entrepot
 }
+
+// Entrepot is a warehouse: where it stands and what it holds.
+type Entrepot struct {
+	ID   int64
+	Nom  string
+	Site *Site // nil: no position, never a restocking stop
+	// Stock is what it holds: lower-cased part reference → whole units.
+	Stock map[string]int
+}
+
+// DureeReappro is how long a restocking stop lasts, in minutes.
+const DureeReappro = 15
+
+func depotKey(emplacementID int64) string { return "e" + strconv.FormatInt(emplacementID, 10) }
 
 // Problem is a routing problem built from an Input, with what maps it back.
 type Problem struct {
@@ -168,6 +192,7 @@ type Problem struct {
 	Bornees []int64
 	origin  time.Time
 	loc     *time.Location
+	byDepot map[string]*Entrepot
 	byTask  map[string]*Intervention
 	taskIdx map[string]int
 	shifts  map[int64][]shiftRef // technicien → his shifts, in problem order
@@ -223,7 +248,7 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 	}
 	d := in.Debut.In(in.Location)
 	p := &Problem{loc: in.Location, origin: time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, in.Location),
-		byTask: map[string]*Intervention{}, taskIdx: map[string]int{}, shifts: map[int64][]shiftRef{}}
+		byTask: map[string]*Intervention{}, taskIdx: map[string]int{}, shifts: map[int64][]shiftRef{}, byDepot: map[string]*Entrepot{}}
 	rp := &routing.Problem{Format: routing.FormatProblem, Name: "planning " + p.origin.Format(time.DateOnly), TimeUnit: "minute",
 		Sites: []routing.Site{}, Depots: []routing.Depot{}, Technicians: []routing.Technician{}, Tasks: []routing.Task{},
 		Objective: slices.Clone(Objective)}
@@ -319,6 +344,11 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 		}
 		task := routing.Task{ID: TaskKey(it.ID), Name: it.Titre, Site: siteKey(it.Site.ID), Duration: float64(it.Duree),
 			Skills: map[string]int{}, Tools: lowerAll(it.Outils), Parts: copyCounts(it.Pieces), Priority: Tier(it.Priorite, it.Urgence)}
+		if len(in.Entrepots) > 0 && !pinned {
+			for k, n := range copyCounts(it.PiecesEntrepot) {
+				task.Parts[k] += n
+			}
+		}
 		for k, l := range it.Competences {
 			task.Skills[strings.ToLower(k)] = l
 		}
@@ -347,6 +377,8 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 		rp.Tasks = append(rp.Tasks, task)
 	}
 
+	p.addDepots(in.Entrepots, horizonEnd, addSite)
+
 	tr, err := travel.Travel(ctx, rp.Sites)
 	if err != nil {
 		return nil, err
@@ -359,6 +391,39 @@ func Build(ctx context.Context, in Input, travel Provider) (*Problem, error) {
 		return nil, fmt.Errorf("weekly: built an invalid problem: %w", err)
 	}
 	return p, nil
+}
+
+// addDepots makes restocking depots of the warehouses with a site that hold, of every part the
+// tasks need, at least the most one task needs (FORMAT.md: a restock refills every part, so a
+// warehouse short of one of them is no place to restock); none when no task needs parts.
+func (p *Problem) addDepots(entrepots []Entrepot, horizonEnd float64, addSite func(key, name string, at domain.Point)) {
+	need := map[string]int{}
+	for _, t := range p.Routing.Tasks {
+		for k, n := range t.Parts {
+			need[k] = max(need[k], n)
+		}
+	}
+	if len(need) == 0 {
+		return
+	}
+	for i := range entrepots {
+		e := &entrepots[i]
+		if e.Site == nil {
+			continue
+		}
+		holds := true
+		for k, n := range need {
+			holds = holds && e.Stock[k] >= n
+		}
+		if !holds {
+			continue
+		}
+		addSite(siteKey(e.Site.ID), e.Site.Nom, e.Site.Position)
+		key := depotKey(e.ID)
+		p.byDepot[key] = e
+		p.Routing.Depots = append(p.Routing.Depots, routing.Depot{ID: key, Site: siteKey(e.Site.ID), Open: 0, Close: horizonEnd,
+			Restock: true, Duration: DureeReappro})
+	}
 }
 
 // pin is a task to fix to its technicien's shift of the day at a start.
