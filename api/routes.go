@@ -41,6 +41,7 @@ type routeOption func(*routeConfig)
 type routeConfig struct {
 	maxBody      int64
 	tokenInQuery bool
+	readCache    bool
 }
 
 // withMaxBody raises (or lowers) the request body limit of one route, e.g. uploads.
@@ -138,13 +139,13 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(put, v1+"/planning/"+id+"/reschedule", "planning:update", s.reschedulePlanning),
 
 		// Interventions: lists (interventions_list.go), creation and detail (interventions.go).
-		guarded(get, v1+"/interventions", "interventions:read", s.listInterventions),
+		guarded(get, v1+"/interventions", "interventions:read", s.listInterventions, withReadCache()),
 		guarded(get, v1+"/interventions/overdue", "interventions:read", s.overdueInterventions),
 		guarded(get, v1+"/interventions/mine", "interventions:read", s.myInterventions),
 		guarded(get, v1+"/interventions/"+id+"/historique", "interventions:read", subListByID(s, s.store.InterventionHistorique)),
 
 		// Equipment (equipements.go).
-		guarded(get, v1+"/equipements", "equipements:read", s.listEquipements),
+		guarded(get, v1+"/equipements", "equipements:read", s.listEquipements, withReadCache()),
 		guarded(post, v1+"/equipements", "equipements:create", s.createEquipement),
 		guarded(get, v1+"/equipements/"+id, "equipements:read", getByID(s, s.store.GetEquipementVue)),
 		guarded(put, v1+"/equipements/"+id, "equipements:update", s.updateEquipement),
@@ -248,7 +249,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(del, v1+"/notifications/"+id, "notifications:delete", s.deleteNotification),
 
 		// Dashboard (dashboard.go) and the audit trail (historique.go).
-		guarded(get, v1+"/dashboard/stats", "reports:read", s.dashboardStats),
+		guarded(get, v1+"/dashboard/stats", "reports:read", s.dashboardStats, withReadCache()),
 		guarded(get, v1+"/dashboard/kpi", "reports:read", s.dashboardKPI),
 		guarded(get, v1+"/historique", "historique:read", s.searchHistorique),
 		// KPIs of the inventory and the asset hierarchy (kpis.go).
@@ -342,6 +343,9 @@ func (s *Server) register(e endpoint) {
 		o(&c)
 	}
 	var h http.Handler = e.h
+	if c.readCache {
+		h = s.cachedRead(h)
+	}
 	if !e.Public {
 		h = noStore(s.authenticate(s.authorize(e.Perm, h)))
 	}

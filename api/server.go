@@ -16,6 +16,7 @@ import (
 	"github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/notify"
 	"github.com/mifmaroc/mif/orchestration"
+	"github.com/mifmaroc/mif/readcache"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/telemetry"
 )
@@ -58,7 +59,8 @@ type Server struct {
 	routes    []Route
 	metrics   *metrics
 	tel       *telemetry.Telemetry
-	admission *admission // admission.go
+	admission *admission       // admission.go
+	readCache *readcache.Cache // readcache.go
 }
 
 // New builds the server and registers every route.
@@ -75,8 +77,12 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.admission = newAdmission(s.cfg.Admission)
+	if s.store != nil {
+		s.readCache = readcache.New(s.cfg.DatabaseURL, s.cfg.ReadCache.TTL, s.cfg.ReadCache.MaxBytes, s.log.Named("readcache"))
+	}
 	s.router = mux.NewRouter()
 	s.metrics = newMetrics(s.tel)
+	s.registerReadCacheMetrics()
 	s.router.Use(s.metrics.instrument)
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusNotFound, "aucune route pour "+r.URL.Path)
@@ -106,6 +112,7 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // Handler is the whole HTTP stack: middleware around the router.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.router
+	h = s.recordWrites(h) // readcache.go: a write drops the cached reads before its answer leaves
 	h = rejectInvalidText(h)
 	h = trimSlash(h)
 	h = s.admit(h) // admission.go: bounded in-flight reads and writes, 503 overloaded past them
@@ -120,9 +127,10 @@ func (s *Server) Handler() http.Handler {
 	return h
 }
 
-// Close releases what the server holds besides its handlers: the principal cache's LISTEN
-// connection.
+// Close releases what the server holds besides its handlers: the LISTEN connections of the
+// principal cache and of the read cache.
 func (s *Server) Close() {
+	s.readCache.Close()
 	if s.ident != nil && s.ident.cache != nil {
 		s.ident.cache.Close()
 	}

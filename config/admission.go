@@ -21,6 +21,26 @@ type Admission struct {
 	RetryAfter time.Duration
 }
 
+// ReadCache keeps the answers of the busiest reads (lists, dashboard) for at most TTL, dropped at
+// every write (package readcache).
+type ReadCache struct {
+	// TTL is the longest an answer is served again (MIF_READ_CACHE_TTL; 0 turns the cache off).
+	TTL time.Duration
+	// MaxBytes bounds the answers kept at once (MIF_READ_CACHE_BYTES).
+	MaxBytes int
+}
+
+func (r *reader) readCache() ReadCache {
+	c := ReadCache{
+		TTL:      r.duration("MIF_READ_CACHE_TTL", time.Second),
+		MaxBytes: r.intRange("MIF_READ_CACHE_BYTES", 16<<20, 64<<10, 1<<30),
+	}
+	if c.TTL < 0 || c.TTL > time.Minute {
+		r.fail("MIF_READ_CACHE_TTL", "must be between 0 (off) and 1m")
+	}
+	return c
+}
+
 func (r *reader) admission() Admission {
 	a := Admission{
 		Reads:       r.intRange("MIF_ADMISSION_READS", 64, 0, 100000),

@@ -47,6 +47,7 @@ type Config struct {
 	Identity  Identity
 	Telemetry Telemetry
 	Admission Admission
+	ReadCache ReadCache
 	// PrincipalCache keeps each request's principal in memory, forgotten at once on every
 	// replica when the account changes (LISTEN/NOTIFY); off, every request reads it.
 	PrincipalCache bool
@@ -81,6 +82,18 @@ type Temporal struct {
 	// OutboxInterval is how often the worker's relay looks for interventions created while
 	// Temporal could not be reached (MIF_OUTBOX_INTERVAL).
 	OutboxInterval time.Duration
+	// Worker sizes the worker (MIF_WORKER_*): how many workflows it keeps in memory between
+	// their tasks, and how many tasks it runs at once.
+	Worker Worker
+}
+
+// Worker bounds what one worker process takes on: its memory (the sticky cache of workflows kept
+// between tasks; one evicted replays its history at its next task) and its CPU (tasks run at once;
+// the rest wait, durably, in Temporal's task queue). Zero leaves the SDK's default.
+type Worker struct {
+	CacheSize     int // MIF_WORKER_CACHE_SIZE
+	WorkflowTasks int // MIF_WORKER_WORKFLOW_TASKS
+	Activities    int // MIF_WORKER_ACTIVITIES (local activities too)
 }
 
 // JWT configures our own access tokens.
@@ -186,6 +199,11 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 
 		WorkflowWait:   r.duration("MIF_WORKFLOW_WAIT", 5*time.Second),
 		OutboxInterval: r.duration("MIF_OUTBOX_INTERVAL", 2*time.Second),
+		Worker: Worker{
+			CacheSize:     r.intRange("MIF_WORKER_CACHE_SIZE", 1000, 10, 1000000),
+			WorkflowTasks: r.intRange("MIF_WORKER_WORKFLOW_TASKS", 0, 0, 10000),
+			Activities:    r.intRange("MIF_WORKER_ACTIVITIES", 0, 0, 10000),
+		},
 	}
 	if c.Temporal.OutboxInterval < 100*time.Millisecond {
 		r.fail("MIF_OUTBOX_INTERVAL", "must be a duration of at least 100ms")
@@ -227,6 +245,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 	c.Documents = r.documents(c)
 	c.Telemetry = r.telemetry()
 	c.Admission = r.admission()
+	c.ReadCache = r.readCache()
 	c.PrincipalCache = r.boolean("MIF_PRINCIPAL_CACHE", true)
 	c.BootstrapAdminEmail = strings.ToLower(r.str("MIF_BOOTSTRAP_ADMIN_EMAIL", ""))
 	c.BootstrapAdminPassword = r.secret("MIF_BOOTSTRAP_ADMIN_PASSWORD")

@@ -54,6 +54,7 @@ type Client struct {
 
 	temporal  client.Client
 	taskQueue string
+	sizing    config.Worker
 }
 
 // NewClient builds the Client over a connected Temporal client, for the task queue of cfg.
@@ -69,12 +70,22 @@ func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 		Schedules:     &Schedules{c: c, taskQueue: tq, cfg: cfg.Workflows, digestWindow: cfg.Documents.DigestWindow, log: log},
 		temporal:      c,
 		taskQueue:     tq,
+		sizing:        cfg.Temporal.Worker,
 	}
 }
 
-// NewWorker builds the worker of the Client's task queue with every workflow and activity.
+// NewWorker builds the worker of the Client's task queue with every workflow and activity, sized
+// by the configuration (MIF_WORKER_*). The sticky cache's size is the process's: it takes effect
+// for the first worker the process starts.
 func (c *Client) NewWorker(acts *activities.Activities) worker.Worker {
-	return NewWorker(c.temporal, c.taskQueue, acts)
+	worker.SetStickyWorkflowCacheSize(c.sizing.CacheSize)
+	w := worker.New(c.temporal, c.taskQueue, worker.Options{
+		MaxConcurrentWorkflowTaskExecutionSize:  c.sizing.WorkflowTasks,
+		MaxConcurrentActivityExecutionSize:      c.sizing.Activities,
+		MaxConcurrentLocalActivityExecutionSize: c.sizing.Activities,
+	})
+	Register(w, acts)
+	return w
 }
 
 // CheckHealth reports whether the Temporal frontend answers (readiness).

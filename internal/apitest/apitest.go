@@ -139,6 +139,9 @@ func New(t testing.TB, opts ...Option) *Env {
 		// principal cache would learn of it by a notification a moment later (the cache's
 		// tests, in authn, wait for it). WithEnv("MIF_PRINCIPAL_CACHE", "true") turns it on.
 		"MIF_PRINCIPAL_CACHE": "false",
+		// Likewise for the answers of the cached reads (lists, dashboard), which tests read right
+		// after writing rows with SQL; WithEnv("MIF_READ_CACHE_TTL", "1m") turns it on.
+		"MIF_READ_CACHE_TTL": "0",
 	}}
 	for _, opt := range opts {
 		opt(&o)

@@ -1,0 +1,269 @@
+// Package readcache keeps, for a short time, the answers of the API's busiest reads (the lists
+// and the dashboard every user's screen polls), so that a thousand users asking for the same page
+// cost one query, not a thousand.
+//
+// An answer is served from the cache only while both hold:
+//   - it is younger than the cache's TTL (MIF_READ_CACHE_TTL, 1 s by default), which bounds what
+//     depends on the clock alone (late work, "this week");
+//   - nothing was written since it was read: every write this process answers moves the cache's
+//     generation before its answer leaves (so a client never reads, after its own write, an
+//     answer from before it), and every write committed anywhere else (the worker's activities,
+//     other replicas, psql) is announced by PostgreSQL on channel mif_data (migration 00190),
+//     which this cache LISTENs to.
+//
+// While the LISTEN connection is down (and until it is back) announcements may be missed, so the
+// cache is bypassed: every read goes to the database, as without it.
+//
+// Concurrent misses of one key share one computation (the first caller's), as long as nothing
+// was written since it began.
+package readcache
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lib/pq"
+	"go.uber.org/zap"
+)
+
+// Channel is where PostgreSQL announces committed writes to the tables cached answers are read
+// from (payload: the table's name).
+const Channel = "mif_data"
+
+// Answer is one cached HTTP answer: status, the headers its handler set, body.
+type Answer struct {
+	Status int
+	Header map[string][]string
+	Body   []byte
+}
+
+func (a *Answer) size() int {
+	n := len(a.Body) + 64
+	for k, vs := range a.Header {
+		n += len(k)
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
+
+// Cache is the cache of one process. The zero value is not usable: see New.
+type Cache struct {
+	ttl      time.Duration
+	maxBytes int
+	dsn      string
+	log      *zap.Logger
+	now      func() time.Time
+
+	gen       atomic.Uint64 // moves at every write known to this process
+	live      atomic.Bool   // LISTEN in place: answers may be served and stored
+	startOnce sync.Once
+
+	mu       sync.Mutex
+	entries  map[string]entry
+	bytes    int
+	flights  map[string]*flight
+	listener *pq.Listener
+	closed   bool
+	done     chan struct{}
+	events   uint64 // connection events seen (under mu)
+
+	hits, misses, bypassed atomic.Uint64
+}
+
+type entry struct {
+	gen uint64
+	at  time.Time
+	a   *Answer
+}
+
+// flight is one computation of a key that concurrent callers of the same generation wait for.
+type flight struct {
+	gen     uint64
+	done    chan struct{}
+	a       *Answer // nil when the answer may not be shared (not cacheable)
+	waiters int     // callers waiting for it (under Cache.mu)
+}
+
+// New builds a cache of answers younger than ttl, holding at most maxBytes of them, kept fresh by
+// LISTENing on the database at dsn. A ttl of zero or less gives a cache that is always bypassed.
+func New(dsn string, ttl time.Duration, maxBytes int, log *zap.Logger) *Cache {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Cache{ttl: ttl, maxBytes: maxBytes, dsn: dsn, log: log, now: time.Now,
+		entries: map[string]entry{}, flights: map[string]*flight{}, done: make(chan struct{})}
+}
+
+// Enabled tells whether the cache may ever serve (a positive TTL).
+func (c *Cache) Enabled() bool { return c != nil && c.ttl > 0 }
+
+// Live tells whether the cache is serving (enabled and its LISTEN connection in place).
+func (c *Cache) Live() bool { return c.Enabled() && c.live.Load() }
+
+// Written records a write made by this process: answers read before it are not served again.
+// Call it once the write is committed and before its answer is sent.
+func (c *Cache) Written() {
+	if c.Enabled() {
+		c.invalidate()
+	}
+}
+
+func (c *Cache) invalidate() {
+	c.gen.Add(1)
+	c.mu.Lock()
+	c.entries, c.bytes = map[string]entry{}, 0
+	c.mu.Unlock()
+}
+
+// Stats are the reads answered from the cache (or from another caller's computation), those
+// that computed their answer while it was live, and those that went around it (not live).
+func (c *Cache) Stats() (hits, misses, bypassed uint64) {
+	return c.hits.Load(), c.misses.Load(), c.bypassed.Load()
+}
+
+// Get answers key from the cache when a fresh answer is there, else computes it with compute —
+// once for all the callers that ask for the same key meanwhile. compute returns the answer and
+// whether it may be shared and kept (a 200, say; an error answer is its caller's alone).
+// hit tells whether the answer came from the cache or from another caller's computation.
+func (c *Cache) Get(key string, compute func() (a *Answer, shareable bool)) (a *Answer, hit bool) {
+	if !c.Enabled() {
+		a, _ = compute()
+		return a, false
+	}
+	c.startOnce.Do(c.start)
+	if !c.live.Load() {
+		c.bypassed.Add(1)
+		a, _ = compute()
+		return a, false
+	}
+	gen := c.gen.Load()
+	c.mu.Lock()
+	if e, ok := c.entries[key]; ok && e.gen == gen && c.now().Sub(e.at) < c.ttl {
+		c.mu.Unlock()
+		c.hits.Add(1)
+		return e.a, true
+	}
+	if f, ok := c.flights[key]; ok && f.gen == gen {
+		f.waiters++
+		c.mu.Unlock()
+		<-f.done
+		if f.a != nil {
+			c.hits.Add(1)
+			return f.a, true
+		}
+		c.misses.Add(1)
+		a, _ = compute()
+		return a, false
+	}
+	f := &flight{gen: gen, done: make(chan struct{})}
+	c.flights[key] = f
+	c.mu.Unlock()
+	c.misses.Add(1)
+
+	at := c.now()
+	var shareable bool
+	defer func() {
+		c.mu.Lock()
+		if c.flights[key] == f {
+			delete(c.flights, key)
+		}
+		// Kept only if nothing was written since the computation began (it may predate the
+		// write) and announcements were not missed meanwhile.
+		if shareable && a != nil && c.gen.Load() == gen && c.live.Load() && !c.closed {
+			f.a = a
+			if old, ok := c.entries[key]; ok {
+				c.bytes -= old.a.size()
+			}
+			if c.bytes+a.size() > c.maxBytes {
+				c.entries, c.bytes = map[string]entry{}, 0
+			}
+			if a.size() <= c.maxBytes {
+				c.entries[key] = entry{gen: gen, at: at, a: a}
+				c.bytes += a.size()
+			}
+		}
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	a, shareable = compute()
+	return a, false
+}
+
+// start opens the LISTEN connection; the cache goes live once the channel is listened to.
+func (c *Cache) start() {
+	l := pq.NewListener(c.dsn, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
+		c.mu.Lock()
+		c.events++
+		c.mu.Unlock()
+		switch ev {
+		case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
+			if c.live.Swap(false) {
+				c.log.Warn("read cache: LISTEN connection lost, cache bypassed", zap.Error(err))
+			}
+			c.invalidate()
+		case pq.ListenerEventReconnected:
+			// pq listens to the channel again before reporting the reconnection.
+			c.invalidate()
+			c.live.Store(true)
+			c.log.Info("read cache: LISTEN connection back")
+		}
+	})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = l.Close()
+		close(c.done)
+		return
+	}
+	c.listener = l
+	c.mu.Unlock()
+	go c.loop(l)
+	go func() {
+		if err := l.Listen(Channel); err != nil {
+			c.log.Warn("read cache: listen", zap.Error(err))
+			return // stays bypassed; a reconnection makes it live
+		}
+		c.mu.Lock()
+		events := c.events
+		c.mu.Unlock()
+		if err := l.Ping(); err != nil {
+			return
+		}
+		c.mu.Lock()
+		ok := c.events == events && !c.closed
+		c.mu.Unlock()
+		if ok {
+			c.invalidate()
+			c.live.Store(true)
+		}
+	}()
+}
+
+// loop applies the announcements until the listener is closed.
+func (c *Cache) loop(l *pq.Listener) {
+	defer close(c.done)
+	for range l.Notify {
+		// nil (reconnected: what was announced meanwhile is lost) and a write alike.
+		c.invalidate()
+	}
+}
+
+// Close stops listening; reads go around the cache from then on.
+func (c *Cache) Close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.closed = true
+	l := c.listener
+	c.listener = nil
+	c.mu.Unlock()
+	c.live.Store(false)
+	if l != nil {
+		_ = l.Close()
+		<-c.done
+	}
+}

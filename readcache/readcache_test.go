@@ -1,0 +1,293 @@
+package readcache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	neturl "net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mifmaroc/mif/internal/poll"
+	"github.com/mifmaroc/mif/internal/testdb"
+)
+
+// fixture is a cache LISTENing on a fresh migrated database, and a pool on that database.
+type fixture struct {
+	c    *Cache
+	db   *sqlx.DB
+	name string // application_name of the cache's LISTEN connection
+}
+
+func newFixture(t *testing.T, ttl time.Duration) *fixture {
+	t.Helper()
+	url := testdb.NewURL(t, testdb.Conns(3))
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(2)
+	t.Cleanup(func() { _ = db.Close() })
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("readcache_%s_%d", t.Name(), time.Now().UnixNano())
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	c := New(u.String(), ttl, 1<<20, nil)
+	t.Cleanup(c.Close)
+	f := &fixture{c: c, db: db, name: name}
+	f.waitLive(t)
+	return f
+}
+
+// waitLive starts the cache (its first Get) and waits until it serves.
+func (f *fixture) waitLive(t *testing.T) {
+	t.Helper()
+	f.c.Get("warm-up", func() (*Answer, bool) { return answer("x"), false })
+	poll.Until(t, "cache live", func() error {
+		if !f.c.Live() {
+			return errors.New("not live")
+		}
+		return nil
+	})
+}
+
+func answer(body string) *Answer {
+	return &Answer{Status: 200, Header: map[string][]string{"X-Total-Count": {"1"}}, Body: []byte(body)}
+}
+
+// counter computes numbered answers and counts its calls.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) compute() (*Answer, bool) {
+	return answer(fmt.Sprint(c.n.Add(1))), true
+}
+
+func TestFreshAnswerServedUntilTTL(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	f.c.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	var k counter
+	a, hit := f.c.Get("k", k.compute)
+	if hit || string(a.Body) != "1" {
+		t.Fatalf("first read: hit %v body %s", hit, a.Body)
+	}
+	a, hit = f.c.Get("k", k.compute)
+	if !hit || string(a.Body) != "1" || a.Header["X-Total-Count"][0] != "1" {
+		t.Fatalf("second read: hit %v body %s", hit, a.Body)
+	}
+	if a, _ := f.c.Get("other", k.compute); string(a.Body) != "2" {
+		t.Fatalf("another key shares the answer: %s", a.Body)
+	}
+	clock.Add(int64(time.Minute))
+	if a, hit := f.c.Get("k", k.compute); hit || string(a.Body) != "3" {
+		t.Fatalf("past the TTL: hit %v body %s", hit, a.Body)
+	}
+}
+
+func TestUnshareableAnswerIsNotKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	calls := 0
+	for range 3 {
+		f.c.Get("err", func() (*Answer, bool) { calls++; return &Answer{Status: 500}, false })
+	}
+	if calls != 3 {
+		t.Fatalf("an error answer was served again: %d computations for 3 reads", calls)
+	}
+}
+
+func TestConcurrentMissesShareOneComputation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	release := make(chan struct{})
+	var calls atomic.Int64
+	const readers = 20
+	var wg sync.WaitGroup
+	bodies := make([]string, readers)
+	started := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a, _ := f.c.Get("slow", func() (*Answer, bool) {
+			calls.Add(1)
+			close(started)
+			<-release
+			return answer("shared"), true
+		})
+		bodies[0] = string(a.Body)
+	}()
+	<-started
+	for i := 1; i < readers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, _ := f.c.Get("slow", func() (*Answer, bool) { calls.Add(1); return answer("own"), true })
+			bodies[i] = string(a.Body)
+		}()
+	}
+	poll.Until(t, "readers waiting for the first computation", func() error {
+		f.c.mu.Lock()
+		defer f.c.mu.Unlock()
+		if fl := f.c.flights["slow"]; fl == nil || fl.waiters != readers-1 {
+			return errors.New("not all waiting yet")
+		}
+		return nil
+	})
+	close(release)
+	wg.Wait()
+	for i, b := range bodies {
+		if b != "shared" {
+			t.Fatalf("reader %d got %q", i, b)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("%d computations for %d concurrent readers of one key", calls.Load(), readers)
+	}
+}
+
+func TestLocalWriteDropsAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	var k counter
+	f.c.Get("k", k.compute)
+	f.c.Written()
+	if a, hit := f.c.Get("k", k.compute); hit || string(a.Body) != "2" {
+		t.Fatalf("after a write: hit %v body %s", hit, a.Body)
+	}
+	// A computation that began before a write is not kept.
+	a, _ := f.c.Get("late", func() (*Answer, bool) {
+		f.c.Written()
+		return answer("before the write"), true
+	})
+	if string(a.Body) != "before the write" {
+		t.Fatalf("its own caller gets it: %s", a.Body)
+	}
+	if a, hit := f.c.Get("late", k.compute); hit || string(a.Body) == "before the write" {
+		t.Fatalf("an answer read before a write was kept: %s", a.Body)
+	}
+}
+
+// Every table the cached reads come from announces its writes (migration 00190), whoever writes.
+func TestWritesCommittedElsewhereDropAnswers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	ctx := context.Background()
+	var k counter
+	writes := map[string]string{
+		"equipements":   `INSERT INTO equipements (nom, type, numero_serie) VALUES ('Presse', 'Presse', 'RC-1')`,
+		"clients":       `INSERT INTO clients (nom, email) VALUES ('Client RC', 'rc@example.ma')`,
+		"interventions": `UPDATE interventions SET titre = titre WHERE false`,
+	}
+	for table, stmt := range writes {
+		before, _ := f.c.Get("k", k.compute)
+		if _, hit := f.c.Get("k", k.compute); !hit {
+			t.Fatalf("%s: not kept before the write", table)
+		}
+		if _, err := f.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		poll.Until(t, "announcement of "+table, func() error {
+			a, _ := f.c.Get("k", k.compute)
+			if string(a.Body) == string(before.Body) {
+				return errors.New("still the answer from before the write")
+			}
+			return nil
+		})
+	}
+	// A rolled-back write announces nothing.
+	a, _ := f.c.Get("k", k.compute)
+	tx, err := f.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO equipements (nom, type, numero_serie) VALUES ('X', 'X', 'RC-2')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	// Then a committed announcement on the channel: everything before it has been delivered.
+	if _, err := f.db.ExecContext(ctx, `SELECT pg_notify($1, 'marker')`, Channel); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "marker", func() error {
+		b, _ := f.c.Get("k", k.compute)
+		if string(b.Body) == string(a.Body) {
+			return errors.New("marker not seen")
+		}
+		return nil
+	})
+	if k.n.Load() != int64(len(writes))+2 {
+		t.Fatalf("%d computations: the rolled-back write moved the cache too", k.n.Load())
+	}
+}
+
+func TestBypassedWhileListenIsDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	var k counter
+	f.c.Get("k", k.compute)
+	var cut int
+	if err := f.db.GetContext(context.Background(), &cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1`, f.name); err != nil || cut != 1 {
+		t.Fatalf("cut the LISTEN connection: %d, %v", cut, err)
+	}
+	poll.Until(t, "cache bypassed", func() error {
+		if f.c.Live() {
+			return errors.New("still live")
+		}
+		return nil
+	})
+	// pq reconnects on its own: the cache serves again, starting empty.
+	poll.Until(t, "cache live again", func() error {
+		if !f.c.Live() {
+			return errors.New("not live")
+		}
+		return nil
+	})
+	n := k.n.Load()
+	if a, hit := f.c.Get("k", k.compute); hit || a == nil || k.n.Load() != n+1 {
+		t.Fatal("an answer from before the lost connection was served")
+	}
+}
+
+// Without its LISTEN connection (never established here) the cache serves nothing.
+func TestBypassedWithoutListen(t *testing.T) {
+	t.Parallel()
+	c := New("postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", time.Minute, 1<<20, nil)
+	defer c.Close()
+	var k counter
+	for range 3 {
+		if _, hit := c.Get("k", k.compute); hit {
+			t.Fatal("hit without LISTEN")
+		}
+	}
+	if _, _, bypassed := c.Stats(); bypassed != 3 || k.n.Load() != 3 || c.Live() {
+		t.Fatalf("bypassed %d, computations %d, live %v", bypassed, k.n.Load(), c.Live())
+	}
+}
+
+func TestDisabledCacheComputesEveryTime(t *testing.T) {
+	t.Parallel()
+	c := New("postgres://unused", 0, 1<<20, nil)
+	defer c.Close()
+	var k counter
+	for range 3 {
+		if _, hit := c.Get("k", k.compute); hit {
+			t.Fatal("hit with the cache off")
+		}
+	}
+	if k.n.Load() != 3 || c.Live() {
+		t.Fatalf("%d computations, live %v", k.n.Load(), c.Live())
+	}
+}
