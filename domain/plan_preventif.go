@@ -12,8 +12,8 @@ import (
 
 // What triggers a plan's occurrences.
 const (
-	DeclencheurCalendrier    = "calendrier"
-	DeclencheurUsage         = "usage"
+	DeclencheurCalendrier     = "calendrier"
+	DeclencheurUsage          = "usage"
 	DeclencheurPremierAtteint = "premier_atteint"
 )
 

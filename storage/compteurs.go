@@ -14,7 +14,7 @@ import (
 
 const compteurSelect = `SELECT c.id, c.equipement_id, c.nom, c.unite, c.variation_max_jour::float8 AS variation_max_jour,
 	c.valeur::float8 AS valeur, c.date_releve,
-	`+usageJourSQL+` AS usage_jour,
+	` + usageJourSQL + ` AS usage_jour,
 	c.date_creation, c.updated_at
 FROM compteurs c JOIN equipements e ON e.id = c.equipement_id`
 

@@ -84,7 +84,9 @@ func (f *usageFake) run(t *testing.T, now time.Time, in workflows.PreventiveInpu
 	}, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
 	var a *activities.Activities
 	env.OnActivity(a.LoadPreventivePlan, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.PreventivePlanInput) (activities.PreventivePlan, error) { return f.load(), nil })
+		func(context.Context, activities.PreventivePlanInput) (activities.PreventivePlan, error) {
+			return f.load(), nil
+		})
 	env.OnActivity(a.RecordPreventiveOccurrence, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PreventiveOccurrenceInput) (activities.PreventiveOccurrenceResult, error) {
 			f.mu.Lock()
