@@ -154,13 +154,19 @@ func TestRecordWorkflowHistories(t *testing.T) {
 	env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/compteurs", Token: env.Token(apitest.Responsable),
 		Body: map[string]any{"equipement_id": ueq.ID, "nom": "Heures de marche", "unite": "h"}}).JSON(t, &meter)
 	releves := "/api/v1/compteurs/" + apitest.ID(meter.ID) + "/releves"
+	call := func(who, method, path string, body any, want int) {
+		t.Helper()
+		if r := env.Do(t, apitest.Request{Method: method, Path: path, Token: env.Token(who), Body: body}); r.Status != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Body)
+		}
+	}
 	rt0 := time.Now().Add(-3 * 24 * time.Hour).UTC().Truncate(time.Second)
-	step(t, env, apitest.Technicien, "POST", releves, map[string]any{"releve_id": "u0", "valeur": 100, "date_releve": rt0}, http.StatusCreated)
-	step(t, env, apitest.Responsable, "PUT", "/api/v1/equipements/"+apitest.ID(ueq.ID)+"/plan-preventif",
+	call(apitest.Technicien, "POST", releves, map[string]any{"releve_id": "u0", "valeur": 100, "date_releve": rt0}, http.StatusCreated)
+	call(apitest.Responsable, "PUT", "/api/v1/equipements/"+apitest.ID(ueq.ID)+"/plan-preventif",
 		map[string]any{"declencheur": "usage", "compteur_id": meter.ID, "intervalle_usage": 50}, http.StatusOK)
 	uprevID := workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, ueq.ID)
-	step(t, env, apitest.Technicien, "POST", releves, map[string]any{"releve_id": "u1", "valeur": 130, "date_releve": rt0.Add(24 * time.Hour)}, http.StatusCreated)
-	step(t, env, apitest.Technicien, "POST", releves+"/lot", map[string]any{"releves": []any{
+	call(apitest.Technicien, "POST", releves, map[string]any{"releve_id": "u1", "valeur": 130, "date_releve": rt0.Add(24 * time.Hour)}, http.StatusCreated)
+	call(apitest.Technicien, "POST", releves+"/lot", map[string]any{"releves": []any{
 		map[string]any{"releve_id": "u2", "valeur": 160, "date_releve": rt0.Add(48 * time.Hour)},
 		map[string]any{"releve_id": "u3", "valeur": 170, "date_releve": rt0.Add(50 * time.Hour)}}}, http.StatusOK)
 	var uchild domain.Intervention
