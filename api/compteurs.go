@@ -67,6 +67,7 @@ func (s *Server) postReleve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.relevesRecorded(r.Context(), id, res)
 	switch res[0].Statut {
 	case domain.ReleveEnregistre:
 		writeJSON(w, http.StatusCreated, res[0])
@@ -107,5 +108,6 @@ func (s *Server) postRelevesLot(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.relevesRecorded(r.Context(), id, res)
 	writeJSON(w, http.StatusOK, map[string]any{"resultats": res})
 }

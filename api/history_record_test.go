@@ -139,6 +139,58 @@ func TestRecordWorkflowHistories(t *testing.T) {
 		t.Fatalf("retire: %d", r.Status)
 	}
 
+	// PreventiveMaintenanceWorkflow of a usage plan: readings signal the cycle (signal-with-start),
+	// the one crossing the threshold opens the occurrence (recorded first), its completion
+	// continues as new.
+	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements", Token: env.Token(apitest.Responsable), Body: map[string]any{
+		"nom": "Compresseur CP-40", "type": "Compresseur", "numero_serie": "CP40-2026-001", "localisation": "Atelier D",
+	}})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create equipment: %d %s", res.Status, res.Body)
+	}
+	var ueq domain.Equipement
+	res.JSON(t, &ueq)
+	var meter domain.Compteur
+	env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/compteurs", Token: env.Token(apitest.Responsable),
+		Body: map[string]any{"equipement_id": ueq.ID, "nom": "Heures de marche", "unite": "h"}}).JSON(t, &meter)
+	releves := "/api/v1/compteurs/" + apitest.ID(meter.ID) + "/releves"
+	call := func(who, method, path string, body any, want int) {
+		t.Helper()
+		if r := env.Do(t, apitest.Request{Method: method, Path: path, Token: env.Token(who), Body: body}); r.Status != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, want, r.Body)
+		}
+	}
+	rt0 := time.Now().Add(-3 * 24 * time.Hour).UTC().Truncate(time.Second)
+	call(apitest.Technicien, "POST", releves, map[string]any{"releve_id": "u0", "valeur": 100, "date_releve": rt0}, http.StatusCreated)
+	call(apitest.Responsable, "PUT", "/api/v1/equipements/"+apitest.ID(ueq.ID)+"/plan-preventif",
+		map[string]any{"declencheur": "usage", "compteur_id": meter.ID, "intervalle_usage": 50}, http.StatusOK)
+	uprevID := workflows.PreventiveWorkflowID(env.Config.Temporal.TaskQueue, ueq.ID)
+	call(apitest.Technicien, "POST", releves, map[string]any{"releve_id": "u1", "valeur": 130, "date_releve": rt0.Add(24 * time.Hour)}, http.StatusCreated)
+	call(apitest.Technicien, "POST", releves+"/lot", map[string]any{"releves": []any{
+		map[string]any{"releve_id": "u2", "valeur": 160, "date_releve": rt0.Add(48 * time.Hour)},
+		map[string]any{"releve_id": "u3", "valeur": 170, "date_releve": rt0.Add(50 * time.Hour)}}}, http.StatusOK)
+	var uchild domain.Intervention
+	waitFor(t, func() bool {
+		err := env.Store.DB().GetContext(ctx, &uchild, `SELECT id, workflow_id, statut FROM interventions WHERE equipement_id = $1 AND type_intervention = 'preventive'`, ueq.ID)
+		return err == nil && uchild.Statut == domain.StatutPlanifiee
+	}, "the usage occurrence, assigned")
+	udesc, err := describe(ctx, env, uprevID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ufirstRun := udesc.WorkflowExecutionInfo.Execution.RunId
+	ucbase := "/api/v1/interventions/" + apitest.ID(uchild.ID)
+	step(t, env, apitest.Technicien, "POST", ucbase+"/start", nil, http.StatusOK)
+	step(t, env, apitest.Technicien, "POST", ucbase+"/complete", map[string]any{"rapport": "Vidange et filtres"}, http.StatusOK)
+	waitFor(t, func() bool {
+		d, err := describe(ctx, env, uprevID, ufirstRun)
+		return err == nil && d.WorkflowExecutionInfo.Status.String() == "ContinuedAsNew"
+	}, "the usage cycle to continue as new")
+	runs["preventive_usage.json"] = [2]string{uprevID, ufirstRun}
+	if r := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements/" + apitest.ID(ueq.ID) + "/retirer", Token: env.Token(apitest.Responsable)}); r.Status != http.StatusOK {
+		t.Fatalf("retire: %d", r.Status)
+	}
+
 	// WeeklyPlanningWorkflow, on demand.
 	createOpen(t, env, "À planifier", 1, noDeadline)
 	res = env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/planning/generate", Token: env.Token(apitest.Responsable),

@@ -84,7 +84,7 @@ func TestKPIsOfPartsAndAssets(t *testing.T) {
 	}
 	var conf []domain.ConformiteDeclencheur
 	f.want(t, http.StatusOK, apitest.Responsable, "GET", "/api/v1/kpis/conformite-preventive", nil).JSON(t, &conf)
-	if len(conf) != 1 || conf[0].Declencheur != "calendrier" {
+	if len(conf) != 3 || conf[0].Declencheur != "calendrier" || conf[1].Declencheur != "usage" || conf[2].Declencheur != "premier_atteint" {
 		t.Fatalf("compliance %+v", conf)
 	}
 }

@@ -153,6 +153,8 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		guarded(patch, v1+"/equipements/"+id+"/statut", "equipements:update", s.setEquipementStatut),
 		guarded(post, v1+"/equipements/"+id+"/retirer", "equipements:update", s.retireActif),
 		guarded(get, v1+"/equipements/"+id+"/historique-maintenance", "equipements:read", s.equipementMaintenanceHistory),
+		guarded(get, v1+"/equipements/"+id+"/plan-preventif", "equipements:read", getByID(s, s.store.GetPlanPreventif)),
+		guarded(put, v1+"/equipements/"+id+"/plan-preventif", "equipements:update", s.putPlanPreventif),
 
 		// Techniciens and the competence catalogue (techniciens.go).
 		guarded(get, v1+"/techniciens/competences", "techniciens:read", s.listCompetences),

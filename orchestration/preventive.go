@@ -38,6 +38,33 @@ func (p *PreventiveCycles) Changed(ctx context.Context, eq domain.Equipement) er
 	return err
 }
 
+// PlanChanged follows a change of an equipment's preventive plan (calendar, usage or
+// whichever-first): an active plan starts the cycle or makes it re-read the plan
+// (signal-with-start), an inactive one tells a running cycle, which then ends.
+func (p *PreventiveCycles) PlanChanged(ctx context.Context, equipementID int64, active bool) error {
+	id := workflows.PreventiveWorkflowID(p.taskQueue, equipementID)
+	if !active {
+		return ignoreNotFound(p.c.SignalWorkflow(ctx, id, "", workflows.SignalFrequencyChanged, 0))
+	}
+	_, err := p.c.SignalWithStartWorkflow(ctx, id, workflows.SignalFrequencyChanged, 0, client.StartWorkflowOptions{
+		ID: id, TaskQueue: p.taskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.PreventiveMaintenanceWorkflowName, workflows.PreventiveInput{EquipementID: equipementID})
+	return err
+}
+
+// RelevesRecorded tells the preventive cycle of an equipment whose usage plan follows the meter
+// that readings were recorded (signal-with-start: a usage plan always has its cycle). The cycle
+// re-reads the plan, so a lost signal only delays the occurrence until the next reading.
+func (p *PreventiveCycles) RelevesRecorded(ctx context.Context, equipementID, compteurID int64) error {
+	id := workflows.PreventiveWorkflowID(p.taskQueue, equipementID)
+	_, err := p.c.SignalWithStartWorkflow(ctx, id, workflows.SignalReleves, workflows.RelevesRecorded{CompteurID: compteurID}, client.StartWorkflowOptions{
+		ID: id, TaskQueue: p.taskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.PreventiveMaintenanceWorkflowName, workflows.PreventiveInput{EquipementID: equipementID})
+	return err
+}
+
 // MaintenanceDone tells the preventive cycle of an equipment that work on it was completed at at
 // (outside the plan), so that it re-plans from that date at once (the cycle also re-reads the
 // equipment before opening an occurrence, so a lost signal only delays the re-plan). Nothing to do

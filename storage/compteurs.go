@@ -14,11 +14,14 @@ import (
 
 const compteurSelect = `SELECT c.id, c.equipement_id, c.nom, c.unite, c.variation_max_jour::float8 AS variation_max_jour,
 	c.valeur::float8 AS valeur, c.date_releve,
-	(SELECT ((sum(r.increment) - (array_agg(r.increment ORDER BY r.date_releve))[1])
-		/ NULLIF(extract(epoch FROM max(r.date_releve) - min(r.date_releve)) / 86400, 0))::float8
-	 FROM releves_compteur r WHERE r.compteur_id = c.id AND r.date_releve >= c.date_releve - interval '30 days') AS usage_jour,
+	` + usageJourSQL + ` AS usage_jour,
 	c.date_creation, c.updated_at
 FROM compteurs c JOIN equipements e ON e.id = c.equipement_id`
+
+// usageJourSQL is a meter c's mean usage per day over its last 30 days of readings.
+const usageJourSQL = `(SELECT ((sum(r.increment) - (array_agg(r.increment ORDER BY r.date_releve))[1])
+		/ NULLIF(extract(epoch FROM max(r.date_releve) - min(r.date_releve)) / 86400, 0))::float8
+	 FROM releves_compteur r WHERE r.compteur_id = c.id AND r.date_releve >= c.date_releve - interval '30 days')`
 
 // ListCompteurs returns one page of the meters p may see (of one equipment when given).
 func (s *Store) ListCompteurs(ctx context.Context, p domain.Principal, equipement *int64, page Page) ([]domain.Compteur, int, error) {
@@ -186,8 +189,8 @@ func (s *Store) RecordReleves(ctx context.Context, p domain.Principal, compteur 
 				compteur, r.ReleveID, *r.Valeur, *r.DateReleve, r.RemiseAZero, inc, acteur); err != nil {
 				return wrap("record releves", err)
 			}
-			if _, err := tx.q.ExecContext(ctx, `UPDATE compteurs SET valeur = $2, date_releve = $3, updated_at = now() WHERE id = $1`,
-				compteur, *r.Valeur, *r.DateReleve); err != nil {
+			if _, err := tx.q.ExecContext(ctx, `UPDATE compteurs SET valeur = $2, date_releve = $3, usage_cumule = usage_cumule + $4, updated_at = now() WHERE id = $1`,
+				compteur, *r.Valeur, *r.DateReleve, inc); err != nil {
 				return wrap("record releves", err)
 			}
 			v, d := rec.Valeur, rec.DateReleve

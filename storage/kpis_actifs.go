@@ -3,7 +3,10 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/mifmaroc/mif/domain"
 )
@@ -79,7 +82,9 @@ func (s *Store) FiabiliteParClasse(ctx context.Context, p domain.Principal, debu
 }
 
 // ConformitePreventiveParDeclencheur gives the compliance of the preventive work due in
-// [debut, fin) per trigger type. Every preventive occurrence is calendar-triggered today.
+// [debut, fin) per trigger type of the plan that opened it (one row per type, zeros included):
+// an intervention is classified by its occurrence (occurrences_preventives, joined on the workflow
+// ID); preventive work opened before usage plans existed, or by hand, counts as calendar.
 func (s *Store) ConformitePreventiveParDeclencheur(ctx context.Context, p domain.Principal, debut, fin time.Time) ([]domain.ConformiteDeclencheur, error) {
 	w := &where{}
 	kpiScope(p, w)
@@ -87,11 +92,17 @@ func (s *Store) ConformitePreventiveParDeclencheur(ctx context.Context, p domain
 	w.add("i.statut <> 'annulee'")
 	w.add("i.date_limite >= ?", debut)
 	w.add("i.date_limite < ?", fin)
+	n := w.next()
 	out := []domain.ConformiteDeclencheur{}
-	err := s.q.SelectContext(ctx, &out, `SELECT 'calendrier' AS declencheur, count(*) AS prevues,
-			count(*) FILTER (WHERE i.statut = 'terminee' AND i.date_fin <= i.date_limite) AS realisees_a_temps,
-			count(*) FILTER (WHERE i.statut = 'terminee' AND i.date_fin > i.date_limite) AS realisees_en_retard,
-			round(100.0 * count(*) FILTER (WHERE i.statut = 'terminee' AND i.date_fin <= i.date_limite) / NULLIF(count(*), 0), 1)::float8 AS taux_conformite
-		FROM interventions i WHERE `+w.sql(), w.args...)
+	err := s.q.SelectContext(ctx, &out, `WITH due AS (
+			SELECT COALESCE(o.declencheur, 'calendrier') AS declencheur, i.statut, i.date_fin, i.date_limite
+			FROM interventions i LEFT JOIN occurrences_preventives o ON o.intervention_workflow_id = i.workflow_id
+			WHERE `+w.sql()+`)
+		SELECT t.declencheur, count(d.statut) AS prevues,
+			count(*) FILTER (WHERE d.statut = 'terminee' AND d.date_fin <= d.date_limite) AS realisees_a_temps,
+			count(*) FILTER (WHERE d.statut = 'terminee' AND d.date_fin > d.date_limite) AS realisees_en_retard,
+			round(100.0 * count(*) FILTER (WHERE d.statut = 'terminee' AND d.date_fin <= d.date_limite) / NULLIF(count(d.statut), 0), 1)::float8 AS taux_conformite
+		FROM unnest($`+strconv.Itoa(n)+`::text[]) WITH ORDINALITY AS t(declencheur, n) LEFT JOIN due d ON d.declencheur = t.declencheur
+		GROUP BY t.declencheur, t.n ORDER BY t.n`, append(w.args, pq.Array(domain.Declencheurs))...)
 	return out, wrap("conformite preventive", err)
 }

@@ -366,10 +366,13 @@ func (s *Store) EquipementsDueBefore(ctx context.Context, limit time.Time) ([]Eq
 	return out, wrap("equipements due", err)
 }
 
-// PreventiveEquipementIDs lists the in-service equipment that has a preventive cycle.
+// PreventiveEquipementIDs lists the in-service equipment that has a preventive cycle (a
+// frequency, or a usage or whichever-first plan).
 func (s *Store) PreventiveEquipementIDs(ctx context.Context) ([]int64, error) {
 	ids := []int64{}
-	err := s.q.SelectContext(ctx, &ids, `SELECT id FROM equipements
-		WHERE frequence_entretien IS NOT NULL AND statut <> 'retire' ORDER BY id`)
+	err := s.q.SelectContext(ctx, &ids, `SELECT id FROM equipements e
+		WHERE (frequence_entretien IS NOT NULL
+			OR EXISTS (SELECT 1 FROM plans_preventifs pp WHERE pp.equipement_id = e.id AND pp.declencheur <> 'calendrier'))
+			AND statut <> 'retire' ORDER BY id`)
 	return ids, wrap("preventive equipements", err)
 }

@@ -57,6 +57,7 @@ const (
 	SignalFrequencyChanged = "frequency_changed" // int days, 0 = no more preventive cycle
 	SignalRetired          = "retired"           // no payload
 	SignalMaintenanceDone  = "maintenance_done"  // MaintenanceDone
+	SignalReleves          = "releves"           // RelevesRecorded: readings of the plan's meter were recorded
 )
 
 // QueryPreventiveState returns a PreventiveState.
@@ -82,6 +83,14 @@ func PreventiveWorkflowID(taskQueue string, equipementID int64) string {
 // the same occurrence always gets the same ID, so it is created exactly once.
 func PreventiveInterventionWorkflowID(taskQueue string, equipementID int64, due time.Time) string {
 	return InterventionWorkflowID("preventive-" + taskQueue + "-" + strconv.FormatInt(equipementID, 10) + "-" + due.UTC().Format("2006-01-02"))
+}
+
+// PreventiveUsageInterventionWorkflowID names the intervention opened when a meter crosses a
+// usage threshold: keyed on the meter and the threshold, so a burst of readings crossing it, or a
+// retried run, opens it once.
+func PreventiveUsageInterventionWorkflowID(taskQueue string, equipementID, compteurID int64, seuil float64) string {
+	return InterventionWorkflowID("preventive-usage-" + taskQueue + "-" + strconv.FormatInt(equipementID, 10) + "-" +
+		strconv.FormatInt(compteurID, 10) + "-" + domain.SeuilCle(seuil))
 }
 
 // Schedule IDs, created at worker start-up.

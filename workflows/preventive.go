@@ -43,6 +43,22 @@ type PreventiveState struct {
 	InterventionWorkflowID string     `json:"intervention_workflow_id,omitempty"`
 	Cycles                 int        `json:"cycles"`
 	Etape                  string     `json:"etape"`
+	// The plan's type and, for usage and whichever-first plans, where the meter stands: the
+	// threshold of the next occurrence, the meter's total, its recent rate per day and the date
+	// the threshold is forecast at that rate; the calendar due date when the plan runs one.
+	// Prochaine is the earlier of the calendar due date and the forecast.
+	Declencheur         string     `json:"declencheur,omitempty"`
+	CompteurID          int64      `json:"compteur_id,omitempty"`
+	SeuilUsage          *float64   `json:"seuil_usage,omitempty"`
+	UsageCumule         *float64   `json:"usage_cumule,omitempty"`
+	UsageJour           *float64   `json:"usage_jour,omitempty"`
+	PrevisionUsage      *time.Time `json:"prevision_usage,omitempty"`
+	ProchaineCalendrier *time.Time `json:"prochaine_calendrier,omitempty"`
+}
+
+// RelevesRecorded is the payload of SignalReleves.
+type RelevesRecorded struct {
+	CompteurID int64
 }
 
 // preventivePlanAhead is how long before its due date an occurrence's work is first sought a slot:
@@ -56,6 +72,15 @@ const recheckDueChange = "preventive-recheck-due-on-wake"
 // skipMissedChange versions the skipping of missed occurrences after one that brought no maintenance.
 const skipMissedChange = "preventive-skip-missed-occurrences"
 
+// usageTriggerChange versions usage and whichever-first plans: the cycle listens to readings,
+// opens an occurrence when the meter crosses its threshold, and records every occurrence it opens
+// (RecordPreventiveOccurrence) before starting its intervention.
+const usageTriggerChange = "preventive-usage-trigger"
+
+// preventiveHistoryLimit: past this many events (every reading re-plans the wait), a run
+// continues as new with the same state.
+const preventiveHistoryLimit = 5000
+
 // Why a cycle ends.
 const (
 	PreventiveEndRetired  = "equipement retiré"
@@ -68,6 +93,13 @@ const (
 // continues as new for the next cycle. A due date already past (the platform was down) gives one
 // intervention at once: the next due date is computed from the last maintenance, so missed
 // occurrences are not replayed one by one.
+//
+// A usage plan (and the usage part of a whichever-first plan) waits for SignalReleves instead of
+// (or as well as) the timer: each signal re-reads the plan, and a meter total at or past the
+// threshold opens the occurrence at once, its ID keyed on the meter and the threshold, after the
+// occurrence is recorded (RecordPreventiveOccurrence, once per key, restarting both counters). A
+// burst of readings gives one occurrence: the signals wait while it is open and the next run reads
+// the new threshold.
 func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (PreventiveResult, error) {
 	st := PreventiveState{EquipementID: in.EquipementID, Cycles: in.Cycles, Etape: "chargement"}
 	if err := workflow.SetQueryHandler(ctx, QueryPreventiveState, func() (PreventiveState, error) { return st, nil }); err != nil {
@@ -76,9 +108,28 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 	freqCh := workflow.GetSignalChannel(ctx, SignalFrequencyChanged)
 	retiredCh := workflow.GetSignalChannel(ctx, SignalRetired)
 	doneCh := workflow.GetSignalChannel(ctx, SignalMaintenanceDone)
+	relevesCh := workflow.GetSignalChannel(ctx, SignalReleves)
 	var a *activities.Activities
 	end := func(reason string) (PreventiveResult, error) {
 		return PreventiveResult{Raison: reason, Cycles: st.Cycles}, nil
+	}
+	continueAsNew := func(notBefore *time.Time) (PreventiveResult, error) {
+		// Signals that arrived meanwhile: a retirement ends; the rest is re-read at the next run.
+		if retiredCh.ReceiveAsync(nil) {
+			return end(PreventiveEndRetired)
+		}
+		for freqCh.ReceiveAsync(nil) {
+		}
+		var done MaintenanceDone
+		for doneCh.ReceiveAsync(&done) {
+		}
+		for relevesCh.ReceiveAsync(nil) {
+		}
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return PreventiveResult{}, err
+		}
+		return PreventiveResult{}, workflow.NewContinueAsNewError(ctx, PreventiveMaintenanceWorkflowName,
+			PreventiveInput{EquipementID: in.EquipementID, NotBefore: notBefore, Cycles: st.Cycles})
 	}
 
 	for {
@@ -89,59 +140,116 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		if !plan.Active {
 			return end(PreventiveEndInactive)
 		}
-		due := *plan.Prochaine
-		if in.NotBefore != nil && !due.After(*in.NotBefore) {
-			due = in.NotBefore.AddDate(0, 0, plan.Frequence)
-			// The last occurrence brought no maintenance (cancelled, or opened by an earlier run):
-			// when the platform was down, the occurrences missed since are not opened one by one;
-			// the cycle resumes at the first due date still ahead. Versioned: runs that took this
-			// branch before replay as they were.
-			if now := workflow.Now(ctx); !due.After(now) && workflow.GetVersion(ctx, skipMissedChange, workflow.DefaultVersion, 1) >= 1 {
-				for !due.After(now) {
-					due = due.AddDate(0, 0, plan.Frequence)
-				}
+		// Versioned: runs recorded before usage plans replay the calendar cycle alone.
+		usageV := workflow.GetVersion(ctx, usageTriggerChange, workflow.DefaultVersion, 1)
+		calendar, usage := true, false
+		if usageV == workflow.DefaultVersion && plan.Prochaine == nil {
+			return end(PreventiveEndInactive) // a usage plan, read by a run that cannot follow it
+		}
+		if usageV >= 1 {
+			calendar, usage = plan.Calendar && plan.Prochaine != nil, plan.Usage
+			st.Declencheur, st.CompteurID, st.SeuilUsage, st.UsageCumule, st.UsageJour, st.PrevisionUsage, st.ProchaineCalendrier =
+				plan.Declencheur, 0, nil, nil, nil, nil, nil
+			if usage {
+				seuil, cumul := plan.SeuilUsage, plan.UsageCumule
+				st.CompteurID, st.SeuilUsage, st.UsageCumule, st.UsageJour, st.PrevisionUsage = plan.CompteurID, &seuil, &cumul, plan.UsageJour, plan.PrevisionUsage
+			}
+			if !calendar && !usage {
+				return end(PreventiveEndInactive)
+			}
+			if workflow.GetInfo(ctx).GetCurrentHistoryLength() > preventiveHistoryLimit {
+				return continueAsNew(in.NotBefore)
 			}
 		}
-		open := due.Add(-plan.LeadTime)
-		st.Frequence, st.Prochaine, st.Ouverture, st.Etape = plan.Frequence, &due, &open, "attente"
+		usageHit := usage && plan.UsageCumule >= plan.SeuilUsage-domain.UsageEpsilon
 
-		replan, retired := false, false
-		if wait := open.Sub(workflow.Now(ctx)); wait > 0 {
-			tctx, cancel := workflow.WithCancel(ctx)
-			sel := workflow.NewSelector(ctx)
-			fired := false
-			timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{
-				Summary: fmt.Sprintf("Échéance préventive %s (ouverture %s)", due.UTC().Format(time.DateOnly), noticeTime(open))})
-			sel.AddFuture(timer, func(workflow.Future) { fired = true })
-			sel.AddReceive(freqCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
-			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
-			var done MaintenanceDone
-			gotDone := false
-			sel.AddReceive(doneCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &done); gotDone = true })
-			sel.Select(ctx)
-			cancel()
-			if gotDone {
-				key := fmt.Sprintf("%s/hors-plan/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, done.Date.UTC().Format(time.RFC3339))
-				if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.RecordMaintenance, activities.RecordMaintenanceInput{
-					EquipementID: in.EquipementID, Date: done.Date, ActeurID: done.ActeurID, EventKey: key,
-				}).Get(ctx, nil); err != nil {
-					return PreventiveResult{}, err
+		var due, open time.Time
+		if calendar {
+			due = *plan.Prochaine
+			if in.NotBefore != nil && !due.After(*in.NotBefore) {
+				due = in.NotBefore.AddDate(0, 0, plan.Frequence)
+				// The last occurrence brought no maintenance (cancelled, or opened by an earlier run):
+				// when the platform was down, the occurrences missed since are not opened one by one;
+				// the cycle resumes at the first due date still ahead. Versioned: runs that took this
+				// branch before replay as they were.
+				if now := workflow.Now(ctx); !due.After(now) && workflow.GetVersion(ctx, skipMissedChange, workflow.DefaultVersion, 1) >= 1 {
+					for !due.After(now) {
+						due = due.AddDate(0, 0, plan.Frequence)
+					}
 				}
-				replan = true
 			}
-			// Work completed on the equipment while we slept (a corrective intervention, a
-			// maintenance recorded by hand) moved derniere_maintenance: read it again before opening
-			// the occurrence, which then waits for the new due date. Versioned: runs recorded before
-			// open the occurrence at once, as they did.
-			if fired && workflow.GetVersion(ctx, recheckDueChange, workflow.DefaultVersion, 1) >= 1 {
-				replan = true
+			open = due.Add(-plan.LeadTime)
+			calDue := due
+			st.ProchaineCalendrier = &calDue
+		}
+		st.Frequence, st.Etape = plan.Frequence, "attente"
+		st.Prochaine, st.Ouverture = nil, nil
+		if calendar {
+			st.Prochaine, st.Ouverture = &due, &open
+		}
+		if usage && plan.PrevisionUsage != nil && (st.Prochaine == nil || plan.PrevisionUsage.Before(*st.Prochaine)) {
+			prev := *plan.PrevisionUsage
+			st.Prochaine = &prev
+		}
+
+		cause := domain.DeclencheurCalendrier
+		if usageHit {
+			// The meter reached the threshold: the occurrence opens now, due a few days ahead.
+			cause = domain.DeclencheurUsage
+			due = workflow.Now(ctx).Add(preventivePlanAhead)
+			open = workflow.Now(ctx)
+			st.Prochaine, st.Ouverture = &due, &open
+		} else {
+			replan, retired := false, false
+			wait := open.Sub(workflow.Now(ctx))
+			if !calendar || wait > 0 {
+				tctx, cancel := workflow.WithCancel(ctx)
+				sel := workflow.NewSelector(ctx)
+				fired := false
+				if calendar {
+					timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{
+						Summary: fmt.Sprintf("Échéance préventive %s (ouverture %s)", due.UTC().Format(time.DateOnly), noticeTime(open))})
+					sel.AddFuture(timer, func(workflow.Future) { fired = true })
+				}
+				sel.AddReceive(freqCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
+				sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
+				var done MaintenanceDone
+				gotDone := false
+				sel.AddReceive(doneCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &done); gotDone = true })
+				if usageV >= 1 {
+					// Readings: one re-read of the plan for all the signals already there.
+					sel.AddReceive(relevesCh, func(c workflow.ReceiveChannel, _ bool) {
+						c.Receive(ctx, nil)
+						for c.ReceiveAsync(nil) {
+						}
+						replan = true
+					})
+				}
+				sel.Select(ctx)
+				cancel()
+				if gotDone {
+					key := fmt.Sprintf("%s/hors-plan/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, done.Date.UTC().Format(time.RFC3339))
+					if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.RecordMaintenance, activities.RecordMaintenanceInput{
+						EquipementID: in.EquipementID, Date: done.Date, ActeurID: done.ActeurID, EventKey: key,
+					}).Get(ctx, nil); err != nil {
+						return PreventiveResult{}, err
+					}
+					replan = true
+				}
+				// Work completed on the equipment while we slept (a corrective intervention, a
+				// maintenance recorded by hand) moved derniere_maintenance: read it again before opening
+				// the occurrence, which then waits for the new due date. Versioned: runs recorded before
+				// open the occurrence at once, as they did.
+				if fired && workflow.GetVersion(ctx, recheckDueChange, workflow.DefaultVersion, 1) >= 1 {
+					replan = true
+				}
 			}
-		}
-		if retired {
-			return end(PreventiveEndRetired)
-		}
-		if replan {
-			continue
+			if retired {
+				return end(PreventiveEndRetired)
+			}
+			if replan {
+				continue
+			}
 		}
 
 		// Open the occurrence's intervention.
@@ -156,7 +264,34 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		if planned.Before(now) {
 			planned = now
 		}
-		childID := PreventiveInterventionWorkflowID(workflow.GetInfo(ctx).TaskQueueName, in.EquipementID, due)
+		tq := workflow.GetInfo(ctx).TaskQueueName
+		childID := PreventiveInterventionWorkflowID(tq, in.EquipementID, due)
+		description := fmt.Sprintf("Maintenance préventive planifiée (tous les %d jours), échéance le %s.", plan.Frequence, due.UTC().Format("2006-01-02"))
+		if cause == domain.DeclencheurUsage {
+			childID = PreventiveUsageInterventionWorkflowID(tq, in.EquipementID, plan.CompteurID, plan.SeuilUsage)
+			description = fmt.Sprintf("Maintenance préventive à l'usage: le compteur %d a atteint %s (seuil %s), échéance le %s.",
+				plan.CompteurID, domain.SeuilCle(plan.UsageCumule), domain.SeuilCle(plan.SeuilUsage), due.UTC().Format("2006-01-02"))
+		}
+		if usageV >= 1 {
+			// Recorded once per key (a retried or replayed run finds it), restarting the counters of
+			// a usage or whichever-first plan.
+			declencheur := plan.Declencheur
+			if declencheur == "" {
+				declencheur = domain.DeclencheurCalendrier
+			}
+			occ := activities.PreventiveOccurrenceInput{EquipementID: in.EquipementID, Declencheur: declencheur, Cause: cause,
+				Echeance: due, Reference: due, WorkflowID: childID,
+				Cle: "calendrier/" + due.UTC().Format(time.DateOnly)}
+			if usage {
+				occ.CompteurID, occ.SeuilUsage, occ.UsageCumule = plan.CompteurID, plan.SeuilUsage, plan.UsageCumule
+			}
+			if cause == domain.DeclencheurUsage {
+				occ.Cle, occ.Reference = fmt.Sprintf("usage/%d/%s", plan.CompteurID, domain.SeuilCle(plan.SeuilUsage)), now
+			}
+			if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.RecordPreventiveOccurrence, occ).Get(ctx, nil); err != nil {
+				return PreventiveResult{}, err
+			}
+		}
 		st.InterventionWorkflowID, st.Etape = childID, "intervention"
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            childID,
@@ -166,7 +301,7 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		child := workflow.ExecuteChildWorkflow(cctx, InterventionWorkflowName, InterventionInput{
 			Intervention: domain.NewIntervention{
 				Titre:            "Maintenance préventive — " + plan.Nom,
-				Description:      fmt.Sprintf("Maintenance préventive planifiée (tous les %d jours), échéance le %s.", plan.Frequence, due.UTC().Format("2006-01-02")),
+				Description:      description,
 				TypeIntervention: domain.TypePreventive,
 				Priorite:         domain.PrioriteNormale,
 				DateLimite:       &limite,
@@ -184,7 +319,7 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			workflow.GetLogger(ctx).Info("Occurrence already opened", "workflow_id", childID)
 		} else {
 			sel := workflow.NewSelector(ctx)
-			finished := false
+			finished, retired := false, false
 			sel.AddFuture(child, func(workflow.Future) { finished = true })
 			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
 			for !finished && !retired {
@@ -199,19 +334,11 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			}
 		}
 		st.Cycles++
-		// Signals that arrived meanwhile: a retirement ends; the rest is re-read at the next run.
-		if retiredCh.ReceiveAsync(nil) {
-			return end(PreventiveEndRetired)
+		// A usage occurrence leaves the calendar's last due date as it was (its counter restarts
+		// from the occurrence, read from the plan at the next run).
+		if cause == domain.DeclencheurUsage {
+			return continueAsNew(in.NotBefore)
 		}
-		for freqCh.ReceiveAsync(nil) {
-		}
-		var done MaintenanceDone
-		for doneCh.ReceiveAsync(&done) {
-		}
-		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-			return PreventiveResult{}, err
-		}
-		return PreventiveResult{}, workflow.NewContinueAsNewError(ctx, PreventiveMaintenanceWorkflowName,
-			PreventiveInput{EquipementID: in.EquipementID, NotBefore: &due, Cycles: st.Cycles})
+		return continueAsNew(&due)
 	}
 }

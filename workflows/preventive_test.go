@@ -33,7 +33,7 @@ type equipment struct {
 func (e *equipment) plan() activities.PreventivePlan {
 	next := e.derniere.AddDate(0, 0, e.freq)
 	return activities.PreventivePlan{Active: !e.retired && e.freq > 0, Nom: "Presse", Frequence: e.freq, Derniere: &e.derniere,
-		Prochaine: &next, LeadTime: 7 * 24 * time.Hour, DefaultDuree: 120}
+		Prochaine: &next, LeadTime: 7 * 24 * time.Hour, DefaultDuree: 120, Declencheur: domain.DeclencheurCalendrier, Calendar: e.freq > 0}
 }
 
 // runCycle runs one run of the preventive workflow (until it continues as new or ends) in a fresh
@@ -71,6 +71,7 @@ func runCycle(t *testing.T, e *equipment, now time.Time, in workflows.Preventive
 		func(context.Context, activities.PreventivePlanInput) (activities.PreventivePlan, error) {
 			return e.plan(), nil
 		})
+	env.OnActivity(a.RecordPreventiveOccurrence, mock.Anything, mock.Anything).Return(activities.PreventiveOccurrenceResult{Created: true}, nil)
 	env.OnActivity(a.RecordMaintenance, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RecordMaintenanceInput) error {
 			if in.Date.After(e.derniere) {
