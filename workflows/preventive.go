@@ -158,10 +158,12 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		}
 		childID := PreventiveInterventionWorkflowID(workflow.GetInfo(ctx).TaskQueueName, in.EquipementID, due)
 		st.InterventionWorkflowID, st.Etape = childID, "intervention"
+		desc := DescribePreventiveOccurrence(plan.Nom, plan.Frequence, due, limite) // user metadata: replays alike (summaries.go)
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            childID,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:         desc.Summary, StaticDetails: desc.Details,
 		})
 		child := workflow.ExecuteChildWorkflow(cctx, InterventionWorkflowName, InterventionInput{
 			Intervention: domain.NewIntervention{
@@ -175,6 +177,7 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			CreateOnStart: true,
 			AutoAssign:    true,
 			PlannedFor:    &planned,
+			Resume:        desc.Summary,
 		})
 		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
