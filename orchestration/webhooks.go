@@ -30,7 +30,7 @@ func (w *Webhooks) options(a domain.WebhookAbonnement) client.StartWorkflowOptio
 
 func (w *Webhooks) input(a domain.WebhookAbonnement) workflows.WebhookInput {
 	return workflows.WebhookInput{AbonnementID: a.ID, Cursor: a.Curseur, MaxAttempts: w.cfg.MaxAttempts,
-		InitialBackoff: w.cfg.InitialBackoff, MaxBackoff: w.cfg.MaxBackoff}
+		InitialBackoff: w.cfg.InitialBackoff, MaxBackoff: w.cfg.MaxBackoff, Resume: workflows.DescribeWebhook(a).Summary}
 }
 
 // Start starts the deliveries of an active subscription from its cursor (a running workflow is

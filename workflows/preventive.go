@@ -103,6 +103,7 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			}
 		}
 		open := due.Add(-plan.LeadTime)
+		workflow.SetCurrentDetails(ctx, PreventiveCurrentDetails(in.EquipementID, plan.Nom, plan.Frequence, due, open)) // summaries.go
 		st.Frequence, st.Prochaine, st.Ouverture, st.Etape = plan.Frequence, &due, &open, "attente"
 
 		replan, retired := false, false

@@ -46,6 +46,13 @@ func DescribePreventiveCycle(equipementID int64, nom string, frequence int) Desc
 	return d
 }
 
+// PreventiveCurrentDetails is what a cycle shows while it waits (its current details: a run
+// continued as new has no user metadata of its own, so every run says it again).
+func PreventiveCurrentDetails(equipementID int64, nom string, frequence int, due, open time.Time) string {
+	return DescribePreventiveCycle(equipementID, nom, frequence).Summary +
+		fmt.Sprintf(" — prochaine échéance %s (ouverture de l'intervention %s UTC)", dayOf(due), open.UTC().Format("02/01/2006 15:04"))
+}
+
 // DescribePreventiveOccurrence is the intervention a preventive cycle opens for one due date (its
 // number is not known yet: the workflow shows it as its current details once the row exists).
 func DescribePreventiveOccurrence(equipement string, frequence int, due, limite time.Time) Description {
