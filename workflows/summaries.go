@@ -11,7 +11,8 @@ import (
 // What a manager reads of each workflow in the Temporal Web UI (the SDK's user metadata: a
 // one-line summary and Markdown details, fixed at the start). The starters (orchestration, the
 // Schedules, the parent workflows for their children) take them from here, so that one workflow
-// kind always reads the same way. Pure functions: workflow code calls them too.
+// kind always reads the same way. Pure functions: workflow code calls them too (fmt.Sprintf only there: workflowcheck takes
+// fmt.Fprintf for output).
 //
 // User metadata is not part of what the SDK compares on replay (a child's start is matched on its
 // workflow type, a timer on its ID), so adding it to commands needs no workflow.GetVersion: the
@@ -34,15 +35,13 @@ func DescribePreventiveCycle(equipementID int64, nom string, frequence int) Desc
 		who = strings.TrimSpace(nom)
 	}
 	d := Description{Summary: "Cycle préventif — " + who}
-	var b strings.Builder
-	fmt.Fprintf(&b, "**Maintenance préventive de %s** (équipement %d)\n\n", who, equipementID)
+	d.Details = fmt.Sprintf("**Maintenance préventive de %s** (équipement %d)\n\n", who, equipementID)
 	if frequence > 0 {
 		d.Summary += fmt.Sprintf(" — tous les %d jours", frequence)
-		fmt.Fprintf(&b, "- Fréquence : tous les %d jours\n", frequence)
+		d.Details += fmt.Sprintf("- Fréquence : tous les %d jours\n", frequence)
 	}
-	b.WriteString("- Ouvre l'intervention de chaque échéance, attend qu'elle se termine, puis recommence pour la suivante.\n")
-	b.WriteString("- Le minuteur « Échéance préventive … » est l'attente de la prochaine ouverture.\n")
-	d.Details = b.String()
+	d.Details += "- Ouvre l'intervention de chaque échéance, attend qu'elle se termine, puis recommence pour la suivante.\n" +
+		"- Le minuteur « Échéance préventive … » est l'attente de la prochaine ouverture.\n"
 	return d
 }
 
