@@ -28,11 +28,12 @@ func (a *Activities) NotifyMaintenanceDue(ctx context.Context, in MaintenanceDue
 		return MaintenanceDueResult{}, temporalerr.Wrap(err)
 	}
 	res := MaintenanceDueResult{Due: len(due)}
+	loc := a.location()
 	for _, e := range due {
-		day := e.Prochaine.Format(time.DateOnly)
+		day := e.Prochaine.Format(time.DateOnly) // as stored: the dedup key of earlier notices
 		n, err := a.Notify(ctx, NotifyInput{Roles: []domain.Role{domain.RoleResponsable}, Notification: domain.NewNotification{
 			Titre:    "Maintenance préventive à prévoir",
-			Message:  fmt.Sprintf("%s : maintenance prévue le %s.", e.Nom, day),
+			Message:  fmt.Sprintf("%s : maintenance prévue le %s.", e.Nom, e.Prochaine.In(loc).Format("02/01/2006")),
 			Type:     domain.NotificationInfo,
 			Event:    "equipement.maintenance_due",
 			Metadata: map[string]any{"equipement_id": e.ID, "prochaine_maintenance": day},

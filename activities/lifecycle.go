@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mifmaroc/mif/config"
-	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/planner"
 	"github.com/mifmaroc/mif/storage"
@@ -207,9 +205,7 @@ type NotifyInterventionInput struct {
 	Roles          []domain.Role
 	UserIDs        []int64
 	Notification   domain.NewNotification
-	// Dates fill the {name} placeholders of the notification's message, written here in
-	// MIF_PLANNING_TIMEZONE and labelled: a workflow decides what to say, not in which zone
-	// people read it.
+	// Dates fill the {name} placeholders of the notification's message (NotifyInput.Dates).
 	Dates map[string]time.Time `json:",omitempty"`
 }
 
@@ -228,18 +224,7 @@ func (a *Activities) NotifyIntervention(ctx context.Context, in NotifyInterventi
 		in.Notification.Metadata = map[string]any{}
 	}
 	in.Notification.Metadata["intervention_id"] = in.InterventionID
-	if len(in.Dates) > 0 {
-		_, wf := a.workflowsConfig()
-		loc, err := time.LoadLocation(wf.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
-		for k, t := range in.Dates {
-			local := t.In(loc).Format("02/01/2006 à 15:04") + " (" + documents.ZoneLabel(loc) + ")"
-			in.Notification.Message = strings.ReplaceAll(in.Notification.Message, "{"+k+"}", local)
-		}
-	}
-	return a.Notify(ctx, NotifyInput{UserIDs: users, Roles: in.Roles, Notification: in.Notification})
+	return a.Notify(ctx, NotifyInput{UserIDs: users, Roles: in.Roles, Notification: in.Notification, Dates: in.Dates})
 }
 
 // criticiteCap is the deadline cap of the equipment's criticality: MIF_SLA_CRITICITE_A for

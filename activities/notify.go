@@ -3,9 +3,12 @@ package activities
 import (
 	"context"
 	"slices"
+	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/temporalerr"
 )
@@ -16,6 +19,31 @@ type NotifyInput struct {
 	UserIDs      []int64
 	Roles        []domain.Role
 	Notification domain.NewNotification
+	// Dates fill the placeholders of the notification's message, written here in
+	// MIF_PLANNING_TIMEZONE: {name} reads "07/12/2026 à 08:00 (heure de Casablanca)", {name:jour}
+	// reads the day alone, "07/12/2026". A workflow decides what to say, not in which zone people
+	// read it (it has no zone of its own, and its times come back from activities in UTC).
+	Dates map[string]time.Time `json:",omitempty"`
+}
+
+// fillDates writes the dates of a message in the planning's time zone (see NotifyInput.Dates).
+func fillDates(message string, dates map[string]time.Time, loc *time.Location) string {
+	for k, t := range dates {
+		t = t.In(loc)
+		message = strings.ReplaceAll(message, "{"+k+":jour}", t.Format("02/01/2006"))
+		message = strings.ReplaceAll(message, "{"+k+"}", t.Format("02/01/2006 à 15:04")+" ("+documents.ZoneLabel(loc)+")")
+	}
+	return message
+}
+
+// location is MIF_PLANNING_TIMEZONE (UTC, labelled so, when it cannot be loaded).
+func (a *Activities) location() *time.Location {
+	_, wf := a.workflowsConfig()
+	loc, err := time.LoadLocation(wf.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // NotifyResult lists the notifications created by this call (none for a retried call whose
@@ -33,6 +61,9 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (NotifyResult, 
 			return NotifyResult{}, temporalerr.Wrap(err)
 		}
 		recipients = append(recipients, ids...)
+	}
+	if len(in.Dates) > 0 {
+		in.Notification.Message = fillDates(in.Notification.Message, in.Dates, a.location())
 	}
 	slices.Sort(recipients)
 	recipients = slices.Compact(recipients)

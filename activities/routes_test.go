@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -271,6 +272,39 @@ func TestWeeklyPlanningWorkflowPlansRoutes(t *testing.T) {
 	// The techniciens whose week changed are told, once each.
 	if n := f.count(t, `SELECT count(*) FROM notifications WHERE type = 'info' AND titre = 'Votre planning de la semaine'`); n == 0 || n > 3 {
 		t.Fatalf("%d notifications", n)
+	}
+	// Each says the week's day and his first work in the planning's zone (Casablanca), labelled,
+	// never in UTC: the first of his changes, as the workflow returned it in UTC.
+	var notices []struct {
+		UserID  int64  `db:"user_id"`
+		Message string `db:"message"`
+	}
+	if err := f.store.Q().SelectContext(context.Background(), &notices, `SELECT destinataire_id AS user_id, message FROM notifications WHERE titre = 'Votre planning de la semaine'`); err != nil {
+		t.Fatal(err)
+	}
+	withTime := 0
+	for _, n := range notices {
+		var first time.Time
+		for _, c := range res.Changements {
+			var user int64
+			if c.TechnicienID == nil || c.DatePlanifiee == nil || f.store.Q().GetContext(context.Background(), &user, `SELECT user_id FROM techniciens WHERE id = $1`, *c.TechnicienID) != nil || user != n.UserID {
+				continue
+			}
+			if first.IsZero() || c.DatePlanifiee.Before(first) {
+				first = *c.DatePlanifiee
+			}
+		}
+		want := "la semaine du 03/03/2031." // work taken away only: no first work to tell
+		if !first.IsZero() {
+			want += " La première est le " + first.In(casablanca).Format("02/01/2006 à 15:04") + " (heure de Casablanca)."
+			withTime++
+		}
+		if !strings.HasSuffix(n.Message, want) || strings.Contains(n.Message, "UTC") || strings.Contains(n.Message, "{") {
+			t.Errorf("notice %q, want it to end with %q", n.Message, want)
+		}
+	}
+	if withTime == 0 {
+		t.Errorf("no notice with a time: %+v", notices)
 	}
 	var prog workflows.RouteProgress
 	v, err := env.QueryWorkflow(workflows.QueryRouteProgress)

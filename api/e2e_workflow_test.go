@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/mifmaroc/mif/api"
 	"github.com/mifmaroc/mif/config"
@@ -137,6 +138,21 @@ func TestE2ESchedulesAreIdempotent(t *testing.T) {
 		d, err := env.Temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 		if err != nil || d.Schedule.Spec.TimeZoneName != "Africa/Casablanca" {
 			t.Fatalf("schedule %s: %v", id, err)
+		}
+	}
+	// Each run a Schedule starts reads in the Web UI as what it does.
+	for id, want := range map[string]string{
+		workflows.ScheduleWeeklyPlanning: "Planning hebdomadaire — semaine en cours",
+		workflows.ScheduleMaintenanceDue: "Entretien quotidien — Avis de maintenance préventive à venir",
+		workflows.ScheduleOverdueScan:    "Entretien quotidien — Contrôle des interventions en retard",
+		workflows.SchedulePurgeTokens:    "Entretien quotidien — Purge des jetons de rafraîchissement expirés",
+	} {
+		d, err := env.Temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction); !ok || a.StaticSummary != want || a.StaticDetails == "" {
+			t.Errorf("schedule %s: action %+v, want the summary %q and details", id, d.Schedule.Action, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/mifmaroc/mif/config"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/internal/apitest"
+	"github.com/mifmaroc/mif/internal/poll"
 	"github.com/mifmaroc/mif/orchestration"
 	"github.com/mifmaroc/mif/workflows"
 )
@@ -133,6 +135,18 @@ func TestRecordWorkflowHistories(t *testing.T) {
 		d, err := describe(ctx, env, prevID, firstRun)
 		return err == nil && d.WorkflowExecutionInfo.Status.String() == "ContinuedAsNew"
 	}, "the cycle to continue as new")
+	// A run continued as new has no user metadata of its own: the cycle says what it is and
+	// waits for as its current details.
+	poll.Until(t, "the next run's current details", func() error {
+		got, err := currentDetails(ctx, env, prevID)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(got, "Cycle préventif — Presse PH-900 — tous les 30 jours — prochaine échéance ") {
+			return fmt.Errorf("current details %q", got)
+		}
+		return nil
+	})
 	runs["preventive.json"] = [2]string{prevID, firstRun}
 	runs["intervention_preventive.json"] = [2]string{child.WorkflowID, ""}
 	if r := env.Do(t, apitest.Request{Method: "POST", Path: "/api/v1/equipements/" + apitest.ID(eq.ID) + "/retirer", Token: env.Token(apitest.Responsable)}); r.Status != http.StatusOK {
@@ -271,6 +285,14 @@ func TestRecordWorkflowHistories(t *testing.T) {
 	waitFor(t, func() bool {
 		return countRows(t, env, `SELECT count(*) FROM webhook_livraisons WHERE abonnement_id = $1 AND succes`, sub.ID) == 1
 	}, "the webhook delivered")
+	// Its runs (continued as new every so many rounds) say which subscription they serve.
+	poll.Until(t, "the webhook run's current details", func() error {
+		got, err := currentDetails(ctx, env, workflows.WebhookWorkflowID(env.Config.Temporal.TaskQueue, sub.ID))
+		if err != nil || !strings.HasPrefix(got, "Webhook n°"+apitest.ID(sub.ID)+" — http://127.0.0.1:") {
+			return fmt.Errorf("current details %q, %v", got, err)
+		}
+		return nil
+	})
 	if r := env.Do(t, apitest.Request{Method: "PUT", Path: "/api/v1/webhooks/" + apitest.ID(sub.ID), Token: env.Token(apitest.Admin),
 		Body: map[string]any{"statut": "suspendu"}}); r.Status != http.StatusOK {
 		t.Fatalf("suspend: %d", r.Status)
@@ -280,6 +302,19 @@ func TestRecordWorkflowHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs["webhook.json"] = [2]string{hookID, ""}
+
+	// Every run, started by the API, a Schedule-like client or a parent workflow, reads in the
+	// Temporal Web UI as a summary a manager understands, with details.
+	checkSummaries(t, env, runs, map[string]string{
+		"intervention.json":            "n°" + apitest.ID(crit.ID) + " — Arrêt complet de la presse — critique — ",
+		"escalation.json":              "Escalade — n°" + apitest.ID(crit.ID) + " — Arrêt complet de la presse — critique — ",
+		"preventive.json":              "Cycle préventif — Presse PH-900 — tous les 30 jours",
+		"intervention_preventive.json": "Maintenance préventive — normale — Presse PH-900 — échéance ",
+		"planning.json":                "Planning hebdomadaire — semaine du ",
+		"route_planning.json":          "Optimisation des tournées — 1 jour(s) — à partir du ",
+		"demande.json":                 "Demande client n°" + apitest.ID(dem.ID) + " — ",
+		"webhook.json":                 "Webhook n°" + apitest.ID(sub.ID) + " — http://127.0.0.1:",
+	})
 
 	record := os.Getenv("MIF_RECORD_HISTORIES") != ""
 	// MIF_RECORD_ONLY (comma-separated file names) records only those histories, so that a change

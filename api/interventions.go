@@ -92,7 +92,7 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	row, started, err := s.openIntervention(r, key, n, func(numero int64) orchestration.Description {
-		return s.describeIntervention(r.Context(), numero, n, eq, p)
+		return s.describeIntervention(r.Context(), numero, n, &eq)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -119,18 +119,20 @@ func (s *Server) createIntervention(w http.ResponseWriter, r *http.Request) {
 // transaction, then the workflow started under the key's ID. started is false when Temporal did
 // not take it: the outbox relay starts it later.
 //
-// describe, when given, writes what a manager reads of the workflow in the Temporal Web UI from
-// the intervention's number (known once the row is written).
+// describe writes what a manager reads of the workflow in the Temporal Web UI from the
+// intervention's number (known once the row is written); nil describes it from the rows.
 func (s *Server) openIntervention(r *http.Request, key string, n domain.NewIntervention, describe func(numero int64) orchestration.Description) (row domain.Intervention, started bool, err error) {
 	wfID := workflows.InterventionWorkflowID(key)
 	row, _, err = s.store.InsertInterventionPending(r.Context(), wfID, n)
 	if err != nil {
 		return row, false, err
 	}
-	var desc []orchestration.Description
-	if describe != nil {
-		desc = append(desc, describe(row.ID))
+	if describe == nil {
+		describe = func(numero int64) orchestration.Description {
+			return s.describeIntervention(r.Context(), numero, n, nil)
+		}
 	}
+	desc := []orchestration.Description{describe(row.ID)}
 	if err := s.wf.Interventions.Start(r.Context(), wfID, n, desc...); err != nil {
 		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
 			zap.Int64("intervention_id", row.ID), zap.Error(err))

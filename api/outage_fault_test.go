@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,6 +161,11 @@ func TestOutageTemporalKilledCreatesSurvive(t *testing.T) {
 			_, err := env.Temporal.DescribeWorkflow(ctx, d.WorkflowID, "")
 			return err
 		})
+		// Started by the relay, it reads in the Web UI as one started by the API does.
+		summary, details, err := workflowSummary(ctx, env, d.WorkflowID, "")
+		if want := "n°" + apitest.ID(d.ID) + " — " + d.Titre + " — "; err != nil || !strings.HasPrefix(summary, want) || !strings.Contains(details, "Équipement : ") {
+			t.Errorf("relayed workflow %s: summary %q (want %q…), details %q, %v", d.WorkflowID, summary, want, details, err)
+		}
 	}
 	// The pending interventions now move on through their workflows.
 	poll.Until(t, "the formerly pending intervention assigned", func() error {

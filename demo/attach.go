@@ -25,6 +25,7 @@ type openRow struct {
 	DateLimite       *time.Time              `db:"date_limite"`
 	EquipementID     int64                   `db:"equipement_id"`
 	CreateurID       *int64                  `db:"createur_id"`
+	EquipementNom    string                  `db:"equipement_nom"`
 }
 
 // AttachWorkflows gives every open intervention of the volume data set its InterventionWorkflow,
@@ -39,9 +40,10 @@ type openRow struct {
 // as created), or fails when that takes longer than the context allows.
 func AttachWorkflows(ctx context.Context, wf *orchestration.Interventions, st *storage.Store, wait bool) (int, error) {
 	var rows []openRow
-	err := st.Q().SelectContext(ctx, &rows, `SELECT id, workflow_id, titre, description, type_intervention, priorite, urgence,
-			date_limite, equipement_id, createur_id
-		FROM interventions WHERE workflow_id LIKE $1 || '%' AND statut NOT IN ('terminee', 'annulee') ORDER BY id`, volumeWorkflowPrefix)
+	err := st.Q().SelectContext(ctx, &rows, `SELECT i.id, i.workflow_id, i.titre, i.description, i.type_intervention, i.priorite, i.urgence,
+			i.date_limite, i.equipement_id, i.createur_id, e.nom AS equipement_nom
+		FROM interventions i JOIN equipements e ON e.id = i.equipement_id
+		WHERE i.workflow_id LIKE $1 || '%' AND i.statut NOT IN ('terminee', 'annulee') ORDER BY i.id`, volumeWorkflowPrefix)
 	if err != nil {
 		return 0, fmt.Errorf("demo: open interventions: %w", err)
 	}
@@ -49,10 +51,13 @@ func AttachWorkflows(ctx context.Context, wf *orchestration.Interventions, st *s
 	g.SetLimit(8)
 	for _, r := range rows {
 		g.Go(func() error {
+			// What the Web UI shows of it, from the row (no further reads per intervention).
+			summary := domain.InterventionSummary(r.ID, r.Titre, r.Priorite, r.EquipementNom, "")
 			err := wf.Attach(gctx, r.WorkflowID, domain.NewIntervention{
 				Titre: r.Titre, Description: r.Description, TypeIntervention: r.TypeIntervention, Priorite: r.Priorite,
 				Urgence: r.Urgence, DateLimite: r.DateLimite, EquipementID: r.EquipementID, CreateurID: r.CreateurID,
-			})
+			}, orchestration.Description{Summary: summary, Details: fmt.Sprintf("**%s**\n\n- Type : %s\n- Priorité : %s\n- Équipement : %s\n- Jeu de données de volume (`mif demo --volume`)\n",
+				r.Titre, r.TypeIntervention.Label(), r.Priorite.Label(), r.EquipementNom)})
 			if err != nil {
 				return fmt.Errorf("demo: start workflow %s: %w", r.WorkflowID, err)
 			}

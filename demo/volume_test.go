@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/internal/apitest"
 	"github.com/mifmaroc/mif/internal/parallel"
@@ -282,6 +284,20 @@ func TestVolumeDataSet(t *testing.T) {
 		r.JSON(t, &wf)
 		if r.Status != http.StatusOK || wf.Source != "workflow" || wf.Statut != "planifiee" {
 			t.Fatalf("workflow of a planned generated intervention: %d %s", r.Status, r.Body)
+		}
+		// It reads in the Temporal Web UI like one created through the API: n° — titre — ….
+		var wfID string
+		if err := st.Q().GetContext(ctx, &wfID, `SELECT workflow_id FROM interventions WHERE id = $1`, row.ID); err != nil {
+			t.Fatal(err)
+		}
+		desc, err := env.Temporal.DescribeWorkflow(ctx, wfID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var summary string
+		if err := converter.GetDefaultDataConverter().FromPayload(desc.RawResponse.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary); err != nil ||
+			!strings.HasPrefix(summary, "n°"+apitest.ID(row.ID)+" — ") {
+			t.Errorf("summary of an attached workflow %q, %v", summary, err)
 		}
 		// Its technicien starts it, through the workflow.
 		r = env.Do(t, apitest.Request{Method: http.MethodPost, Path: path + "/start", Token: env.Token(row.Email)})

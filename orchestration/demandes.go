@@ -22,8 +22,10 @@ type Demandes struct {
 // Start starts the workflow of a submitted request (a second call for the same request reaches
 // the running one).
 func (d *Demandes) Start(ctx context.Context, dem domain.Demande) error {
+	desc := workflows.DescribeDemande(dem)
 	_, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.DemandeWorkflowID(d.taskQueue, dem.ID), TaskQueue: d.taskQueue,
+		StaticSummary: desc.Summary, StaticDetails: desc.Details,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DemandeWorkflowName, workflows.DemandeInput{Demande: dem, TriageDelay: d.triageDelay})

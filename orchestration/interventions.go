@@ -31,6 +31,8 @@ type Interventions struct {
 	// wait bounds every call (MIF_WORKFLOW_WAIT): past it the caller gets context.DeadlineExceeded
 	// (temporalerr.Unavailable), never a request held until the HTTP server drops it.
 	wait time.Duration
+	// timezone is MIF_PLANNING_TIMEZONE, for the dates of the descriptions the outbox relay writes.
+	timezone string
 }
 
 // bound limits ctx to the configured wait (none when unset: the CLI and tests that build the
@@ -45,10 +47,7 @@ func (i *Interventions) bound(ctx context.Context) (context.Context, context.Can
 // Description is a workflow's user metadata in the Temporal Web UI: a one-line summary
 // ("n°42 — Réparation fuite hydraulique — haute — Presse PH-001 — Cimenterie Atlas") and details
 // (Temporal Markdown, several lines).
-type Description struct {
-	Summary string
-	Details string
-}
+type Description = workflows.Description
 
 // Start starts the workflow of an intervention whose row (and outbox entry) the API has just
 // written under workflowID, without waiting for any worker: the workflow's create activity finds
@@ -56,7 +55,7 @@ type Description struct {
 // that has ended is not started twice (its ID is taken) — so a create retried by its client or by
 // the outbox relay reaches one workflow.
 // desc, when given, is what a manager reads of the workflow in the Temporal Web UI (the outbox
-// relay's later start goes without it).
+// relay builds it again from the rows, DescribeIntervention).
 func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.NewIntervention, desc ...Description) error {
 	ctx, cancel := i.bound(ctx)
 	defer cancel()
@@ -82,12 +81,19 @@ func (i *Interventions) Start(ctx context.Context, workflowID string, n domain.N
 // (imported or generated data): with CreateOnStart, its create activity finds the row (the insert
 // is idempotent on workflow_id) and the workflow takes the row's state. A workflow already running
 // is left alone; a run that ended while its row stayed open (terminated by hand) is replaced.
-func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.NewIntervention) error {
-	_, err := i.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+// desc, when given, is what a manager reads of the workflow in the Temporal Web UI.
+func (i *Interventions) Attach(ctx context.Context, workflowID string, n domain.NewIntervention, desc ...Description) error {
+	opts := client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: i.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.InterventionWorkflowName, workflows.InterventionInput{CreateOnStart: true, Intervention: n})
+	}
+	in := workflows.InterventionInput{CreateOnStart: true, Intervention: n}
+	for _, d := range desc {
+		opts.StaticSummary, opts.StaticDetails = d.Summary, d.Details
+		in.Resume = d.Summary
+	}
+	_, err := i.c.ExecuteWorkflow(ctx, opts, workflows.InterventionWorkflowName, in)
 	return err
 }
 

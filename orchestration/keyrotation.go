@@ -26,7 +26,9 @@ type KeyRotationRun struct {
 // Start starts the rotation, or joins the run already in progress (the ID is fixed). batch 0
 // means the default batch size.
 func (k *KeyRotation) Start(ctx context.Context, batch int) (KeyRotationRun, error) {
+	desc := workflows.DescribeKeyRotation(batch)
 	run, err := k.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		StaticSummary: desc.Summary, StaticDetails: desc.Details,
 		ID:                       workflows.KeyRotationWorkflowID,
 		TaskQueue:                k.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,

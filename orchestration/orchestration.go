@@ -61,7 +61,7 @@ type Client struct {
 func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 	tq := cfg.Temporal.TaskQueue
 	return &Client{
-		Interventions: &Interventions{c: c, taskQueue: tq, wait: cfg.Temporal.WorkflowWait},
+		Interventions: &Interventions{c: c, taskQueue: tq, wait: cfg.Temporal.WorkflowWait, timezone: cfg.Workflows.Timezone},
 		Preventive:    &PreventiveCycles{c: c, taskQueue: tq},
 		Planning:      &Planning{c: c, taskQueue: tq},
 		KeyRotation:   &KeyRotation{c: c, taskQueue: tq},

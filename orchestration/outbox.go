@@ -22,7 +22,13 @@ func RunOutboxRelay(ctx context.Context, store *storage.Store, in *Interventions
 	for {
 		for {
 			n, err := store.RelayOutbox(ctx, outboxBatch, func(e storage.OutboxEntry) error {
-				return in.Start(ctx, e.WorkflowID, e.Intervention)
+				// The API's start described the workflow; this later one describes it again from
+				// the rows (same summary and details), nothing more stored in the outbox.
+				desc, err := DescribeIntervention(ctx, store, in.timezone, e.InterventionID, e.Intervention, nil)
+				if err != nil {
+					log.Warn("outbox: workflow summary incomplete", zap.Int64("intervention_id", e.InterventionID), zap.Error(err))
+				}
+				return in.Start(ctx, e.WorkflowID, e.Intervention, desc)
 			})
 			if n > 0 {
 				log.Info("outbox: intervention workflows started", zap.Int("count", n))

@@ -22,8 +22,10 @@ type Planning struct {
 // and waits for its result (a run already going under that ID is joined).
 func (p *Planning) Run(ctx context.Context, workflowID string, week *time.Time) (workflows.PlanningResult, error) {
 	var res workflows.PlanningResult
+	desc := workflows.DescribeWeeklyPlanning(week, false)
 	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: p.taskQueue,
+		StaticSummary: desc.Summary, StaticDetails: desc.Details,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowExecutionTimeout: 10 * time.Minute,
 	}, workflows.WeeklyPlanningWorkflowName, workflows.PlanningInput{WeekStart: week})
@@ -48,8 +50,10 @@ type RouteRun struct {
 // the same run) and waits for it at most wait: the result when it finished by then, its progress
 // otherwise.
 func (p *Planning) Optimize(ctx context.Context, workflowID string, in workflows.RoutePlanningInput, wait time.Duration) (RouteRun, error) {
+	desc := workflows.DescribeRoutePlanning(in)
 	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: p.taskQueue,
+		StaticSummary: desc.Summary, StaticDetails: desc.Details,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A retried request whose run has ended reads that run, never starts another.
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,

@@ -31,8 +31,10 @@ func (p *PreventiveCycles) Changed(ctx context.Context, eq domain.Equipement) er
 	if freq <= 0 || eq.Statut == domain.EquipementRetire {
 		return ignoreNotFound(p.c.SignalWorkflow(ctx, id, "", workflows.SignalFrequencyChanged, 0))
 	}
+	desc := workflows.DescribePreventiveCycle(eq.ID, eq.Nom, freq)
 	_, err := p.c.SignalWithStartWorkflow(ctx, id, workflows.SignalFrequencyChanged, freq, client.StartWorkflowOptions{
 		ID: id, TaskQueue: p.taskQueue,
+		StaticSummary: desc.Summary, StaticDetails: desc.Details,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}, workflows.PreventiveMaintenanceWorkflowName, workflows.PreventiveInput{EquipementID: eq.ID})
 	return err
@@ -86,8 +88,10 @@ func (p *PreventiveCycles) Retired(ctx context.Context, equipementID int64) erro
 func (p *PreventiveCycles) Ensure(ctx context.Context, ids []int64) (int, error) {
 	for i, id := range ids {
 		wid := workflows.PreventiveWorkflowID(p.taskQueue, id)
+		desc := workflows.DescribePreventiveCycle(id, "", 0)
 		_, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: wid, TaskQueue: p.taskQueue,
+			StaticSummary: desc.Summary, StaticDetails: desc.Details,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		}, workflows.PreventiveMaintenanceWorkflowName, workflows.PreventiveInput{EquipementID: id})

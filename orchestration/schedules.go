@@ -34,14 +34,15 @@ type scheduleSpec struct {
 	workflow string
 	arg      any
 	memo     string
+	desc     workflows.Description
 }
 
 func schedules(cfg config.Workflows) []scheduleSpec {
 	return []scheduleSpec{
-		{workflows.ScheduleWeeklyPlanning, cfg.PlanningCron, workflows.WeeklyPlanningWorkflowName, workflows.PlanningInput{}, "Planning hebdomadaire"},
-		{workflows.ScheduleMaintenanceDue, cfg.HousekeepingCron, workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskMaintenanceDue}, "Avis de maintenance préventive à venir"},
-		{workflows.ScheduleOverdueScan, cfg.HousekeepingCron, workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskOverdueScan}, "Contrôle des interventions en retard"},
-		{workflows.SchedulePurgeTokens, cfg.HousekeepingCron, workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskPurgeTokens}, "Purge des jetons de rafraîchissement expirés"},
+		{workflows.ScheduleWeeklyPlanning, cfg.PlanningCron, workflows.WeeklyPlanningWorkflowName, workflows.PlanningInput{}, "Planning hebdomadaire", workflows.DescribeWeeklyPlanning(nil, true)},
+		{workflows.ScheduleMaintenanceDue, cfg.HousekeepingCron, workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskMaintenanceDue}, "Avis de maintenance préventive à venir", workflows.DescribeHousekeeping(workflows.TaskMaintenanceDue)},
+		{workflows.ScheduleOverdueScan, cfg.HousekeepingCron, workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskOverdueScan}, "Contrôle des interventions en retard", workflows.DescribeHousekeeping(workflows.TaskOverdueScan)},
+		{workflows.SchedulePurgeTokens, cfg.HousekeepingCron, workflows.HousekeepingWorkflowName, workflows.HousekeepingInput{Task: workflows.TaskPurgeTokens}, "Purge des jetons de rafraîchissement expirés", workflows.DescribeHousekeeping(workflows.TaskPurgeTokens)},
 	}
 }
 
@@ -67,6 +68,8 @@ func (s *Schedules) EnsureCron(ctx context.Context) error {
 		action := &client.ScheduleWorkflowAction{
 			ID: "scheduled/" + sp.id, Workflow: sp.workflow, Args: []any{sp.arg}, TaskQueue: s.taskQueue,
 			WorkflowExecutionTimeout: time.Hour,
+			// What each run shows in the Web UI (an existing Schedule gets it with the update below).
+			StaticSummary: sp.desc.Summary, StaticDetails: sp.desc.Details,
 		}
 		_, err := s.c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 			ID: sp.id, Spec: spec, Action: action, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -110,9 +113,11 @@ func (s *Schedules) EnsureDigest(ctx context.Context, every time.Duration) error
 		return nil
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	desc := workflows.DescribeNotificationDigest(every)
 	action := &client.ScheduleWorkflowAction{
 		ID: "scheduled/" + workflows.NotificationDigestScheduleID, Workflow: workflows.NotificationDigestWorkflowName,
 		Args: []any{workflows.NotificationDigestInput{}}, TaskQueue: s.taskQueue, WorkflowExecutionTimeout: 30 * time.Minute,
+		StaticSummary: desc.Summary, StaticDetails: desc.Details,
 	}
 	_, err := s.c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID: workflows.NotificationDigestScheduleID, Spec: spec, Action: action, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,

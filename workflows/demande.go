@@ -69,7 +69,9 @@ func DemandeWorkflow(ctx workflow.Context, in DemandeInput) (DemandeResult, erro
 	triage := workflow.GetSignalChannel(ctx, SignalDemandeTriee)
 	var decision DemandeTriee
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	timer := workflow.NewTimer(timerCtx, in.TriageDelay)
+	// Named for the Web UI; a timer's summary is not compared on replay (same command, same ID).
+	timer := workflow.NewTimerWithOptions(timerCtx, in.TriageDelay, workflow.TimerOptions{
+		Summary: fmt.Sprintf("Délai de tri de la demande n°%d (escalade au bout de %s)", d.ID, duree(in.TriageDelay))})
 	decided := false
 	for !decided {
 		sel := workflow.NewSelector(ctx)

@@ -145,7 +145,8 @@ type interventionWorkflow struct {
 	created   bool
 	creating  bool
 	createErr error
-	duplicate bool // the row was written by an earlier, finished run
+	duplicate bool   // the row was written by an earlier, finished run
+	resume    string // the one-line summary with the number (current details), "" when none was given
 
 	// lock makes transitions (updates and planned assignments) run one after the other, each
 	// checked against the state the previous one left.
@@ -215,6 +216,7 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 			resume = fmt.Sprintf("n°%d — %s", w.row.ID, resume)
 		}
 		workflow.SetCurrentDetails(ctx, resume)
+		w.resume = resume
 	}
 	w.listenSignals(ctx)
 	w.startEscalation(ctx)
@@ -602,9 +604,12 @@ func (w *interventionWorkflow) startEscalation(ctx workflow.Context) {
 		return
 	}
 	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	// User metadata for the Web UI: not compared on replay, so no version marker (summaries.go).
+	desc := DescribeEscalation(w.row.ID, w.row.Titre, w.row.Priorite, w.resume, w.policy.EscalateAssignAfter, w.policy.EscalateStartAfter)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        EscalationWorkflowID(wfID),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+		StaticSummary:     desc.Summary, StaticDetails: desc.Details,
 	})
 	w.escalation = workflow.ExecuteChildWorkflow(cctx, EscalationWorkflowName, EscalationInput{
 		InterventionID: w.row.ID, Titre: w.row.Titre, ParentWorkflowID: wfID, CreatedAt: w.row.DateCreation,

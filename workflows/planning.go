@@ -71,6 +71,7 @@ func weeklyGreedy(ctx workflow.Context, in PlanningInput) (PlanningResult, error
 	}
 	res := PlanningResult{Semaine: plan.WeekStart, Affectations: []planner.Assignment{}, NonAffectees: plan.Plan.Unassigned}
 	perTech := map[int64]int{}
+	first := map[int64]time.Time{} // each technicien's first planned work, for his notice
 	var techs []int64
 	for _, as := range plan.Plan.Assignments {
 		wfID := plan.Workflows[as.InterventionID]
@@ -87,6 +88,9 @@ func weeklyGreedy(ctx workflow.Context, in PlanningInput) (PlanningResult, error
 			techs = append(techs, as.TechnicienID)
 		}
 		perTech[as.TechnicienID]++
+		if f, ok := first[as.TechnicienID]; !ok || as.Start.Before(f) {
+			first[as.TechnicienID] = as.Start
+		}
 	}
 	for _, c := range plan.Charge {
 		res.Charge = append(res.Charge, ChargeTechnicien{TechnicienID: c.TechnicienID, Minutes: c.Minutes})
@@ -100,14 +104,15 @@ func weeklyGreedy(ctx workflow.Context, in PlanningInput) (PlanningResult, error
 			continue
 		}
 		var sent activities.NotifyResult
+		// Days and times are written by the activity in MIF_PLANNING_TIMEZONE (NotifyInput.Dates).
 		err := workflow.ExecuteActivity(notifyOptions(ctx), a.Notify, activities.NotifyInput{UserIDs: []int64{user}, Notification: domain.NewNotification{
 			Titre:    "Votre planning de la semaine",
-			Message:  fmt.Sprintf("%d intervention(s) vous sont planifiées la semaine du %s.", perTech[t], week),
+			Message:  fmt.Sprintf("%d intervention(s) vous sont planifiées la semaine du {semaine:jour}, la première le {premiere}.", perTech[t]),
 			Type:     domain.NotificationInfo,
 			Event:    "planning.hebdomadaire",
 			Metadata: map[string]any{"semaine": week},
 			DedupKey: "planning/" + week + "/" + runID,
-		}}).Get(ctx, &sent)
+		}, Dates: map[string]time.Time{"semaine": plan.WeekStart, "premiere": first[t]}}).Get(ctx, &sent)
 		if err != nil {
 			workflow.GetLogger(ctx).Error("Planning not notified", "technicien", t, "error", err)
 		}
@@ -117,12 +122,12 @@ func weeklyGreedy(ctx workflow.Context, in PlanningInput) (PlanningResult, error
 		var sent activities.NotifyResult
 		err := workflow.ExecuteActivity(notifyOptions(ctx), a.Notify, activities.NotifyInput{Roles: []domain.Role{domain.RoleResponsable}, Notification: domain.NewNotification{
 			Titre:    "Planning : interventions non affectées",
-			Message:  fmt.Sprintf("%d intervention(s) n'ont pu être planifiées la semaine du %s.", len(res.NonAffectees), week),
+			Message:  fmt.Sprintf("%d intervention(s) n'ont pu être planifiées la semaine du {semaine:jour}.", len(res.NonAffectees)),
 			Type:     domain.NotificationWarning,
 			Event:    "planning.non_affectees",
 			Metadata: map[string]any{"semaine": week},
 			DedupKey: "planning-non-affectees/" + week + "/" + runID,
-		}}).Get(ctx, &sent)
+		}, Dates: map[string]time.Time{"semaine": plan.WeekStart}}).Get(ctx, &sent)
 		if err != nil {
 			workflow.GetLogger(ctx).Error("Planning not notified", "error", err)
 		}
@@ -178,12 +183,12 @@ func weeklyRoutes(ctx workflow.Context, in PlanningInput) (PlanningResult, error
 		week := plan.Debut.Format("2006-01-02")
 		err := workflow.ExecuteActivity(notifyOptions(ctx), a.Notify, activities.NotifyInput{Roles: []domain.Role{domain.RoleResponsable}, Notification: domain.NewNotification{
 			Titre:    "Planning : interventions non affectées",
-			Message:  fmt.Sprintf("%d intervention(s) n'ont pu être planifiées la semaine du %s.", len(res.NonAffectees), week),
+			Message:  fmt.Sprintf("%d intervention(s) n'ont pu être planifiées la semaine du {semaine:jour}.", len(res.NonAffectees)),
 			Type:     domain.NotificationWarning,
 			Event:    "planning.non_affectees",
 			Metadata: map[string]any{"semaine": week},
 			DedupKey: "planning-non-affectees/" + week + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
-		}}).Get(ctx, &sent)
+		}, Dates: map[string]time.Time{"semaine": plan.Debut}}).Get(ctx, &sent)
 		if err != nil {
 			workflow.GetLogger(ctx).Error("Planning not notified", "error", err)
 		}

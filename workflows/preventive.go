@@ -191,6 +191,12 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			prev := *plan.PrevisionUsage
 			st.Prochaine = &prev
 		}
+		if calendar {
+			workflow.SetCurrentDetails(ctx, PreventiveCurrentDetails(in.EquipementID, plan.Nom, plan.Frequence, due, open)) // summaries.go
+		} else {
+			workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s — à l'usage : seuil %s", DescribePreventiveCycle(in.EquipementID, plan.Nom, plan.Frequence).Summary,
+				domain.SeuilCle(plan.SeuilUsage)))
+		}
 
 		cause := domain.DeclencheurCalendrier
 		if usageHit {
@@ -293,10 +299,12 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			}
 		}
 		st.InterventionWorkflowID, st.Etape = childID, "intervention"
+		desc := DescribePreventiveOccurrence(plan.Nom, plan.Frequence, due, limite) // user metadata: replays alike (summaries.go)
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            childID,
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:         desc.Summary, StaticDetails: desc.Details,
 		})
 		child := workflow.ExecuteChildWorkflow(cctx, InterventionWorkflowName, InterventionInput{
 			Intervention: domain.NewIntervention{
@@ -310,6 +318,7 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			CreateOnStart: true,
 			AutoAssign:    true,
 			PlannedFor:    &planned,
+			Resume:        desc.Summary,
 		})
 		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {

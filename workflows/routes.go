@@ -182,6 +182,7 @@ func RoutePlanningWorkflow(ctx workflow.Context, in RoutePlanningInput) (RoutePl
 // away), once per run; weekly says it as the weekly planning.
 func notifyRouteChanges(ctx workflow.Context, plan activities.PlanRoutesResult, changes []domain.ChangementPlanning, weekly bool) {
 	count := map[int64]int{}
+	next := map[int64]time.Time{} // each technicien's earliest work planned or moved, for his notice
 	var techs []int64
 	touch := func(id *int64) {
 		if id == nil {
@@ -194,6 +195,11 @@ func notifyRouteChanges(ctx workflow.Context, plan activities.PlanRoutesResult, 
 	}
 	for _, c := range changes {
 		touch(c.TechnicienID)
+		if c.TechnicienID != nil && c.DatePlanifiee != nil {
+			if f, ok := next[*c.TechnicienID]; !ok || c.DatePlanifiee.Before(f) {
+				next[*c.TechnicienID] = *c.DatePlanifiee
+			}
+		}
 		if c.AncienTechnicienID != nil && (c.TechnicienID == nil || *c.AncienTechnicienID != *c.TechnicienID) {
 			touch(c.AncienTechnicienID)
 		}
@@ -206,9 +212,15 @@ func notifyRouteChanges(ctx workflow.Context, plan activities.PlanRoutesResult, 
 		if !ok {
 			continue
 		}
+		// Days and times are written by the activity in MIF_PLANNING_TIMEZONE (NotifyInput.Dates).
+		dates := map[string]time.Time{"debut": plan.Debut}
+		first := ""
+		if f, ok := next[t]; ok {
+			dates["premiere"], first = f, " La première est le {premiere}."
+		}
 		n := domain.NewNotification{
 			Titre:    "Votre tournée a changé",
-			Message:  fmt.Sprintf("%d intervention(s) de votre tournée ont été planifiées ou déplacées (à partir du %s).", count[t], plan.Debut.Format("02/01/2006")),
+			Message:  fmt.Sprintf("%d intervention(s) de votre tournée ont été planifiées ou déplacées (à partir du {debut:jour}).%s", count[t], first),
 			Type:     domain.NotificationInfo,
 			Event:    "planning.tournee",
 			Metadata: map[string]any{"debut": plan.Debut.Format(time.DateOnly), "jours": plan.Jours},
@@ -217,12 +229,12 @@ func notifyRouteChanges(ctx workflow.Context, plan activities.PlanRoutesResult, 
 		if weekly {
 			week := plan.Debut.Format(time.DateOnly)
 			n.Titre, n.Event = "Votre planning de la semaine", "planning.hebdomadaire"
-			n.Message = fmt.Sprintf("%d intervention(s) vous sont planifiées ou ont été déplacées la semaine du %s.", count[t], week)
+			n.Message = fmt.Sprintf("%d intervention(s) vous sont planifiées ou ont été déplacées la semaine du {debut:jour}.%s", count[t], first)
 			n.Metadata = map[string]any{"semaine": week}
 			n.DedupKey = "planning/" + week + "/" + runID + "/" + fmt.Sprint(t)
 		}
 		var sent activities.NotifyResult
-		err := workflow.ExecuteActivity(notifyOptions(ctx), a.Notify, activities.NotifyInput{UserIDs: []int64{user}, Notification: n}).Get(ctx, &sent)
+		err := workflow.ExecuteActivity(notifyOptions(ctx), a.Notify, activities.NotifyInput{UserIDs: []int64{user}, Notification: n, Dates: dates}).Get(ctx, &sent)
 		if err != nil {
 			workflow.GetLogger(ctx).Error("Route change not notified", "technicien", t, "error", err)
 		}

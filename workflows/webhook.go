@@ -38,6 +38,9 @@ type WebhookInput struct {
 	MaxBackoff     time.Duration
 	// PollWait bounds one wait for new events (default 20 s).
 	PollWait time.Duration
+	// Resume is the start's one-line summary for the Web UI: a run continued as new has no user
+	// metadata of its own, so each run shows it as its current details.
+	Resume string `json:",omitempty"`
 }
 
 // WebhookResult says why the deliveries stopped.
@@ -61,6 +64,9 @@ const webhookRoundsPerRun = 200
 func WebhookWorkflow(ctx workflow.Context, in WebhookInput) (WebhookResult, error) {
 	if in.PollWait <= 0 {
 		in.PollWait = 20 * time.Second
+	}
+	if in.Resume != "" { // user metadata, not a command: histories without it replay alike
+		workflow.SetCurrentDetails(ctx, in.Resume)
 	}
 	var a *activities.Activities
 	pollCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
