@@ -61,6 +61,14 @@ func TestOpenAPISchemasDescribed(t *testing.T) {
 			}
 		}
 	}
+	for name, rb := range doc.Components.RequestBodies {
+		if rb.Value == nil {
+			continue
+		}
+		for mt, m := range rb.Value.Content {
+			w.body("components.requestBodies."+name+" "+mt, m.Schema)
+		}
+	}
 	for name, res := range doc.Components.Responses {
 		if res.Value == nil {
 			continue
