@@ -101,12 +101,12 @@ func TestOpenAPIRequestBodiesHaveExamples(t *testing.T) {
 	}
 }
 
-// examplesNotSent are the operations whose documented example the test does not send, and why.
-// Keep it short: an operation that can be sent belongs in exampleCases instead.
+// examplesNotSent are the operations ("operationId") or single named examples ("operationId/name")
+// whose documented example the test does not send, and why. Keep it short: an operation that can
+// be sent belongs in exampleCases instead.
 var examplesNotSent = map[string]string{
 	"refreshToken": "its example is a placeholder: a refresh token exists only after a login, and each is single-use",
 	"logout":       "same placeholder refresh token as refreshToken (logout with a real one is in auth_test.go)",
-	// one example of an operation: "operationId/example name"
 	"optimizePlanning/urgence": "inserts an urgent intervention into today's routes: whether there is room depends on the hour and the day the test runs (evening, weekend); activities/routes_test.go and planner/weekly cover it at a fixed clock",
 }
 
@@ -264,7 +264,10 @@ func idParam(id int64) map[string]string { return map[string]string{"id": apites
 // TestOpenAPIRequestExamplesAccepted sends every documented request-body example to its operation
 // on a running platform (PostgreSQL with the demo data set, Temporal, worker) and expects a 2xx;
 // apitest checks each answer against the document. Path parameters name objects found in the
-// demo data or created for the operation (exampleCases); each example is sent once, as written.
+// demo data or created for the operation (exampleCases); each example is sent once, as written
+// but for the ids an exampleCases entry swaps. The examples go one after the other, sorted by
+// operationId, on one platform: a creation's example must not collide with the objects that
+// earlier cases created (they add a suffix to unique names; see create).
 func TestOpenAPIRequestExamplesAccepted(t *testing.T) {
 	t.Parallel()
 	doc, err := api.OpenAPI()
