@@ -105,8 +105,8 @@ func TestOpenAPIRequestBodiesHaveExamples(t *testing.T) {
 // whose documented example the test does not send, and why. Keep it short: an operation that can
 // be sent belongs in exampleCases instead.
 var examplesNotSent = map[string]string{
-	"refreshToken": "its example is a placeholder: a refresh token exists only after a login, and each is single-use",
-	"logout":       "same placeholder refresh token as refreshToken (logout with a real one is in auth_test.go)",
+	"refreshToken":             "its example is a placeholder: a refresh token exists only after a login, and each is single-use",
+	"logout":                   "same placeholder refresh token as refreshToken (logout with a real one is in auth_test.go)",
 	"optimizePlanning/urgence": "inserts an urgent intervention into today's routes: whether there is room depends on the hour and the day the test runs (evening, weekend); activities/routes_test.go and planner/weekly cover it at a fixed clock",
 }
 
