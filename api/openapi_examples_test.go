@@ -257,6 +257,16 @@ var exampleCases = map[string]exampleCase{
 	"updateCompteur":    {prepare: func(t *testing.T, x *exampleEnv) map[string]string { return idParam(x.create(t, "createCompteur")) }},
 	"createReleve":      {prepare: func(t *testing.T, x *exampleEnv) map[string]string { return idParam(x.create(t, "createCompteur")) }},
 	"createRelevesLot":  {prepare: func(t *testing.T, x *exampleEnv) map[string]string { return idParam(x.create(t, "createCompteur")) }},
+	// A plan on the equipment of a meter made for it (the usage examples name meter 7): prepare
+	// makes the meter, ids (which runs after it) puts it in the body.
+	"setPlanPreventif": {
+		prepare: func(t *testing.T, x *exampleEnv) map[string]string {
+			return idParam(x.id(`SELECT equipement_id FROM compteurs WHERE id = $1`, x.create(t, "createCompteur")))
+		},
+		ids: func(t *testing.T, x *exampleEnv) map[string]map[int64]int64 {
+			return map[string]map[int64]int64{"compteur_id": {7: x.id(`SELECT max(id) FROM compteurs`)}}
+		},
+	},
 }
 
 func idParam(id int64) map[string]string { return map[string]string{"id": apitest.ID(id)} }
