@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -85,7 +86,7 @@ func newAdmission(c config.Admission) *admission {
 		retry = 1
 	}
 	return &admission{
-		reads:       newGate(c.Reads, c.Queue, c.Wait),
+		reads:       newGate(c.Reads, c.Queue, cmp.Or(c.ReadWait, c.Wait)),
 		writes:      newGate(c.Writes, c.Queue, c.Wait),
 		readTimeout: c.ReadTimeout,
 		retryAfter:  strconv.Itoa(retry),

@@ -26,7 +26,7 @@ func (s *Server) cachedRead(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		a, _ := s.readCache.Get(readCacheKey(r), func() (*readcache.Answer, bool) {
+		a, _ := s.readCache.Get(readCacheKey(r), principalFrom(r.Context()).UserID, func() (*readcache.Answer, bool) {
 			rec := &answerRecorder{header: http.Header{}}
 			next.ServeHTTP(rec, r)
 			return rec.answer(), rec.status == http.StatusOK
@@ -92,20 +92,17 @@ func (rec *answerRecorder) answer() *readcache.Answer {
 	return &readcache.Answer{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
 }
 
-// recordWrites tells the read cache about every write this process answers, before the answer
-// leaves: a client that reads right after its own write never gets an answer from before it
-// (writes committed elsewhere arrive through PostgreSQL's announcements).
+// recordWrites tells the read cache about the writes of an authenticated route before their
+// answer leaves: the caller never reads, after its own write, an answer from before it, and the
+// others' answers are dropped soon after (writes committed elsewhere arrive through PostgreSQL's
+// announcements).
 func (s *Server) recordWrites(next http.Handler) http.Handler {
 	if !s.readCache.Enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			next.ServeHTTP(w, r)
-			return
-		}
-		ww := &writeNoticer{ResponseWriter: w, written: s.readCache.Written}
+		caller := principalFrom(r.Context()).UserID
+		ww := &writeNoticer{ResponseWriter: w, written: func() { s.readCache.Written(caller) }}
 		next.ServeHTTP(ww, r)
 		ww.notice()
 	})

@@ -345,8 +345,11 @@ func (s *Server) register(e endpoint) {
 		o(&c)
 	}
 	var h http.Handler = e.h
-	if c.readCache {
+	switch {
+	case c.readCache:
 		h = s.cachedRead(h)
+	case e.Method != http.MethodGet && !e.Public:
+		h = s.recordWrites(h) // readcache.go: the cached reads learn of the write before its answer leaves
 	}
 	if !e.Public {
 		h = noStore(s.authenticate(s.authorize(e.Perm, h)))

@@ -112,7 +112,6 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // Handler is the whole HTTP stack: middleware around the router.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.router
-	h = s.recordWrites(h) // readcache.go: a write drops the cached reads before its answer leaves
 	h = rejectInvalidText(h)
 	h = trimSlash(h)
 	h = s.admit(h) // admission.go: bounded in-flight reads and writes, 503 overloaded past them

@@ -12,8 +12,12 @@ type Admission struct {
 	// Queue is how many requests of a class may wait for a slot at once; one more is refused at
 	// once (MIF_ADMISSION_QUEUE).
 	Queue int
-	// Wait is how long a request waits for a slot before it is refused (MIF_ADMISSION_WAIT).
+	// Wait is how long a write waits for a slot before it is refused (MIF_ADMISSION_WAIT).
 	Wait time.Duration
+	// ReadWait is the same for a read (MIF_ADMISSION_READ_WAIT; 0: Wait). Shorter than a
+	// write's: past capacity a read is better answered at once than late, and refusing it
+	// quickly keeps the reads that are served fast.
+	ReadWait time.Duration
 	// ReadTimeout bounds an admitted read, the wait for a database connection included: past it
 	// the read is abandoned and answered 503 (MIF_ADMISSION_READ_TIMEOUT; 0: no bound).
 	ReadTimeout time.Duration
@@ -44,9 +48,10 @@ func (r *reader) readCache() ReadCache {
 func (r *reader) admission() Admission {
 	a := Admission{
 		Reads:       r.intRange("MIF_ADMISSION_READS", 64, 0, 100000),
-		Writes:      r.intRange("MIF_ADMISSION_WRITES", 32, 0, 100000),
+		Writes:      r.intRange("MIF_ADMISSION_WRITES", 8, 0, 100000),
 		Queue:       r.intRange("MIF_ADMISSION_QUEUE", 256, 0, 1000000),
-		Wait:        r.duration("MIF_ADMISSION_WAIT", 2*time.Second),
+		Wait:        r.duration("MIF_ADMISSION_WAIT", 500*time.Millisecond),
+		ReadWait:    r.duration("MIF_ADMISSION_READ_WAIT", 250*time.Millisecond),
 		ReadTimeout: r.duration("MIF_ADMISSION_READ_TIMEOUT", 10*time.Second),
 		RetryAfter:  r.duration("MIF_ADMISSION_RETRY_AFTER", time.Second),
 	}
@@ -55,6 +60,9 @@ func (r *reader) admission() Admission {
 	}
 	if a.Wait < 0 {
 		r.fail("MIF_ADMISSION_WAIT", "must not be negative")
+	}
+	if a.ReadWait < 0 {
+		r.fail("MIF_ADMISSION_READ_WAIT", "must not be negative")
 	}
 	if a.ReadTimeout < 0 {
 		r.fail("MIF_ADMISSION_READ_TIMEOUT", "must not be negative")

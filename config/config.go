@@ -200,7 +200,7 @@ func Load(mode Mode, lookup Lookup) (*Config, error) {
 		WorkflowWait:   r.duration("MIF_WORKFLOW_WAIT", 5*time.Second),
 		OutboxInterval: r.duration("MIF_OUTBOX_INTERVAL", 2*time.Second),
 		Worker: Worker{
-			CacheSize:     r.intRange("MIF_WORKER_CACHE_SIZE", 1000, 10, 1000000),
+			CacheSize:     r.intRange("MIF_WORKER_CACHE_SIZE", 300, 10, 1000000),
 			WorkflowTasks: r.intRange("MIF_WORKER_WORKFLOW_TASKS", 0, 0, 10000),
 			Activities:    r.intRange("MIF_WORKER_ACTIVITIES", 0, 0, 10000),
 		},

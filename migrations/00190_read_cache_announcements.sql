@@ -4,7 +4,8 @@
 -- replica and whoever wrote it (the worker's activities, another replica, psql): each write to
 -- those tables is announced on channel mif_data with the table's name. One announcement per
 -- statement (not per row), and PostgreSQL folds the identical ones of a transaction into one,
--- delivered when it commits.
+-- delivered when it commits. Not the outbox (intervention_outbox): a create's workflow start
+-- deletes its entry at once, and the "workflow pending" flag it feeds may lag by the cache's TTL.
 -- +goose StatementBegin
 CREATE FUNCTION read_cache_announce() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -19,8 +20,7 @@ DECLARE
     t TEXT;
 BEGIN
     FOREACH t IN ARRAY ARRAY['interventions', 'equipements', 'plannings', 'techniciens', 'users',
-        'contrats', 'contrat_equipements', 'clients', 'sites', 'technicien_horaires', 'documents',
-        'intervention_outbox']
+        'contrats', 'contrat_equipements', 'clients', 'sites', 'technicien_horaires', 'documents']
     LOOP
         EXECUTE format('CREATE TRIGGER read_cache_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I
             FOR EACH STATEMENT EXECUTE FUNCTION read_cache_announce()', t);
@@ -36,8 +36,7 @@ DECLARE
     t TEXT;
 BEGIN
     FOREACH t IN ARRAY ARRAY['interventions', 'equipements', 'plannings', 'techniciens', 'users',
-        'contrats', 'contrat_equipements', 'clients', 'sites', 'technicien_horaires', 'documents',
-        'intervention_outbox']
+        'contrats', 'contrat_equipements', 'clients', 'sites', 'technicien_horaires', 'documents']
     LOOP
         EXECUTE format('DROP TRIGGER read_cache_announce ON %I', t);
     END LOOP;

@@ -21,7 +21,7 @@ func RunOutboxRelay(ctx context.Context, store *storage.Store, in *Interventions
 	failing := false
 	for {
 		for {
-			n, err := store.RelayOutbox(ctx, outboxBatch, func(e storage.OutboxEntry) error {
+			n, err := store.RelayOutbox(ctx, outboxBatch, in.settle(), func(e storage.OutboxEntry) error {
 				// The API's start described the workflow; this later one describes it again from
 				// the rows (same summary and details), nothing more stored in the outbox.
 				desc, err := DescribeIntervention(ctx, store, in.timezone, e.InterventionID, e.Intervention, nil)
@@ -52,3 +52,7 @@ func RunOutboxRelay(ctx context.Context, store *storage.Store, in *Interventions
 		}
 	}
 }
+
+// settle is how long an outbox entry is left to the API request that wrote it: the longest its
+// start of the workflow may take, and a second more.
+func (i *Interventions) settle() time.Duration { return i.wait + time.Second }

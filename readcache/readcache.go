@@ -2,20 +2,22 @@
 // and the dashboard every user's screen polls), so that a thousand users asking for the same page
 // cost one query, not a thousand.
 //
-// An answer is served from the cache only while both hold:
-//   - it is younger than the cache's TTL (MIF_READ_CACHE_TTL, 1 s by default), which bounds what
-//     depends on the clock alone (late work, "this week");
-//   - nothing was written since it was read: every write this process answers moves the cache's
-//     generation before its answer leaves (so a client never reads, after its own write, an
-//     answer from before it), and every write committed anywhere else (the worker's activities,
-//     other replicas, psql) is announced by PostgreSQL on channel mif_data (migration 00190),
-//     which this cache LISTENs to.
+// What a reader may get:
+//   - never an answer older than the cache's TTL (MIF_READ_CACHE_TTL, 1 s by default), which
+//     bounds what depends on the clock alone (late work, "this week");
+//   - never, after a write of its own answered by this process, an answer read before that write
+//     (each caller's last write is remembered for a TTL);
+//   - a write by anyone else — another user, the worker's activities, another replica, psql —
+//     shows within a fifth of the TTL (200 ms): every write this process answers, and every write
+//     committed anywhere that PostgreSQL announces on channel mif_data (migration 00190), drops
+//     the cached answers, at most once per that window. Dropping them at every write would,
+//     under a steady stream of creates, drop each answer before it is even stored.
 //
 // While the LISTEN connection is down (and until it is back) announcements may be missed, so the
 // cache is bypassed: every read goes to the database, as without it.
 //
 // Concurrent misses of one key share one computation (the first caller's), as long as nothing
-// was written since it began.
+// was dropped since it began and it began after the caller's own last write.
 package readcache
 
 import (
@@ -57,9 +59,16 @@ type Cache struct {
 	log      *zap.Logger
 	now      func() time.Time
 
-	gen       atomic.Uint64 // moves at every write known to this process
+	gen       atomic.Uint64 // moves when the answers are dropped
 	live      atomic.Bool   // LISTEN in place: answers may be served and stored
 	startOnce sync.Once
+
+	// Dropping is coalesced: at most once per window; a write within it is applied at its end.
+	window     time.Duration
+	dropMu     sync.Mutex
+	lastDrop   time.Time
+	dropLater  bool                // a drop is scheduled at the window's end
+	lastWrites map[int64]time.Time // caller → its last write answered here (kept a TTL)
 
 	mu       sync.Mutex
 	entries  map[string]entry
@@ -75,13 +84,14 @@ type Cache struct {
 
 type entry struct {
 	gen uint64
-	at  time.Time
+	at  time.Time // when its computation began
 	a   *Answer
 }
 
 // flight is one computation of a key that concurrent callers of the same generation wait for.
 type flight struct {
 	gen     uint64
+	at      time.Time
 	done    chan struct{}
 	a       *Answer // nil when the answer may not be shared (not cacheable)
 	waiters int     // callers waiting for it (under Cache.mu)
@@ -93,8 +103,9 @@ func New(dsn string, ttl time.Duration, maxBytes int, log *zap.Logger) *Cache {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Cache{ttl: ttl, maxBytes: maxBytes, dsn: dsn, log: log, now: time.Now,
-		entries: map[string]entry{}, flights: map[string]*flight{}, done: make(chan struct{})}
+	return &Cache{ttl: ttl, window: ttl / 5, maxBytes: maxBytes, dsn: dsn, log: log, now: time.Now,
+		entries: map[string]entry{}, flights: map[string]*flight{}, lastWrites: map[int64]time.Time{},
+		done: make(chan struct{})}
 }
 
 // Enabled tells whether the cache may ever serve (a positive TTL).
@@ -103,14 +114,67 @@ func (c *Cache) Enabled() bool { return c != nil && c.ttl > 0 }
 // Live tells whether the cache is serving (enabled and its LISTEN connection in place).
 func (c *Cache) Live() bool { return c.Enabled() && c.live.Load() }
 
-// Written records a write made by this process: answers read before it are not served again.
-// Call it once the write is committed and before its answer is sent.
-func (c *Cache) Written() {
-	if c.Enabled() {
-		c.invalidate()
+// Written records a write made by this process for caller (a user id; 0 for none): that caller
+// is never served an answer read before it, and everyone else's answers are dropped within the
+// window. Call it once the write is committed and before its answer is sent.
+func (c *Cache) Written(caller int64) {
+	if !c.Enabled() {
+		return
 	}
+	if caller != 0 {
+		now := c.now()
+		c.dropMu.Lock()
+		if len(c.lastWrites) >= maxWriters {
+			for id, at := range c.lastWrites {
+				if now.Sub(at) >= c.ttl {
+					delete(c.lastWrites, id)
+				}
+			}
+		}
+		c.lastWrites[caller] = now
+		c.dropMu.Unlock()
+	}
+	c.drop()
 }
 
+// maxWriters is how many callers' last writes are kept before the older-than-TTL ones are swept.
+const maxWriters = 4096
+
+// lastWrite is caller's last write answered here, zero when older than the TTL or none.
+func (c *Cache) lastWrite(caller int64) time.Time {
+	if caller == 0 {
+		return time.Time{}
+	}
+	c.dropMu.Lock()
+	defer c.dropMu.Unlock()
+	return c.lastWrites[caller]
+}
+
+// drop drops the cached answers now, or at the end of the current window when the last drop is
+// more recent than it (one drop scheduled at a time).
+func (c *Cache) drop() {
+	c.dropMu.Lock()
+	now := c.now()
+	if wait := c.lastDrop.Add(c.window).Sub(now); wait > 0 {
+		if !c.dropLater {
+			c.dropLater = true
+			time.AfterFunc(wait, func() {
+				c.dropMu.Lock()
+				c.dropLater = false
+				c.lastDrop = c.now()
+				c.dropMu.Unlock()
+				c.invalidate()
+			})
+		}
+		c.dropMu.Unlock()
+		return
+	}
+	c.lastDrop = now
+	c.dropMu.Unlock()
+	c.invalidate()
+}
+
+// invalidate drops the cached answers at once (connection events: announcements may be lost).
 func (c *Cache) invalidate() {
 	c.gen.Add(1)
 	c.mu.Lock()
@@ -124,11 +188,12 @@ func (c *Cache) Stats() (hits, misses, bypassed uint64) {
 	return c.hits.Load(), c.misses.Load(), c.bypassed.Load()
 }
 
-// Get answers key from the cache when a fresh answer is there, else computes it with compute —
-// once for all the callers that ask for the same key meanwhile. compute returns the answer and
-// whether it may be shared and kept (a 200, say; an error answer is its caller's alone).
-// hit tells whether the answer came from the cache or from another caller's computation.
-func (c *Cache) Get(key string, compute func() (a *Answer, shareable bool)) (a *Answer, hit bool) {
+// Get answers key for caller from the cache when a fresh answer is there (see the package
+// comment), else computes it with compute — once for all the callers that ask for the same key
+// meanwhile. compute returns the answer and whether it may be shared and kept (a 200, say; an
+// error answer is its caller's alone). hit tells whether the answer came from the cache or from
+// another caller's computation.
+func (c *Cache) Get(key string, caller int64, compute func() (a *Answer, shareable bool)) (a *Answer, hit bool) {
 	if !c.Enabled() {
 		a, _ = compute()
 		return a, false
@@ -139,14 +204,16 @@ func (c *Cache) Get(key string, compute func() (a *Answer, shareable bool)) (a *
 		a, _ = compute()
 		return a, false
 	}
+	own := c.lastWrite(caller)
 	gen := c.gen.Load()
+	at := c.now()
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok && e.gen == gen && c.now().Sub(e.at) < c.ttl {
+	if e, ok := c.entries[key]; ok && e.gen == gen && at.Sub(e.at) < c.ttl && e.at.After(own) {
 		c.mu.Unlock()
 		c.hits.Add(1)
 		return e.a, true
 	}
-	if f, ok := c.flights[key]; ok && f.gen == gen {
+	if f, ok := c.flights[key]; ok && f.gen == gen && f.at.After(own) {
 		f.waiters++
 		c.mu.Unlock()
 		<-f.done
@@ -158,19 +225,18 @@ func (c *Cache) Get(key string, compute func() (a *Answer, shareable bool)) (a *
 		a, _ = compute()
 		return a, false
 	}
-	f := &flight{gen: gen, done: make(chan struct{})}
+	f := &flight{gen: gen, at: at, done: make(chan struct{})}
 	c.flights[key] = f
 	c.mu.Unlock()
 	c.misses.Add(1)
 
-	at := c.now()
 	var shareable bool
 	defer func() {
 		c.mu.Lock()
 		if c.flights[key] == f {
 			delete(c.flights, key)
 		}
-		// Kept only if nothing was written since the computation began (it may predate the
+		// Kept only if nothing was dropped since the computation began (it may predate the
 		// write) and announcements were not missed meanwhile.
 		if shareable && a != nil && c.gen.Load() == gen && c.live.Load() && !c.closed {
 			f.a = a
@@ -245,9 +311,12 @@ func (c *Cache) start() {
 // loop applies the announcements until the listener is closed.
 func (c *Cache) loop(l *pq.Listener) {
 	defer close(c.done)
-	for range l.Notify {
-		// nil (reconnected: what was announced meanwhile is lost) and a write alike.
-		c.invalidate()
+	for n := range l.Notify {
+		if n == nil { // reconnected: what was announced meanwhile is lost
+			c.invalidate()
+			continue
+		}
+		c.drop()
 	}
 }
 

@@ -50,7 +50,7 @@ func newFixture(t *testing.T, ttl time.Duration) *fixture {
 // waitLive starts the cache (its first Get) and waits until it serves.
 func (f *fixture) waitLive(t *testing.T) {
 	t.Helper()
-	f.c.Get("warm-up", func() (*Answer, bool) { return answer("x"), false })
+	f.c.Get("warm-up", 0, func() (*Answer, bool) { return answer("x"), false })
 	poll.Until(t, "cache live", func() error {
 		if !f.c.Live() {
 			return errors.New("not live")
@@ -73,23 +73,21 @@ func (c *counter) compute() (*Answer, bool) {
 func TestFreshAnswerServedUntilTTL(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, time.Minute)
-	var clock atomic.Int64
-	clock.Store(time.Now().UnixNano())
-	f.c.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	clock := f.fakeClock()
 	var k counter
-	a, hit := f.c.Get("k", k.compute)
+	a, hit := f.c.Get("k", 0, k.compute)
 	if hit || string(a.Body) != "1" {
 		t.Fatalf("first read: hit %v body %s", hit, a.Body)
 	}
-	a, hit = f.c.Get("k", k.compute)
+	a, hit = f.c.Get("k", 0, k.compute)
 	if !hit || string(a.Body) != "1" || a.Header["X-Total-Count"][0] != "1" {
 		t.Fatalf("second read: hit %v body %s", hit, a.Body)
 	}
-	if a, _ := f.c.Get("other", k.compute); string(a.Body) != "2" {
+	if a, _ := f.c.Get("other", 0, k.compute); string(a.Body) != "2" {
 		t.Fatalf("another key shares the answer: %s", a.Body)
 	}
 	clock.Add(int64(time.Minute))
-	if a, hit := f.c.Get("k", k.compute); hit || string(a.Body) != "3" {
+	if a, hit := f.c.Get("k", 0, k.compute); hit || string(a.Body) != "3" {
 		t.Fatalf("past the TTL: hit %v body %s", hit, a.Body)
 	}
 }
@@ -99,7 +97,7 @@ func TestUnshareableAnswerIsNotKept(t *testing.T) {
 	f := newFixture(t, time.Minute)
 	calls := 0
 	for range 3 {
-		f.c.Get("err", func() (*Answer, bool) { calls++; return &Answer{Status: 500}, false })
+		f.c.Get("err", 0, func() (*Answer, bool) { calls++; return &Answer{Status: 500}, false })
 	}
 	if calls != 3 {
 		t.Fatalf("an error answer was served again: %d computations for 3 reads", calls)
@@ -118,7 +116,7 @@ func TestConcurrentMissesShareOneComputation(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a, _ := f.c.Get("slow", func() (*Answer, bool) {
+		a, _ := f.c.Get("slow", 0, func() (*Answer, bool) {
 			calls.Add(1)
 			close(started)
 			<-release
@@ -131,7 +129,7 @@ func TestConcurrentMissesShareOneComputation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, _ := f.c.Get("slow", func() (*Answer, bool) { calls.Add(1); return answer("own"), true })
+			a, _ := f.c.Get("slow", 0, func() (*Answer, bool) { calls.Add(1); return answer("own"), true })
 			bodies[i] = string(a.Body)
 		}()
 	}
@@ -155,25 +153,51 @@ func TestConcurrentMissesShareOneComputation(t *testing.T) {
 	}
 }
 
-func TestLocalWriteDropsAnswersAtOnce(t *testing.T) {
+// fakeClock pins the cache's clock (TTL, windows) to what the test sets.
+func (f *fixture) fakeClock() *atomic.Int64 {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	f.c.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	return &clock
+}
+
+func TestOwnWriteShowsAtOnceOthersWithinTheWindow(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, time.Minute)
+	f := newFixture(t, time.Minute) // window: 12 s
+	clock := f.fakeClock()
 	var k counter
-	f.c.Get("k", k.compute)
-	f.c.Written()
-	if a, hit := f.c.Get("k", k.compute); hit || string(a.Body) != "2" {
-		t.Fatalf("after a write: hit %v body %s", hit, a.Body)
+	const writer, other = 42, 7
+	f.c.Get("k", other, k.compute)
+	f.c.Written(writer) // the first drop of a quiet cache is immediate
+	if a, hit := f.c.Get("k", other, k.compute); hit || string(a.Body) != "2" {
+		t.Fatalf("after a quiet write: hit %v body %s", hit, a.Body)
 	}
-	// A computation that began before a write is not kept.
-	a, _ := f.c.Get("late", func() (*Answer, bool) {
-		f.c.Written()
+	clock.Add(int64(time.Second))
+	// A second write within the window: its writer reads past it at once…
+	f.c.Written(writer)
+	if a, hit := f.c.Get("k", writer, k.compute); hit || string(a.Body) != "3" {
+		t.Fatalf("writer after its own write: hit %v body %s", hit, a.Body)
+	}
+	// …the others may still get the answer read after it (3) — or the older one (2) until the
+	// window ends — but the drop comes by itself at the window's end.
+	clock.Add(int64(12 * time.Second))
+	poll.Until(t, "the coalesced drop", func() error {
+		if a, _ := f.c.Get("k", other, k.compute); string(a.Body) == "2" || string(a.Body) == "3" {
+			return fmt.Errorf("still %s", a.Body)
+		}
+		return nil
+	})
+	// A computation that began before a drop is not kept.
+	clock.Add(int64(12 * time.Second))
+	a, _ := f.c.Get("late", other, func() (*Answer, bool) {
+		f.c.Written(0)
 		return answer("before the write"), true
 	})
 	if string(a.Body) != "before the write" {
 		t.Fatalf("its own caller gets it: %s", a.Body)
 	}
-	if a, hit := f.c.Get("late", k.compute); hit || string(a.Body) == "before the write" {
-		t.Fatalf("an answer read before a write was kept: %s", a.Body)
+	if a, hit := f.c.Get("late", other, k.compute); hit || string(a.Body) == "before the write" {
+		t.Fatalf("an answer read before a drop was kept: %s", a.Body)
 	}
 }
 
@@ -181,6 +205,7 @@ func TestLocalWriteDropsAnswersAtOnce(t *testing.T) {
 func TestWritesCommittedElsewhereDropAnswers(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, time.Minute)
+	clock := f.fakeClock()
 	ctx := context.Background()
 	var k counter
 	writes := map[string]string{
@@ -189,15 +214,16 @@ func TestWritesCommittedElsewhereDropAnswers(t *testing.T) {
 		"interventions": `UPDATE interventions SET titre = titre WHERE false`,
 	}
 	for table, stmt := range writes {
-		before, _ := f.c.Get("k", k.compute)
-		if _, hit := f.c.Get("k", k.compute); !hit {
+		clock.Add(int64(time.Minute / 5)) // past the window: the announcement drops at once
+		before, _ := f.c.Get("k", 0, k.compute)
+		if _, hit := f.c.Get("k", 0, k.compute); !hit {
 			t.Fatalf("%s: not kept before the write", table)
 		}
 		if _, err := f.db.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", table, err)
 		}
 		poll.Until(t, "announcement of "+table, func() error {
-			a, _ := f.c.Get("k", k.compute)
+			a, _ := f.c.Get("k", 0, k.compute)
 			if string(a.Body) == string(before.Body) {
 				return errors.New("still the answer from before the write")
 			}
@@ -205,7 +231,8 @@ func TestWritesCommittedElsewhereDropAnswers(t *testing.T) {
 		})
 	}
 	// A rolled-back write announces nothing.
-	a, _ := f.c.Get("k", k.compute)
+	clock.Add(int64(time.Minute / 5))
+	a, _ := f.c.Get("k", 0, k.compute)
 	tx, err := f.db.BeginTxx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +248,7 @@ func TestWritesCommittedElsewhereDropAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll.Until(t, "marker", func() error {
-		b, _ := f.c.Get("k", k.compute)
+		b, _ := f.c.Get("k", 0, k.compute)
 		if string(b.Body) == string(a.Body) {
 			return errors.New("marker not seen")
 		}
@@ -236,7 +263,7 @@ func TestBypassedWhileListenIsDown(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, time.Minute)
 	var k counter
-	f.c.Get("k", k.compute)
+	f.c.Get("k", 0, k.compute)
 	var cut int
 	if err := f.db.GetContext(context.Background(), &cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 		WHERE application_name = $1`, f.name); err != nil || cut != 1 {
@@ -256,7 +283,7 @@ func TestBypassedWhileListenIsDown(t *testing.T) {
 		return nil
 	})
 	n := k.n.Load()
-	if a, hit := f.c.Get("k", k.compute); hit || a == nil || k.n.Load() != n+1 {
+	if a, hit := f.c.Get("k", 0, k.compute); hit || a == nil || k.n.Load() != n+1 {
 		t.Fatal("an answer from before the lost connection was served")
 	}
 }
@@ -268,7 +295,7 @@ func TestBypassedWithoutListen(t *testing.T) {
 	defer c.Close()
 	var k counter
 	for range 3 {
-		if _, hit := c.Get("k", k.compute); hit {
+		if _, hit := c.Get("k", 0, k.compute); hit {
 			t.Fatal("hit without LISTEN")
 		}
 	}
@@ -283,7 +310,7 @@ func TestDisabledCacheComputesEveryTime(t *testing.T) {
 	defer c.Close()
 	var k counter
 	for range 3 {
-		if _, hit := c.Get("k", k.compute); hit {
+		if _, hit := c.Get("k", 0, k.compute); hit {
 			t.Fatal("hit with the cache off")
 		}
 	}

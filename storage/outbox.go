@@ -69,7 +69,10 @@ func retrySerialization(ctx context.Context, fn func() error) error {
 // InterventionStarted removes the outbox row of workflowID once its workflow runs (nothing when
 // the relay got there first).
 func (s *Store) InterventionStarted(ctx context.Context, workflowID string) error {
-	_, err := s.q.ExecContext(ctx, `DELETE FROM intervention_outbox WHERE workflow_id = $1`, workflowID)
+	// An entry the relay holds (it is starting the same workflow) is left to it: the request
+	// never waits for the relay's batch.
+	_, err := s.q.ExecContext(ctx, `DELETE FROM intervention_outbox WHERE id IN
+		(SELECT id FROM intervention_outbox WHERE workflow_id = $1 FOR UPDATE SKIP LOCKED)`, workflowID)
 	return wrap("delete outbox", err)
 }
 
@@ -85,12 +88,16 @@ func (s *Store) InterventionPending(ctx context.Context, interventionID int64) (
 // share the work and never start the same entry together). An entry whose start succeeds is
 // deleted; the first failure stops the batch, is counted on its entry and returned — Temporal is
 // probably still down, the next round tries again from the same entry, keeping the order.
-func (s *Store) RelayOutbox(ctx context.Context, limit int, start func(OutboxEntry) error) (started int, err error) {
+// Entries younger than settle are left to the request that wrote them, which is starting their
+// workflow itself (the API's start is bounded by MIF_WORKFLOW_WAIT): the relay takes only what
+// such a request gave up on, instead of racing every create in flight.
+func (s *Store) RelayOutbox(ctx context.Context, limit int, settle time.Duration, start func(OutboxEntry) error) (started int, err error) {
 	var startErr error
 	err = s.InTx(ctx, func(tx *Store) error {
 		var entries []OutboxEntry
 		if err := tx.q.SelectContext(ctx, &entries, `SELECT id, intervention_id, workflow_id, payload, attempts
-			FROM intervention_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit); err != nil {
+			FROM intervention_outbox WHERE created_at <= now() - $2 * interval '1 millisecond'
+			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit, settle.Milliseconds()); err != nil {
 			return wrap("select outbox", err)
 		}
 		for _, e := range entries {

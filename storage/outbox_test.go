@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mifmaroc/mif/demo"
 	"github.com/mifmaroc/mif/domain"
@@ -50,7 +51,7 @@ func TestOutboxRelaysOnceInOrderAcrossReplicas(t *testing.T) {
 
 	// A round whose start fails keeps the entry, counts the attempt and starts nothing after it.
 	down := errors.New("temporal unreachable")
-	if started, err := st.RelayOutbox(ctx, 10, func(storage.OutboxEntry) error { return down }); started != 0 || !errors.Is(err, down) {
+	if started, err := st.RelayOutbox(ctx, 10, 0, func(storage.OutboxEntry) error { return down }); started != 0 || !errors.Is(err, down) {
 		t.Fatalf("failing round: started %d, %v", started, err)
 	}
 	var attempts int
@@ -67,7 +68,7 @@ func TestOutboxRelaysOnceInOrderAcrossReplicas(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				started, err := st.RelayOutbox(ctx, 5, func(e storage.OutboxEntry) error {
+				started, err := st.RelayOutbox(ctx, 5, 0, func(e storage.OutboxEntry) error {
 					if e.Intervention.Titre == "" || e.InterventionID == 0 {
 						return fmt.Errorf("entry %d without its create", e.ID)
 					}
@@ -101,5 +102,54 @@ func TestOutboxRelaysOnceInOrderAcrossReplicas(t *testing.T) {
 	var left int
 	if err := st.Q().GetContext(ctx, &left, `SELECT count(*) FROM intervention_outbox`); err != nil || left != 0 {
 		t.Fatalf("%d entries left (%v)", left, err)
+	}
+}
+
+// TestOutboxLeavesFreshEntriesToTheirRequest: the relay takes only entries older than its settle
+// time (the API request that wrote a fresher one is starting its workflow itself), and that
+// request's clean-up never waits for a relay holding its entry.
+func TestOutboxLeavesFreshEntriesToTheirRequest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storage.New(testdb.New(t, testdb.Conns(4)))
+	if err := demo.SeedWithPasswordHash(ctx, st, testpasswords.DemoHash(t)); err != nil {
+		t.Fatal(err)
+	}
+	var eq int64
+	if err := st.Q().GetContext(ctx, &eq, `SELECT min(id) FROM equipements`); err != nil {
+		t.Fatal(err)
+	}
+	for _, wf := range []string{"intervention/settle-old", "intervention/settle-new"} {
+		if _, _, err := st.InsertInterventionPending(ctx, wf, domain.NewIntervention{Titre: wf, Description: "outbox",
+			TypeIntervention: domain.TypeCorrective, Priorite: domain.PrioriteNormale, EquipementID: eq}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Q().ExecContext(ctx, `UPDATE intervention_outbox SET created_at = now() - interval '1 minute'
+		WHERE workflow_id = 'intervention/settle-old'`); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	started, err := st.RelayOutbox(ctx, 10, 10*time.Second, func(e storage.OutboxEntry) error {
+		seen = append(seen, e.WorkflowID)
+		// Meanwhile the request of the entry the relay holds finishes: it does not wait.
+		done := make(chan error, 1)
+		go func() { done <- st.InterventionStarted(ctx, e.WorkflowID) }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("the request's clean-up waited for the relay")
+		}
+	})
+	if err != nil || started != 1 || !slices.Equal(seen, []string{"intervention/settle-old"}) {
+		t.Fatalf("relay with a 10 s settle time: started %d %v, saw %v", started, err, seen)
+	}
+	var left []string
+	if err := st.Q().SelectContext(ctx, &left, `SELECT workflow_id FROM intervention_outbox ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []string{"intervention/settle-new"}) {
+		t.Fatalf("entries left: %v", left)
 	}
 }

@@ -142,6 +142,10 @@ func New(t testing.TB, opts ...Option) *Env {
 		// Likewise for the answers of the cached reads (lists, dashboard), which tests read right
 		// after writing rows with SQL; WithEnv("MIF_READ_CACHE_TTL", "1m") turns it on.
 		"MIF_READ_CACHE_TTL": "0",
+		// Tests that race many writes at once (stock, idempotency) wait for their turn instead of
+		// being refused as overload, which is the admission tests' subject (admission_test.go).
+		"MIF_ADMISSION_WAIT":      "1m",
+		"MIF_ADMISSION_READ_WAIT": "1m",
 	}}
 	for _, opt := range opts {
 		opt(&o)
