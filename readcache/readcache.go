@@ -140,7 +140,8 @@ func (c *Cache) Written(caller int64) {
 // maxWriters is how many callers' last writes are kept before the older-than-TTL ones are swept.
 const maxWriters = 4096
 
-// lastWrite is caller's last write answered here, zero when older than the TTL or none.
+// lastWrite is caller's last write answered here (zero for none). One older than the TTL may
+// still be remembered: harmless, no answer that old is served anyway.
 func (c *Cache) lastWrite(caller int64) time.Time {
 	if caller == 0 {
 		return time.Time{}
