@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/mifmaroc/mif/domain"
 	mifmail "github.com/mifmaroc/mif/mail"
 	"github.com/mifmaroc/mif/storage"
 	"github.com/mifmaroc/mif/temporalerr"
@@ -165,21 +166,8 @@ func (a *Activities) sendPending(ctx context.Context, users []int64) (int, error
 	return total, firstErr
 }
 
-// zoneLabels names the time zones people read in e-mails; another zone reads as its IANA name.
-var zoneLabels = map[string]string{"Africa/Casablanca": "heure de Casablanca", "UTC": "UTC", "Europe/Paris": "heure de Paris"}
-
 // localDate writes t in the mail's zone, labelled: "20/12/2024 09:00 (heure de Casablanca)".
-func (m *Mailer) localDate(t time.Time) string {
-	loc := m.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	label, ok := zoneLabels[loc.String()]
-	if !ok {
-		label = loc.String()
-	}
-	return t.In(loc).Format("02/01/2006 15:04") + " (" + label + ")"
-}
+func (m *Mailer) localDate(t time.Time) string { return domain.LocalTime(t, m.Location) }
 
 // send renders and delivers one e-mail carrying rows (all for the same user). A notification
 // about an intervention names its equipment, site, priority, status and technicien, and links to

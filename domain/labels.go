@@ -3,6 +3,7 @@ package domain
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The French labels people read (e-mails, PDF reports, notifications, filter menus) for the
@@ -83,4 +84,19 @@ func InterventionSummary(numero int64, titre string, p Priorite, equipement, cli
 		}
 	}
 	return strings.Join(parts, " — ")
+}
+
+// zoneLabels names the time zones people read; another zone reads as its IANA name.
+var zoneLabels = map[string]string{"Africa/Casablanca": "heure de Casablanca", "UTC": "UTC", "Europe/Paris": "heure de Paris"}
+
+// LocalTime writes t in loc, labelled: "20/12/2024 09:00 (heure de Casablanca)" (UTC when loc is nil).
+func LocalTime(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	label, ok := zoneLabels[loc.String()]
+	if !ok {
+		label = loc.String()
+	}
+	return t.In(loc).Format("02/01/2006 15:04") + " (" + label + ")"
 }

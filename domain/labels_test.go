@@ -1,6 +1,9 @@
 package domain
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestEveryValueHasAFrenchLabel: a new status, priority or type cannot reach an e-mail or a
 // report as its raw identifier.
@@ -46,5 +49,26 @@ func TestInterventionSummary(t *testing.T) {
 	}
 	if got := InterventionSummary(0, "Graissage", PrioriteBasse, "Tour T-2", " "); got != "Graissage — basse — Tour T-2" {
 		t.Fatal(got)
+	}
+}
+
+func TestLocalTimeIsLabelled(t *testing.T) {
+	t.Parallel()
+	casa, err := time.LoadLocation("Africa/Casablanca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 8, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{casa, "01/12/2026 09:30 (heure de Casablanca)"},
+		{nil, "01/12/2026 08:30 (UTC)"},
+		{time.FixedZone("Ailleurs", 3600), "01/12/2026 09:30 (Ailleurs)"},
+	} {
+		if got := LocalTime(at, c.loc); got != c.want {
+			t.Errorf("LocalTime(%v) = %q, want %q", c.loc, got, c.want)
+		}
 	}
 }

@@ -79,6 +79,9 @@ func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 // for the first worker the process starts.
 func (c *Client) NewWorker(acts *activities.Activities) worker.Worker {
 	worker.SetStickyWorkflowCacheSize(c.sizing.CacheSize)
+	if loc, err := time.LoadLocation(c.Interventions.timezone); err == nil { // validated at start-up
+		workflows.SetTimerZone(loc)
+	}
 	w := worker.New(c.temporal, c.taskQueue, worker.Options{
 		MaxConcurrentWorkflowTaskExecutionSize:  c.sizing.WorkflowTasks,
 		MaxConcurrentActivityExecutionSize:      c.sizing.Activities,

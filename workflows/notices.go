@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mifmaroc/mif/activities"
@@ -13,9 +14,17 @@ import (
 // its event (the e-mail preferences' catalogue, storage.NotificationEvents) and a dedup key, so
 // that a retried activity never notifies twice.
 
-// noticeTime is how a date reads in a timer's name (UTC: a workflow has no time zone of its own;
-// the texts people read get MIF_PLANNING_TIMEZONE from the activity, see NotifyInterventionInput.Dates).
-func noticeTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+// noticeTime is how a date reads in a timer's name, in the platform's zone, labelled (the texts
+// of notifications get MIF_PLANNING_TIMEZONE from the activity, see NotifyInterventionInput.Dates).
+func noticeTime(t time.Time) string { return domain.LocalTime(t, timerZone.Load()) }
+
+// timerZone is where the times of timer summaries are written (MIF_PLANNING_TIMEZONE, set by
+// SetTimerZone before the worker starts; UTC until then). A timer's summary is metadata that
+// replay never compares, so a worker with another setting replays the same history alike.
+var timerZone atomic.Pointer[time.Location]
+
+// SetTimerZone sets the zone of the times managers read in timer summaries.
+func SetTimerZone(loc *time.Location) { timerZone.Store(loc) }
 
 // transitionNotice tells the stakeholders (and, for a completion, the responsables) about a
 // transition just written.
