@@ -145,9 +145,17 @@ func TestWebhooks(t *testing.T) {
 		"equipement_id": presseID, "description": "Bruit anormal au démarrage de la presse."}).JSON(t, &dem)
 	rc.waitFor(t, "demande.submitted", dem.ID)
 
+	// The receiver has the request before the delivery activity logs its answer: wait for the row.
 	var log []domain.WebhookLivraison
-	f.want(t, http.StatusOK, apitest.Admin, "GET", hook+"/livraisons", nil).JSON(t, &log)
-	if len(log) < 3 || !log[0].Succes || log[0].CodeHTTP == nil || *log[0].CodeHTTP != http.StatusNoContent {
+	poll.Until(t, "three deliveries logged", func() error {
+		log = nil
+		f.want(t, http.StatusOK, apitest.Admin, "GET", hook+"/livraisons", nil).JSON(t, &log)
+		if len(log) < 3 {
+			return fmt.Errorf("%d deliveries logged", len(log))
+		}
+		return nil
+	})
+	if !log[0].Succes || log[0].CodeHTTP == nil || *log[0].CodeHTTP != http.StatusNoContent {
 		t.Fatalf("delivery log %+v", log)
 	}
 
