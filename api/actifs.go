@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"go.uber.org/zap"
 
@@ -34,21 +33,6 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeList(w, items, total)
-}
-
-func (s *Server) createZone(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeInput[domain.ZoneInput](r, true)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	z, err := s.store.CreateZone(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/zones/"+strconv.FormatInt(z.ID, 10))
-	writeJSON(w, http.StatusCreated, z)
 }
 
 func (s *Server) listActifs(w http.ResponseWriter, r *http.Request) {

@@ -25,21 +25,6 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeInput[domain.ClientInput](r, true)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.store.CreateClient(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/clients/"+strconv.FormatInt(c.ID, 10))
-	writeJSON(w, http.StatusCreated, c)
-}
-
 // contratRequest reads dates as text so that a malformed one is reported on its own field.
 type contratRequest struct {
 	Numero              *string               `json:"numero"`

@@ -27,21 +27,6 @@ func (s *Server) listCompteurs(w http.ResponseWriter, r *http.Request) {
 	writeList(w, items, total)
 }
 
-func (s *Server) createCompteur(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeInput[domain.CompteurInput](r, true)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.store.CreateCompteur(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/compteurs/"+strconv.FormatInt(c.ID, 10))
-	writeJSON(w, http.StatusCreated, c)
-}
-
 // postReleve records one reading: 201 recorded, 200 already recorded (same releve_id), 422 with
 // the reason when refused (before the last reading, lower without a declared reset, outlier).
 func (s *Server) postReleve(w http.ResponseWriter, r *http.Request) {

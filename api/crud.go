@@ -3,10 +3,31 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
 )
+
+// createFrom serves a POST collection route: decode the whole body, create the row as the caller,
+// answer 201 with it and its Location (itemPath followed by the id idOf reads).
+func createFrom[In, Out any](s *Server, decode func(*http.Request, bool) (In, error),
+	create func(ctx context.Context, in In, acteur int64) (Out, error), itemPath string, idOf func(Out) int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		in, err := decode(r, true)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := create(r.Context(), in, principalFrom(r.Context()).UserID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", itemPath+strconv.FormatInt(idOf(out), 10))
+		writeJSON(w, http.StatusCreated, out)
+	}
+}
 
 // updateByID serves a PUT /{id} route: decode the body (create=false: a partial update), apply it
 // as the caller, answer the stored row.

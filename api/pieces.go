@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -24,40 +23,10 @@ func (s *Server) listPieces(w http.ResponseWriter, r *http.Request) {
 	servePage(s, w, r, q, text, s.store.ListPieces)
 }
 
-func (s *Server) createPiece(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeInput[domain.PieceInput](r, true)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.store.CreatePiece(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/pieces/"+strconv.FormatInt(p.ID, 10))
-	writeJSON(w, http.StatusCreated, p)
-}
-
 func (s *Server) listEmplacements(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r)
 	f := storage.EmplacementFiltre{Type: enum(q, "type", domain.TypesEmplacement), TechnicienID: q.id("technicien_id")}
 	servePage(s, w, r, q, f, s.store.ListEmplacements)
-}
-
-func (s *Server) createEmplacement(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeInput[domain.EmplacementInput](r, true)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	l, err := s.store.CreateEmplacement(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/emplacements/"+strconv.FormatInt(l.ID, 10))
-	writeJSON(w, http.StatusCreated, l)
 }
 
 func (s *Server) listStocks(w http.ResponseWriter, r *http.Request) {

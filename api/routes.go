@@ -170,7 +170,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Client sites, with coordinates and opening hours (sites.go).
 		guarded(get, v1+"/sites", "sites:read", s.listSites),
-		guarded(post, v1+"/sites", "sites:create", s.createSite),
+		guarded(post, v1+"/sites", "sites:create", createFrom(s, decodeInput[domain.SiteInput], s.store.CreateSite, v1+"/sites/", func(x domain.Site) int64 { return x.ID })),
 		guarded(get, v1+"/sites/"+id, "sites:read", getByID(s, s.store.GetSite)),
 		guarded(put, v1+"/sites/"+id, "sites:update", updateByID(s, decodeInput[domain.SiteInput], s.store.UpdateSite)),
 		guarded(del, v1+"/sites/"+id, "sites:delete", deleteByID(s, s.store.DeleteSite)),
@@ -178,12 +178,12 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		// Spare parts inventory (pieces.go): catalogue, places, stock, ledger, transfers,
 		// thresholds; reservations and consumption of an intervention.
 		guarded(get, v1+"/pieces", "pieces:read", s.listPieces),
-		guarded(post, v1+"/pieces", "pieces:create", s.createPiece),
+		guarded(post, v1+"/pieces", "pieces:create", createFrom(s, decodeInput[domain.PieceInput], s.store.CreatePiece, v1+"/pieces/", func(x domain.Piece) int64 { return x.ID })),
 		guarded(get, v1+"/pieces/"+id, "pieces:read", getByID(s, s.store.GetPiece)),
 		guarded(put, v1+"/pieces/"+id, "pieces:update", updateByID(s, decodeInput[domain.PieceInput], s.store.UpdatePiece)),
 		guarded(del, v1+"/pieces/"+id, "pieces:delete", deleteByID(s, s.store.DeletePiece)),
 		guarded(get, v1+"/emplacements", "pieces:read", s.listEmplacements),
-		guarded(post, v1+"/emplacements", "pieces:create", s.createEmplacement),
+		guarded(post, v1+"/emplacements", "pieces:create", createFrom(s, decodeInput[domain.EmplacementInput], s.store.CreateEmplacement, v1+"/emplacements/", func(x domain.Emplacement) int64 { return x.ID })),
 		guarded(get, v1+"/emplacements/"+id, "pieces:read", getByID(s, s.store.GetEmplacement)),
 		guarded(put, v1+"/emplacements/"+id, "pieces:update", updateByID(s, decodeInput[domain.EmplacementInput], s.store.UpdateEmplacement)),
 		guarded(del, v1+"/emplacements/"+id, "pieces:delete", deleteByID(s, s.store.DeleteEmplacement)),
@@ -200,7 +200,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 		// Asset hierarchy (actifs.go): zones and lines of a site, equipment under each other,
 		// criticality, moves and retirement (also POST /equipements/{id}/retirer above).
 		guarded(get, v1+"/zones", "zones:read", s.listZones),
-		guarded(post, v1+"/zones", "zones:create", s.createZone),
+		guarded(post, v1+"/zones", "zones:create", createFrom(s, decodeInput[domain.ZoneInput], s.store.CreateZone, v1+"/zones/", func(x domain.Zone) int64 { return x.ID })),
 		guarded(get, v1+"/zones/"+id, "zones:read", getByID(s, s.store.GetZone)),
 		guarded(put, v1+"/zones/"+id, "zones:update", updateByID(s, decodeInput[domain.ZoneInput], s.store.UpdateZone)),
 		guarded(del, v1+"/zones/"+id, "zones:delete", deleteByID(s, s.store.DeleteZone)),
@@ -213,7 +213,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Usage meters and their readings (compteurs.go).
 		guarded(get, v1+"/compteurs", "compteurs:read", s.listCompteurs),
-		guarded(post, v1+"/compteurs", "compteurs:create", s.createCompteur),
+		guarded(post, v1+"/compteurs", "compteurs:create", createFrom(s, decodeInput[domain.CompteurInput], s.store.CreateCompteur, v1+"/compteurs/", func(x domain.Compteur) int64 { return x.ID })),
 		guarded(get, v1+"/compteurs/"+id, "compteurs:read", getByID(s, s.store.GetCompteur)),
 		guarded(put, v1+"/compteurs/"+id, "compteurs:update", updateByID(s, decodeInput[domain.CompteurInput], s.store.UpdateCompteur)),
 		guarded(del, v1+"/compteurs/"+id, "compteurs:delete", deleteByID(s, s.store.DeleteCompteur)),
@@ -223,7 +223,7 @@ func (s *Server) routeTable(docs docHandlers) []endpoint {
 
 		// Clients and their contracts (clients.go).
 		guarded(get, v1+"/clients", "clients:read", s.listClients),
-		guarded(post, v1+"/clients", "clients:create", s.createClient),
+		guarded(post, v1+"/clients", "clients:create", createFrom(s, decodeInput[domain.ClientInput], s.store.CreateClient, v1+"/clients/", func(x domain.Client) int64 { return x.ID })),
 		guarded(get, v1+"/clients/"+id, "clients:read", getByID(s, s.store.GetClient)),
 		guarded(put, v1+"/clients/"+id, "clients:update", updateByID(s, decodeInput[domain.ClientInput], s.store.UpdateClient)),
 		guarded(del, v1+"/clients/"+id, "clients:delete", deleteByID(s, s.store.DeleteClient)),

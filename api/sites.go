@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/mifmaroc/mif/domain"
 )
@@ -25,19 +24,4 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeList(w, items, total)
-}
-
-func (s *Server) createSite(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeInput[domain.SiteInput](r, true)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	site, err := s.store.CreateSite(r.Context(), in, principalFrom(r.Context()).UserID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/sites/"+strconv.FormatInt(site.ID, 10))
-	writeJSON(w, http.StatusCreated, site)
 }
