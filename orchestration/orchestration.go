@@ -82,13 +82,11 @@ func (c *Client) NewWorker(acts *activities.Activities) worker.Worker {
 	if loc, err := time.LoadLocation(c.Interventions.timezone); err == nil { // validated at start-up
 		workflows.SetTimerZone(loc)
 	}
-	w := worker.New(c.temporal, c.taskQueue, worker.Options{
+	return newWorker(c.temporal, c.taskQueue, acts, worker.Options{
 		MaxConcurrentWorkflowTaskExecutionSize:  c.sizing.WorkflowTasks,
 		MaxConcurrentActivityExecutionSize:      c.sizing.Activities,
 		MaxConcurrentLocalActivityExecutionSize: c.sizing.Activities,
 	})
-	Register(w, acts)
-	return w
 }
 
 // CheckHealth reports whether the Temporal frontend answers (readiness).
@@ -102,7 +100,11 @@ func (c *Client) Close() { c.temporal.Close() }
 
 // NewWorker builds the worker of our task queue with every workflow and activity registered.
 func NewWorker(c client.Client, taskQueue string, acts *activities.Activities) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{})
+	return newWorker(c, taskQueue, acts, worker.Options{})
+}
+
+func newWorker(c client.Client, taskQueue string, acts *activities.Activities, o worker.Options) worker.Worker {
+	w := worker.New(c, taskQueue, o)
 	Register(w, acts)
 	return w
 }
