@@ -17,7 +17,10 @@
 // cache is bypassed: every read goes to the database, as without it.
 //
 // Concurrent misses of one key share one computation (the first caller's), as long as nothing
-// was dropped since it began and it began after the caller's own last write.
+// was dropped since it began and it began after the caller's own last write. A caller for whom
+// the computation under way is too old waits for it to end and shares the next one: a key is
+// never computed twice at once, so a stream of writes (each making its writer's next read a
+// miss) costs at most one computation at a time per key, not one per read.
 package readcache
 
 import (
@@ -94,7 +97,8 @@ type flight struct {
 	at      time.Time
 	done    chan struct{}
 	a       *Answer // nil when the answer may not be shared (not cacheable)
-	waiters int     // callers waiting for it (under Cache.mu)
+	waiters int     // callers waiting for its answer (under Cache.mu)
+	queued  int     // callers waiting for it to end, to share the next computation (under Cache.mu)
 }
 
 // New builds a cache of answers younger than ttl, holding at most maxBytes of them, kept fresh by
@@ -136,6 +140,12 @@ func (c *Cache) Written(caller int64) {
 	}
 	c.drop()
 }
+
+// maxQueuedWaits is how many computations of a key, each too old to answer a caller, the caller
+// waits out before computing alone: one is the rule (writes and drops arrive all the time, the
+// next computation serves everyone waiting); a second can happen when a drop lands between one
+// computation's end and the next one's start.
+const maxQueuedWaits = 2
 
 // maxWriters is how many callers' last writes are kept before the older-than-TTL ones are swept.
 const maxWriters = 4096
@@ -206,25 +216,46 @@ func (c *Cache) Get(key string, caller int64, compute func() (a *Answer, shareab
 		return a, false
 	}
 	own := c.lastWrite(caller)
-	gen := c.gen.Load()
-	at := c.now()
-	c.mu.Lock()
-	if e, ok := c.entries[key]; ok && e.gen == gen && at.Sub(e.at) < c.ttl && e.at.After(own) {
-		c.mu.Unlock()
-		c.hits.Add(1)
-		return e.a, true
-	}
-	if f, ok := c.flights[key]; ok && f.gen == gen && f.at.After(own) {
-		f.waiters++
+	var gen uint64
+	var at time.Time
+	for waited := 0; ; waited++ {
+		gen = c.gen.Load()
+		at = c.now()
+		c.mu.Lock()
+		if e, ok := c.entries[key]; ok && e.gen == gen && at.Sub(e.at) < c.ttl && e.at.After(own) {
+			c.mu.Unlock()
+			c.hits.Add(1)
+			return e.a, true
+		}
+		f, ok := c.flights[key]
+		if !ok {
+			break // c.mu held: this caller computes
+		}
+		if f.gen == gen && f.at.After(own) {
+			f.waiters++
+			c.mu.Unlock()
+			<-f.done
+			if f.a != nil {
+				c.hits.Add(1)
+				return f.a, true
+			}
+			c.misses.Add(1)
+			a, _ = compute()
+			return a, false
+		}
+		if waited == maxQueuedWaits {
+			c.mu.Unlock()
+			c.misses.Add(1)
+			a, _ = compute()
+			return a, false
+		}
+		// The computation under way began before this caller's write or a drop: its answer is
+		// not for this caller. Rather than compute beside it (under a stream of writes every
+		// read would, and the database would run one computation per read), wait for it to end
+		// and share the next one, which begins after both.
+		f.queued++
 		c.mu.Unlock()
 		<-f.done
-		if f.a != nil {
-			c.hits.Add(1)
-			return f.a, true
-		}
-		c.misses.Add(1)
-		a, _ = compute()
-		return a, false
 	}
 	f := &flight{gen: gen, at: at, done: make(chan struct{})}
 	c.flights[key] = f
@@ -237,10 +268,13 @@ func (c *Cache) Get(key string, caller int64, compute func() (a *Answer, shareab
 		if c.flights[key] == f {
 			delete(c.flights, key)
 		}
-		// Kept only if nothing was dropped since the computation began (it may predate the
-		// write) and announcements were not missed meanwhile.
-		if shareable && a != nil && c.gen.Load() == gen && c.live.Load() && !c.closed {
+		// The callers that joined the computation asked after it began, with nothing dropped in
+		// between: its answer is theirs too. It is kept only if nothing was dropped since it
+		// began (it may predate the write) and announcements were not missed meanwhile.
+		if shareable && a != nil {
 			f.a = a
+		}
+		if shareable && a != nil && c.gen.Load() == gen && c.live.Load() && !c.closed {
 			if old, ok := c.entries[key]; ok {
 				c.bytes -= old.a.size()
 			}

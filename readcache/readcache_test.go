@@ -153,6 +153,74 @@ func TestConcurrentMissesShareOneComputation(t *testing.T) {
 	}
 }
 
+// A stream of writes makes each writer's next read a miss: the readers for whom the computation
+// under way is too old wait for it and share one next computation instead of running one each.
+func TestReadersAfterAWriteShareTheNextComputation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	const writer = 42
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var calls, running, most atomic.Int64
+	compute := func(body string, wait bool) func() (*Answer, bool) {
+		return func() (*Answer, bool) {
+			n := running.Add(1)
+			defer running.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			calls.Add(1)
+			if wait {
+				close(started)
+				<-release
+			}
+			return answer(body), true
+		}
+	}
+	var first string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a, _ := f.c.Get("k", 0, compute("before the write", true))
+		first = string(a.Body)
+	}()
+	<-started
+	f.c.Written(writer) // after the first computation began: its answer is not for the writer
+	const readers = 10
+	bodies := make([]string, readers)
+	var wg sync.WaitGroup
+	for i := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, _ := f.c.Get("k", writer, compute("after the write", false))
+			bodies[i] = string(a.Body)
+		}()
+	}
+	poll.Until(t, "the writer's reads queued behind the computation under way", func() error {
+		f.c.mu.Lock()
+		defer f.c.mu.Unlock()
+		if fl := f.c.flights["k"]; fl == nil || fl.queued != readers {
+			return errors.New("not all queued yet")
+		}
+		return nil
+	})
+	close(release)
+	wg.Wait()
+	<-done
+	if first != "before the write" {
+		t.Fatalf("the first caller got %q", first)
+	}
+	for i, b := range bodies {
+		if b != "after the write" {
+			t.Fatalf("reader %d after its write got %q", i, b)
+		}
+	}
+	if calls.Load() != 2 || most.Load() != 1 {
+		t.Fatalf("%d computations, %d at once, for one read before the write and %d after it (want 2, one at a time)",
+			calls.Load(), most.Load(), readers)
+	}
+}
+
 // fakeClock pins the cache's clock (TTL, windows) to what the test sets.
 func (f *fixture) fakeClock() *atomic.Int64 {
 	var clock atomic.Int64
