@@ -68,6 +68,16 @@ func TestScenarioAgainstThePlatform(t *testing.T) {
 			if err := env.Store.Q().GetContext(ctx, &created, `SELECT count(*) FROM interventions`); err != nil {
 				t.Fatal(err)
 			}
+			// The accepted creates' workflows ran their create (each answers its state query with
+			// the row): the rate through Temporal is measured end to end.
+			creates := byName[epCreate.Name]
+			if u := s.Uptake; u == nil || u.Accepted != creates.Statuses["201"]+creates.Statuses["202"] ||
+				u.Checked != min(u.Accepted, uptakeChecked) || u.Rate <= 0 || u.SpanS <= 0 {
+				t.Errorf("uptake: %+v for %+v", s.Uptake, creates)
+			}
+			if !strings.Contains(out.String(), "creates through Temporal: ") {
+				t.Errorf("report without the uptake:\n%s", out.String())
+			}
 			if created-before != byName[epCreate.Name].Successes {
 				t.Errorf("%d rows created for %d successful creates", created-before, byName[epCreate.Name].Successes)
 			}

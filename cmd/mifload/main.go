@@ -152,6 +152,7 @@ type Summary struct {
 	LateSends   uint64            `json:"driver_late_sends"`
 	Endpoints   []EndpointSummary `json:"endpoints"`
 	RSS         *RSS              `json:"api_rss,omitempty"`
+	Uptake      *Uptake           `json:"creates_uptake,omitempty"`
 	Environment map[string]string `json:"environment,omitempty"`
 }
 
@@ -248,6 +249,7 @@ func runScenario(ctx context.Context, args []string, out io.Writer) error {
 	mixFlag := fs.String("mix", defaultRoleMix, "share of the users per role (admin, responsable, technicien, client); technicien and client users do not create")
 	perRole := fs.Int("accounts", 3, "accounts logged in per role of the mix")
 	maxConns := fs.Int("max-conns", 0, "open loop: most connections to the API (0: as many as requests in flight)")
+	uptakeWait := fs.Duration("uptake-wait", 10*time.Minute, "after the run, wait at most this long for the last creates' workflows to run their create, for the rate through Temporal (0: do not measure)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -361,6 +363,14 @@ func runScenario(ctx context.Context, args []string, out io.Writer) error {
 	}
 	sum.Completed = math.Round(float64(answered)/duration.Seconds()*100) / 100
 	sum.Successful = math.Round(float64(all.Successes)/duration.Seconds()*100) / 100
+	if *uptakeWait > 0 && creator != "" {
+		// Measured after the report's figures: the wait is not part of the run.
+		fmt.Fprintln(out, "waiting for the last creates' workflows to run their create…")
+		sum.Uptake, err = measureUptake(ctx, setup, accounts[creator][0].Token, samples, sum.Started.Add(*duration), *uptakeWait)
+		if err != nil {
+			return err
+		}
+	}
 	report(out, sum)
 	if c.jsonOut != "" {
 		return writeJSON(c.jsonOut, sum, out)
@@ -378,6 +388,9 @@ func report(out io.Writer, s Summary) {
 	if s.RSS != nil {
 		fmt.Fprintf(out, "API RSS (pid %d): max %.1f MB, mean %.1f MB over %d samples (peak since start %.1f MB)\n",
 			s.RSS.PID, s.RSS.MaxMB, s.RSS.MeanMB, s.RSS.Samples, s.RSS.HWMMB)
+	}
+	if s.Uptake != nil {
+		reportUptake(out, s.Uptake)
 	}
 }
 
@@ -408,7 +421,7 @@ func (g *generator) openLoop(ctx context.Context, rate float64, arrivals string,
 	var samples []sample
 	for res := range atk.Attack(g.openTargeter(), pacer, d, "mifload") {
 		samples = append(samples, sample{endpoint: classify(g.base, res.Method, res.URL), start: res.Timestamp,
-			latency: res.Latency, code: int(res.Code), err: res.Error})
+			latency: res.Latency, code: int(res.Code), err: res.Error, location: res.Headers.Get("Location")})
 	}
 	if poisson == nil {
 		return samples, 0, 0
@@ -477,7 +490,7 @@ func send(ctx context.Context, httpc *http.Client, t *vegeta.Target, name string
 	}
 	_, err = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	s := sample{endpoint: name, start: start, latency: time.Since(start), code: res.StatusCode}
+	s := sample{endpoint: name, start: start, latency: time.Since(start), code: res.StatusCode, location: res.Header.Get("Location")}
 	if err != nil {
 		s.code, s.err = 0, err.Error()
 	}

@@ -18,6 +18,7 @@ type sample struct {
 	latency  time.Duration
 	code     int    // 0 when no answer came (transport error, timeout)
 	err      string // transport error, when code is 0
+	location string // a create's Location (201, 202): where its workflow's uptake is checked
 }
 
 // Latencies is a summary of latencies, in milliseconds for the JSON output.
