@@ -122,9 +122,11 @@ func (l *Listener) event(ev pq.ListenerEventType, err error) {
 			l.h.Live(true, nil)
 		}
 	}
-	// ListenerEventConnected, the first connection, changes nothing: listen reports it once
-	// every LISTEN is answered. Counting it would let it land between listen's LISTENs and its
-	// check, and the Listener would wait for a reconnection that never comes.
+	// ListenerEventConnected, the first connection, is no loss and is not counted: counted, it
+	// could land between listen's LISTENs and its check (pq reports it after Listen may have
+	// returned), and nothing would report Live(true) until a reconnection. Nor does it report
+	// Live(true) itself: a LISTEN issued on the connection before pq reported it may not have
+	// reached the server, which only listen's check proves.
 }
 
 // listen issues the LISTENs, then reports Live(true) once they are surely in place.

@@ -27,10 +27,14 @@ type recorder struct {
 	busy   atomic.Bool
 	closed atomic.Bool // set by the test once Close returned
 
+	// probe, when set, runs inside every Live(true) handler, with the count of them so far.
+	probe func(n int)
+
 	mu    sync.Mutex
 	lives []bool
 	errs  []error // of the Live(false) reports
 	notes []string
+	ups   int
 }
 
 func (r *recorder) enter() func() {
@@ -52,6 +56,11 @@ func (r *recorder) handlers() Handlers {
 			r.lives = append(r.lives, live)
 			if !live {
 				r.errs = append(r.errs, err)
+				return
+			}
+			r.ups++
+			if r.probe != nil {
+				r.probe(r.ups)
 			}
 		},
 		Notified: func(channel, payload string) {
@@ -135,7 +144,17 @@ func newFixture(t *testing.T, log *zap.Logger, channels ...string) *fixture {
 		l.Close()
 		r.closed.Store(true)
 	})
-	return &fixture{l: l, r: r, db: db, name: name}
+	f := &fixture{l: l, r: r, db: db, name: name}
+	if len(channels) > 0 {
+		// An announcement committed by the Live(true) handler itself must be handed over:
+		// LISTEN is in place before Live(true) is reported, not shortly after.
+		r.probe = func(n int) {
+			if _, err := db.Exec(`SELECT pg_notify($1, $2)`, channels[0], fmt.Sprintf("live %d", n)); err != nil {
+				t.Errorf("announce from Live(true): %v", err)
+			}
+		}
+	}
+	return f
 }
 
 // conns counts the Listener's connections to the server.
@@ -165,14 +184,14 @@ func TestLiveOnceListeningThenNotified(t *testing.T) {
 	}
 	f.l.Start()
 	f.r.waitLive(true)
-	// Live(true) promised LISTEN on both channels: announcements sent now are not missed.
+	f.r.waitNote("pglisten_a:live 1")
 	f.notify(t, "pglisten_b", "deux")
 	f.notify(t, "pglisten_a", "un")
 	f.notify(t, "pglisten_other", "non")
 	f.notify(t, "pglisten_a", "marqueur")
 	f.r.waitNote("pglisten_a:marqueur")
 	lives, _, notes := f.r.reports()
-	if fmt.Sprint(lives) != "[true]" || fmt.Sprint(notes) != "[pglisten_b:deux pglisten_a:un pglisten_a:marqueur]" {
+	if fmt.Sprint(lives) != "[true]" || fmt.Sprint(notes) != "[pglisten_a:live 1 pglisten_b:deux pglisten_a:un pglisten_a:marqueur]" {
 		t.Fatalf("reports %v, announcements %v", lives, notes)
 	}
 	f.l.Start() // once started, a no-op
@@ -222,6 +241,7 @@ func TestLostThenLiveAgainAfterTheConnectionIsCut(t *testing.T) {
 
 	allow(true)
 	f.r.waitLive(true)
+	f.r.waitNote("pglisten_cut:live 2")
 	f.notify(t, "pglisten_cut", "après")
 	f.r.waitNote("pglisten_cut:après")
 	lives, _, _ := f.r.reports()
