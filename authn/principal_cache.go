@@ -5,12 +5,11 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/lib/pq"
 	"go.uber.org/zap"
 
 	"github.com/mifmaroc/mif/domain"
+	"github.com/mifmaroc/mif/internal/pglisten"
 )
 
 // Channels that announce, with the account's id, a change to what a request's principal is made
@@ -35,22 +34,18 @@ const maxCachedPrincipals = 50_000
 // The LISTEN connection is opened at the first lookup (a server that authenticates nobody holds
 // none) and closed by Close.
 type PrincipalCache struct {
-	dsn string
-	log *zap.Logger
+	log      *zap.Logger
+	listener *pglisten.Listener
 
-	startOnce sync.Once
-	live      atomic.Bool // LISTEN in place: entries may be used and stored
+	live    atomic.Bool // LISTEN in place: entries may be used and stored
+	wasLive bool        // live before: a later live is a reconnection (listenLive's alone)
 
-	mu       sync.Mutex
-	entries  map[int64]map[string]principalEntry // account → token jti → lookup
-	size     int
-	gen      uint64 // moves at every invalidation: a lookup begun before it must not be stored
-	listener *pq.Listener
-	closed   bool
-	done     chan struct{}
+	mu      sync.Mutex
+	entries map[int64]map[string]principalEntry // account → token jti → lookup
+	size    int
+	gen     uint64 // moves at every invalidation: a lookup begun before it must not be stored
 
 	hits, misses atomic.Uint64
-	connEvents   uint64 // connection events seen (under mu): start goes live only if none came during its check
 }
 
 type principalEntry struct {
@@ -64,7 +59,10 @@ func NewPrincipalCache(dsn string, log *zap.Logger) *PrincipalCache {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &PrincipalCache{dsn: dsn, log: log, entries: map[int64]map[string]principalEntry{}, done: make(chan struct{})}
+	c := &PrincipalCache{log: log, entries: map[int64]map[string]principalEntry{}}
+	c.listener = pglisten.New(dsn, []string{sessionChannel, principalChannel}, log,
+		pglisten.Handlers{Live: c.listenLive, Notified: c.notified})
+	return c
 }
 
 // Live tells whether the cache is in use (its LISTEN connection is up and listening).
@@ -74,7 +72,7 @@ func (c *PrincipalCache) Live() bool { return c.live.Load() }
 func (c *PrincipalCache) lookup(ctx context.Context, userID int64, jti string,
 	load func(context.Context, int64, string) (domain.Principal, domain.User, bool, error),
 ) (domain.Principal, domain.User, bool, error) {
-	c.startOnce.Do(c.start)
+	c.listener.Start()
 	if !c.live.Load() {
 		return load(ctx, userID, jti)
 	}
@@ -94,8 +92,9 @@ func (c *PrincipalCache) lookup(ctx context.Context, userID int64, jti string,
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Stored only if no announcement arrived since the read began (it might concern this
-	// account, and the read might predate the change) and LISTEN is still in place.
-	if c.gen == gen && c.live.Load() && !c.closed {
+	// account, and the read might predate the change) and LISTEN is still in place (Close
+	// leaves it never in place again).
+	if c.gen == gen && c.live.Load() {
 		if c.size >= maxCachedPrincipals {
 			c.entries, c.size = map[int64]map[string]principalEntry{}, 0
 		}
@@ -143,84 +142,35 @@ func (c *PrincipalCache) forget(userID int64) {
 	c.entries, c.size = map[int64]map[string]principalEntry{}, 0
 }
 
-// start opens the LISTEN connection; the cache goes live once both channels are listened to.
-func (c *PrincipalCache) start() {
-	l := pq.NewListener(c.dsn, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
-		c.mu.Lock()
-		c.connEvents++
-		c.mu.Unlock()
-		switch ev {
-		case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
-			// Announcements may be missed from now on: bypass the cache until LISTEN is back.
-			c.live.Store(false)
-			c.forget(0)
-			c.log.Warn("principal cache: LISTEN connection lost, cache bypassed", zap.Error(err))
-		case pq.ListenerEventReconnected:
-			// pq listens to the channels again before reporting the reconnection.
-			c.forget(0)
-			c.live.Store(true)
-			c.log.Info("principal cache: LISTEN connection back")
-		}
-	})
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		_ = l.Close()
+// listenLive follows the LISTEN connection: announcements may have been missed before a change
+// either way, so everything is forgotten at each (before going live, after going bypassed).
+func (c *PrincipalCache) listenLive(live bool, err error) {
+	if !live {
+		c.live.Store(false)
+		c.forget(0)
+		c.log.Warn("principal cache: LISTEN connection lost, cache bypassed", zap.Error(err))
 		return
 	}
-	c.listener = l
-	c.mu.Unlock()
-	go c.loop(l)
-	go func() {
-		for _, ch := range []string{sessionChannel, principalChannel} {
-			if err := l.Listen(ch); err != nil {
-				c.log.Warn("principal cache: listen", zap.String("channel", ch), zap.Error(err))
-				return // stays bypassed; a reconnection makes it live
-			}
-		}
-		c.mu.Lock()
-		events := c.connEvents
-		c.mu.Unlock()
-		if err := l.Ping(); err != nil {
-			return // lost meanwhile: the reconnection makes it live
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.connEvents == events && !c.closed {
-			c.gen++
-			c.entries, c.size = map[int64]map[string]principalEntry{}, 0
-			c.live.Store(true)
-		}
-	}()
+	c.forget(0)
+	c.live.Store(true)
+	if c.wasLive {
+		c.log.Info("principal cache: LISTEN connection back")
+	}
+	c.wasLive = true
 }
 
-// loop applies the announcements until the listener is closed.
-func (c *PrincipalCache) loop(l *pq.Listener) {
-	defer close(c.done)
-	for n := range l.Notify {
-		if n == nil { // reconnected: whatever was announced meanwhile is lost
-			c.forget(0)
-			continue
-		}
-		id, err := strconv.ParseInt(n.Extra, 10, 64)
-		if err != nil {
-			c.forget(0)
-			continue
-		}
-		c.forget(id)
+// notified forgets the account announced (everything, should the payload not be an id).
+func (c *PrincipalCache) notified(_, payload string) {
+	id, err := strconv.ParseInt(payload, 10, 64)
+	if err != nil {
+		c.forget(0)
+		return
 	}
+	c.forget(id)
 }
 
 // Close stops listening; lookups go to the database from then on.
 func (c *PrincipalCache) Close() {
-	c.mu.Lock()
-	c.closed = true
-	l := c.listener
-	c.listener = nil
-	c.mu.Unlock()
+	c.listener.Close()
 	c.live.Store(false)
-	if l != nil {
-		_ = l.Close()
-		<-c.done
-	}
 }

@@ -28,8 +28,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lib/pq"
 	"go.uber.org/zap"
+
+	"github.com/mifmaroc/mif/internal/pglisten"
 )
 
 // Channel is where PostgreSQL announces committed writes to the tables cached answers are read
@@ -58,12 +59,12 @@ func (a *Answer) size() int {
 type Cache struct {
 	ttl      time.Duration
 	maxBytes int
-	dsn      string
 	log      *zap.Logger
 	now      func() time.Time
 
 	gen       atomic.Uint64 // moves when the answers are dropped
 	live      atomic.Bool   // LISTEN in place: answers may be served and stored
+	wasLive   bool          // live before: a later live is a reconnection (listenLive's alone)
 	startOnce sync.Once
 
 	// Dropping is coalesced: at most once per window; a write within it is applied at its end.
@@ -77,10 +78,8 @@ type Cache struct {
 	entries  map[string]entry
 	bytes    int
 	flights  map[string]*flight
-	listener *pq.Listener
+	listener *pglisten.Listener
 	closed   bool
-	done     chan struct{}
-	events   uint64 // connection events seen (under mu)
 
 	hits, misses, bypassed atomic.Uint64
 }
@@ -107,9 +106,13 @@ func New(dsn string, ttl time.Duration, maxBytes int, log *zap.Logger) *Cache {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Cache{ttl: ttl, window: ttl / 5, maxBytes: maxBytes, dsn: dsn, log: log, now: time.Now,
-		entries: map[string]entry{}, flights: map[string]*flight{}, lastWrites: map[int64]time.Time{},
-		done: make(chan struct{})}
+	c := &Cache{ttl: ttl, window: ttl / 5, maxBytes: maxBytes, log: log, now: time.Now,
+		entries: map[string]entry{}, flights: map[string]*flight{}, lastWrites: map[int64]time.Time{}}
+	c.listener = pglisten.New(dsn, []string{Channel}, log, pglisten.Handlers{
+		Live:     c.listenLive,
+		Notified: func(string, string) { c.drop() },
+	})
+	return c
 }
 
 // Enabled tells whether the cache may ever serve (a positive TTL).
@@ -294,65 +297,24 @@ func (c *Cache) Get(key string, caller int64, compute func() (a *Answer, shareab
 }
 
 // start opens the LISTEN connection; the cache goes live once the channel is listened to.
-func (c *Cache) start() {
-	l := pq.NewListener(c.dsn, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
-		c.mu.Lock()
-		c.events++
-		c.mu.Unlock()
-		switch ev {
-		case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
-			if c.live.Swap(false) {
-				c.log.Warn("read cache: LISTEN connection lost, cache bypassed", zap.Error(err))
-			}
-			c.invalidate()
-		case pq.ListenerEventReconnected:
-			// pq listens to the channel again before reporting the reconnection.
-			c.invalidate()
-			c.live.Store(true)
-			c.log.Info("read cache: LISTEN connection back")
+func (c *Cache) start() { c.listener.Start() }
+
+// listenLive follows the LISTEN connection: announcements may have been missed before a change
+// either way, so the answers are dropped at each (before going live, after going bypassed).
+func (c *Cache) listenLive(live bool, err error) {
+	if !live {
+		if c.live.Swap(false) {
+			c.log.Warn("read cache: LISTEN connection lost, cache bypassed", zap.Error(err))
 		}
-	})
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		_ = l.Close()
-		close(c.done)
+		c.invalidate()
 		return
 	}
-	c.listener = l
-	c.mu.Unlock()
-	go c.loop(l)
-	go func() {
-		if err := l.Listen(Channel); err != nil {
-			c.log.Warn("read cache: listen", zap.Error(err))
-			return // stays bypassed; a reconnection makes it live
-		}
-		c.mu.Lock()
-		events := c.events
-		c.mu.Unlock()
-		if err := l.Ping(); err != nil {
-			return
-		}
-		c.mu.Lock()
-		ok := c.events == events && !c.closed
-		c.mu.Unlock()
-		if ok {
-			c.invalidate()
-			c.live.Store(true)
-		}
-	}()
-}
-
-// loop applies the announcements until the listener is closed.
-func (c *Cache) loop(l *pq.Listener) {
-	defer close(c.done)
-	for n := range l.Notify {
-		if n == nil { // reconnected: what was announced meanwhile is lost
-			c.invalidate()
-			continue
-		}
-		c.drop()
+	c.invalidate()
+	c.live.Store(true)
+	if c.wasLive {
+		c.log.Info("read cache: LISTEN connection back")
 	}
+	c.wasLive = true
 }
 
 // Close stops listening; reads go around the cache from then on.
@@ -362,12 +324,7 @@ func (c *Cache) Close() {
 	}
 	c.mu.Lock()
 	c.closed = true
-	l := c.listener
-	c.listener = nil
 	c.mu.Unlock()
+	c.listener.Close()
 	c.live.Store(false)
-	if l != nil {
-		_ = l.Close()
-		<-c.done
-	}
 }
