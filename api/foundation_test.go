@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/mifmaroc/mif/domain"
@@ -103,6 +104,18 @@ func TestFoundationCreateAndGetIntervention(t *testing.T) {
 	var state workflows.InterventionState
 	if err := q.Get(&state); err != nil || state.InterventionID != created.ID {
 		t.Fatalf("query state = %+v (%v)", state, err)
+	}
+	// The start carried the search attributes (the row was written before it): the first task,
+	// which has run (the query answered with the row), had none left to upsert.
+	hist := env.Temporal.GetWorkflowHistory(ctx, created.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for hist.HasNext() {
+		ev, err := hist.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.EventType == enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			t.Fatalf("event %d upserts search attributes the start already set", ev.EventId)
+		}
 	}
 
 	missing := env.Do(t, apitest.Request{Method: "GET", Path: "/api/v1/interventions/999999", Token: tok})

@@ -133,7 +133,7 @@ func (s *Server) openIntervention(r *http.Request, key string, n domain.NewInter
 		}
 	}
 	desc := []orchestration.Description{describe(row.ID)}
-	if err := s.wf.Interventions.Start(r.Context(), wfID, n, desc...); err != nil {
+	if err := s.wf.Interventions.Start(r.Context(), wfID, row.ID, n, desc...); err != nil {
 		s.log.Warn("intervention workflow not started; the outbox relay will start it", zap.String("request_id", requestIDFrom(r.Context())),
 			zap.Int64("intervention_id", row.ID), zap.Error(err))
 		return row, false, nil

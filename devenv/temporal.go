@@ -464,6 +464,10 @@ func temporalArgs(opts TemporalOptions) []string {
 		"--ip", opts.Host,
 		"--port", strconv.Itoa(opts.Port),
 		"--log-level", "warn",
+		// Eager starts (orchestration.Interventions.Start): the start's answer carries the
+		// workflow's first task to the worker of the process that started it, which saves the
+		// server a task-queue round and a transaction per create.
+		"--dynamic-config-value", "system.enableEagerWorkflowStart=true",
 	}
 	if opts.Namespace != DefaultTemporalNamespace { // "default" is always created
 		args = append(args, "--namespace", opts.Namespace)

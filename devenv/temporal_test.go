@@ -321,7 +321,7 @@ func TestTemporalArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(temporalArgs(opts), " ")
-	want := "server start-dev --ip 127.0.0.1 --port 7233 --log-level warn --namespace mif" +
+	want := "server start-dev --ip 127.0.0.1 --port 7233 --log-level warn --dynamic-config-value system.enableEagerWorkflowStart=true --namespace mif" +
 		" --db-filename .data/temporal.db --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --ui-port 8233" +
 		" --search-attribute A=KeywordList --search-attribute B=Keyword"
 	if got != want {

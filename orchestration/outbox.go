@@ -28,7 +28,7 @@ func RunOutboxRelay(ctx context.Context, store *storage.Store, in *Interventions
 				if err != nil {
 					log.Warn("outbox: workflow summary incomplete", zap.Int64("intervention_id", e.InterventionID), zap.Error(err))
 				}
-				return in.Start(ctx, e.WorkflowID, e.Intervention, desc)
+				return in.Start(ctx, e.WorkflowID, e.InterventionID, e.Intervention, desc)
 			})
 			if n > 0 {
 				log.Info("outbox: intervention workflows started", zap.Int("count", n))

@@ -27,6 +27,15 @@ type InterventionInput struct {
 	AutoAssign bool
 	// PlannedFor is the date to plan an automatic assignment at (default: now).
 	PlannedFor *time.Time
+	// NoCreateWait: a run started with its row (CreateOnStart) has it before anything else, and
+	// arms no create-wait timer. Runs started without it armed one all the same, which fired ten
+	// minutes after every create: one more workflow task each, for nothing. Their histories
+	// keep it (the field decides at start, so a replay takes the path its run took).
+	NoCreateWait bool `json:",omitempty"`
+	// StartSearchAttributes: the start carried the search attributes of the row (the API knows
+	// them once it has written it, StartSearchAttributes below), so upserts send only what
+	// changed. Histories without it upsert every attribute each time, as they always did.
+	StartSearchAttributes bool `json:",omitempty"`
 	// Resume is the start's one-line summary (n° — titre — priorité — équipement — client): once
 	// the row exists, the workflow shows it (with its number) as its current details in the Web UI.
 	Resume string `json:",omitempty"`
@@ -164,6 +173,7 @@ type interventionWorkflow struct {
 	plannedDuree int
 	timeline     []Transition
 	followUps    followUps
+	sentSA       searchAttributes // as last sent (StartSearchAttributes runs only)
 }
 
 // InterventionWorkflow owns the lifecycle of one intervention: its transitions (updates with
@@ -193,9 +203,13 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 			return InterventionResult{}, err
 		}
 	}
-	ok, err := workflow.AwaitWithTimeout(ctx, createWait, func() bool { return w.created || w.createErr != nil })
-	if err != nil {
-		return InterventionResult{}, err
+	ok := true
+	if !in.CreateOnStart || !in.NoCreateWait {
+		var err error
+		ok, err = workflow.AwaitWithTimeout(ctx, createWait, func() bool { return w.created || w.createErr != nil })
+		if err != nil {
+			return InterventionResult{}, err
+		}
 	}
 	switch {
 	case !ok:
@@ -682,15 +696,22 @@ func (w *interventionWorkflow) state(ctx workflow.Context) func() (InterventionS
 }
 
 func (w *interventionWorkflow) upsertSearchAttributes(ctx workflow.Context) {
-	updates := []temporal.SearchAttributeUpdate{
-		SAInterventionID.ValueSet(w.row.ID),
-		SAStatut.ValueSet(string(w.row.Statut)),
-		SAPriorite.ValueSet(string(w.row.Priorite)),
-		SAEquipementID.ValueSet(w.row.EquipementID),
-		SAEnRetard.ValueSet(w.row.EnRetard),
+	cur := attributesOf(w.row)
+	// A run whose start carried its attributes (StartSearchAttributes) sends only what changed
+	// since it last sent them: each upsert is one more write to Temporal's visibility store, on
+	// every create when the start already set them. What was sent is the workflow's own state
+	// (the start's values are computed again from its input and the row): the attributes the
+	// server returns with the start event may have been updated since, and a replay must decide
+	// as the run did. Runs started without it (histories recorded before) send them all.
+	if w.in.StartSearchAttributes && !w.sentSA.set {
+		w.sentSA = startAttributes(w.row.ID, w.in.Intervention)
 	}
-	if w.row.TechnicienID != nil {
-		updates = append(updates, SATechnicienID.ValueSet(*w.row.TechnicienID))
+	updates := cur.updatesFrom(w.sentSA)
+	if w.in.StartSearchAttributes {
+		w.sentSA = cur
+	}
+	if len(updates) == 0 {
+		return
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("Search attributes not updated", "error", err)

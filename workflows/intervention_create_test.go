@@ -123,3 +123,33 @@ func asValidation(err error, ve **domain.ValidationError) bool {
 	*ve = v
 	return ok
 }
+
+// A run started with its row (CreateOnStart) arms no create-wait timer when its starter says so
+// (NoCreateWait, every start since): the timer fired ten minutes after each create, one more
+// workflow task for nothing. Runs started without it still arm it, as their histories show.
+func TestCreateOnStartArmsNoCreateWaitTimer(t *testing.T) {
+	for _, noWait := range []bool{false, true} {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		var a *activities.Activities
+		env.RegisterActivity(a)
+		env.OnActivity(a.CreateIntervention, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.CreateInterventionInput) (activities.CreateInterventionResult, error) {
+				return activities.CreateInterventionResult{Intervention: domain.Intervention{ID: 7, WorkflowID: in.WorkflowID,
+					Titre: in.Intervention.Titre, Statut: domain.StatutOuverte, Priorite: in.Intervention.Priorite, EquipementID: 1}}, nil
+			})
+		var timers []time.Duration
+		env.SetOnTimerScheduledListener(func(_ string, d time.Duration) { timers = append(timers, d) })
+		env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+		in := createInput()
+		in.CreateOnStart, in.NoCreateWait = true, noWait
+		env.ExecuteWorkflow(workflows.InterventionWorkflow, in)
+		want := 1 // the ten-minute create wait (no SLA here: the policy has no deadline)
+		if noWait {
+			want = 0
+		}
+		if len(timers) != want {
+			t.Errorf("NoCreateWait %v: timers %v, want %d", noWait, timers, want)
+		}
+	}
+}

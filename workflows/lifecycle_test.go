@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -482,6 +483,48 @@ func TestPlannedSignalAssignsOnlyOpenInterventions(t *testing.T) {
 	if len(f.writes) != 3 || *f.writes[0].TechnicienID != planned || !f.writes[0].DatePlanifiee.Equal(when) ||
 		*f.writes[1].TechnicienID != manual || f.writes[2].Vers != domain.StatutAnnulee {
 		t.Fatalf("writes %+v", f.writes)
+	}
+}
+
+// A run whose start carried the row's search attributes (the API's creates) upserts only what
+// changed: nothing at its creation, then the fields each transition moves.
+func TestSearchAttributesGivenAtStartAreNotSentAgain(t *testing.T) {
+	f := &fakeDB{}
+	env := lifecycleEnv(t, f)
+	deadline := env.Now().Add(4 * time.Hour)
+	f.policy = activities.InterventionPolicy{Deadline: &deadline, DeadlineSource: activities.SLASourcePriorite}
+	var mu sync.Mutex
+	var seen []string
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		var parts []string
+		for k, v := range sa.GetUntypedValues() {
+			parts = append(parts, fmt.Sprintf("%s=%v", k.GetName(), v))
+		}
+		slices.Sort(parts)
+		mu.Lock()
+		seen = append(seen, strings.Join(parts, ","))
+		mu.Unlock()
+	}).Return(nil)
+	in := newIntervention(domain.PrioriteHaute)
+	in.StartSearchAttributes = true
+	env.SetTypedSearchAttributesOnStart(workflows.StartSearchAttributes(42, in.Intervention))
+	tech := int64(5)
+	rapport := "fait"
+	create(env)
+	send(env, time.Minute, workflows.UpdateAssign, workflows.TransitionRequest{TechnicienID: &tech})
+	send(env, 2*time.Minute, workflows.UpdateStart, workflows.TransitionRequest{})
+	send(env, 5*time.Hour, workflows.UpdateComplete, workflows.TransitionRequest{Rapport: &rapport})
+	env.ExecuteWorkflow(workflows.InterventionWorkflow, in)
+	if env.GetWorkflowError() != nil {
+		t.Fatal(env.GetWorkflowError())
+	}
+	want := []string{
+		"MifStatut=planifiee,MifTechnicienId=5", "MifStatut=en_cours", "MifEnRetard=true",
+		"MifStatut=terminee",
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("search attributes upserted:\n got %v\nwant %v", seen, want)
 	}
 }
 

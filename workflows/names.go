@@ -123,3 +123,61 @@ func SearchAttributeTypes() map[string]string {
 		SAEnRetard.GetName():       "Bool",
 	}
 }
+
+// searchAttributes are the values of our search attributes for one intervention.
+type searchAttributes struct {
+	set              bool // false: nothing known to be set, every value is sent
+	id, equipement   int64
+	statut, priorite string
+	enRetard         bool
+	technicien       int64 // 0: none (an unassigned intervention keeps its last one)
+}
+
+func attributesOf(row domain.Intervention) searchAttributes {
+	a := searchAttributes{set: true, id: row.ID, equipement: row.EquipementID, statut: string(row.Statut),
+		priorite: string(row.Priorite), enRetard: row.EnRetard}
+	if row.TechnicienID != nil {
+		a.technicien = *row.TechnicienID
+	}
+	return a
+}
+
+// startAttributes are those of an intervention whose row was just written: ouverte, not late,
+// nobody assigned yet.
+func startAttributes(id int64, n domain.NewIntervention) searchAttributes {
+	return searchAttributes{set: true, id: id, equipement: n.EquipementID, statut: string(domain.StatutOuverte),
+		priorite: string(n.Priorite)}
+}
+
+// updatesFrom lists the updates that bring Temporal from sent (all of them when nothing was) to a,
+// in one fixed order.
+func (a searchAttributes) updatesFrom(sent searchAttributes) []temporal.SearchAttributeUpdate {
+	var u []temporal.SearchAttributeUpdate
+	all := !sent.set
+	if all || a.id != sent.id {
+		u = append(u, SAInterventionID.ValueSet(a.id))
+	}
+	if all || a.statut != sent.statut {
+		u = append(u, SAStatut.ValueSet(a.statut))
+	}
+	if all || a.priorite != sent.priorite {
+		u = append(u, SAPriorite.ValueSet(a.priorite))
+	}
+	if all || a.equipement != sent.equipement {
+		u = append(u, SAEquipementID.ValueSet(a.equipement))
+	}
+	if all || a.enRetard != sent.enRetard {
+		u = append(u, SAEnRetard.ValueSet(a.enRetard))
+	}
+	if a.technicien != 0 && (all || a.technicien != sent.technicien) {
+		u = append(u, SATechnicienID.ValueSet(a.technicien))
+	}
+	return u
+}
+
+// StartSearchAttributes are the search attributes of an intervention whose row was just written,
+// given to the start of its workflow: the Web UI can filter it at once, and the workflow's first
+// upsert has nothing left to send (InterventionInput.StartSearchAttributes).
+func StartSearchAttributes(id int64, n domain.NewIntervention) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(startAttributes(id, n).updatesFrom(searchAttributes{})...)
+}
