@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 	"strconv"
@@ -42,6 +43,7 @@ func TestVolumeDataSet(t *testing.T) {
 	env := apitest.New(t)
 	ctx := context.Background()
 	st := env.Store
+	before := loadedSchema(t, st)
 	res, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: volumeN, Seed: 7, SLA: env.Config.SLA,
 		PreventiveLeadTime: env.Config.Workflows.PreventiveLeadTime, PasswordHash: testpasswords.DemoHash(t)})
 	if err != nil {
@@ -72,6 +74,43 @@ func TestVolumeDataSet(t *testing.T) {
 		}
 		if n := count(t, st, `SELECT count(*) FROM notifications WHERE email_statut IS DISTINCT FROM 'ignore'`); n != 0 {
 			t.Errorf("%d generated notifications would be e-mailed by the digest", n)
+		}
+	})
+
+	t.Run("indexes, constraints and triggers as before", func(t *testing.T) {
+		if after := loadedSchema(t, st); after != before {
+			t.Errorf("after the load:\n%s\nbefore:\n%s", after, before)
+		}
+	})
+
+	t.Run("dashboard counters as the trigger keeps them", func(t *testing.T) {
+		// The counters are written once for the whole load instead of by the row trigger: taking
+		// every intervention away again as the trigger does on a deletion must leave nothing.
+		// One snapshot, rolled back: the platform may write meanwhile.
+		tx, err := st.DB().BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		var counted int
+		if err := tx.GetContext(ctx, &counted, `SELECT coalesce(sum(n), 0) FROM intervention_counters WHERE portee = 'a'`); err != nil {
+			t.Fatal(err)
+		}
+		if counted != volumeN {
+			t.Errorf("the counters count %d interventions, want %d", counted, volumeN)
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT intervention_counters_add(i, -1) FROM interventions i`); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		if err := tx.SelectContext(ctx, &left, `SELECT concat_ws(' ', portee, cle, statut, priorite, sum(n), sum(resolues), sum(resolution_s),
+				sum(a_temps), sum(notes), sum(notes_somme))
+			FROM intervention_counters GROUP BY portee, cle, statut, priorite
+			HAVING (sum(n), sum(resolues), sum(resolution_s), sum(a_temps), sum(notes), sum(notes_somme)) <> (0, 0, 0, 0, 0, 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if len(left) > 0 {
+			t.Errorf("%d keys off by (n, resolues, resolution_s, a_temps, notes, notes_somme), e.g. %s", len(left), left[0])
 		}
 	})
 
@@ -368,6 +407,59 @@ func TestVolumeRefusesRealData(t *testing.T) {
 	if _, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume - 1, Seed: 1, PasswordHash: hash}); err == nil {
 		t.Fatal("a data set below the minimum was accepted")
 	}
+}
+
+// TestVolumeFailureWritesNothing: a failure in the last table leaves none of the data set, and
+// the tables loaded before it with their indexes, constraints and triggers as they were.
+func TestVolumeFailureWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storage.New(testdb.New(t))
+	if _, err := st.Q().ExecContext(ctx, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'refused'; END $$;
+		CREATE TRIGGER refuse BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION refuse()`); err != nil {
+		t.Fatal(err)
+	}
+	before := loadedSchema(t, st)
+	_, err := demo.GenerateVolume(ctx, st, demo.VolumeOptions{Interventions: demo.MinVolume, Seed: 1, PasswordHash: testpasswords.DemoHash(t)})
+	if err == nil || !strings.Contains(err.Error(), "copy notifications") || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("got %v, want the notifications refused", err)
+	}
+	for _, table := range []string{"interventions", "plannings", "intervention_counters", "notifications"} {
+		if n := count(t, st, `SELECT count(*) FROM `+table); n != 0 {
+			t.Errorf("%d rows in %s after the failure", n, table)
+		}
+	}
+	if n := count(t, st, `SELECT count(*) FROM historique WHERE entite = 'intervention'`); n != 0 {
+		t.Errorf("%d historique rows of interventions after the failure", n)
+	}
+	if n := count(t, st, `SELECT count(*) FROM users WHERE email LIKE '%@demo.mif.ma'`); n != 0 {
+		t.Errorf("%d generated accounts after the failure", n)
+	}
+	if after := loadedSchema(t, st); after != before {
+		t.Errorf("after the failure:\n%s\nbefore:\n%s", after, before)
+	}
+}
+
+// loadedSchema describes the indexes, foreign keys and triggers of the tables the generator
+// loads in bulk, which it sets aside for the load and must leave as they were.
+func loadedSchema(t *testing.T, st *storage.Store) string {
+	t.Helper()
+	var s string
+	err := st.Q().GetContext(context.Background(), &s, `WITH t (rel) AS (SELECT unnest('{interventions, plannings, historique, notifications}'::regclass[]))
+		SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+			SELECT pg_get_indexdef(indexrelid) || CASE WHEN indisvalid AND indisready THEN '' ELSE ' (not valid)' END
+			FROM pg_index JOIN t ON indrelid = rel
+			UNION ALL
+			SELECT format('%s %s %s%s', conrelid::regclass, conname, pg_get_constraintdef(oid), CASE WHEN convalidated THEN '' ELSE ' (not validated)' END)
+			FROM pg_constraint JOIN t ON conrelid = rel
+			UNION ALL
+			SELECT format('%s trigger %s enabled %s', tgrelid::regclass, tgname, tgenabled) FROM pg_trigger JOIN t ON tgrelid = rel
+			WHERE NOT tgisinternal) d (d)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestVolumeDeterministic: the same seed, size and date give the same rows; another seed does not.
