@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lib/pq"
 
 	"github.com/mifmaroc/mif/authn"
 	"github.com/mifmaroc/mif/config"
@@ -47,15 +44,8 @@ func newReplicas(t *testing.T, n int) []*replica {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		name := fmt.Sprintf("principal_cache_replica_%d", i)
-		u, err := neturl.Parse(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("application_name", name)
-		u.RawQuery = q.Encode()
-		cache := authn.NewPrincipalCache(u.String(), nil)
+		named, name := testdb.Named(t, url, fmt.Sprintf("principal_cache_replica_%d", i))
+		cache := authn.NewPrincipalCache(named, nil)
 		t.Cleanup(cache.Close)
 		st := storage.New(db)
 		svc := authn.NewService(authn.ServiceDeps{Store: st, Tokens: tokens, JWT: jwt,
@@ -236,24 +226,8 @@ func TestPrincipalCacheBypassedWhileItsListenConnectionIsDown(t *testing.T) {
 
 	// The database refuses new connections (so the listener cannot come back until the test
 	// says so), then the LISTEN connection is cut.
-	var dbName string
-	if err := r.st.Q().GetContext(ctx, &dbName, `SELECT current_database()`); err != nil {
-		t.Fatal(err)
-	}
-	admin := testdb.Admin(t) // a database may not refuse connections from its own sessions
-	allow := func(yes bool) {
-		t.Helper()
-		if _, err := admin.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s WITH ALLOW_CONNECTIONS %t`, pq.QuoteIdentifier(dbName), yes)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allow(false)
-	t.Cleanup(func() { allow(true) })
-	var cut int
-	if err := r.st.Q().GetContext(ctx, &cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND application_name = $1`, r.name); err != nil || cut != 1 {
-		t.Fatalf("terminate the LISTEN connection: %d %v", cut, err)
-	}
+	allow := testdb.RefuseConnections(t, r.st.Q())
+	testdb.Cut(t, r.st.Q(), r.name, 1)
 	poll.Until(t, "the cut noticed", func() error {
 		if r.cache.Live() {
 			return errors.New("still live")
@@ -276,7 +250,7 @@ func TestPrincipalCacheBypassedWhileItsListenConnectionIsDown(t *testing.T) {
 		t.Fatalf("the cache was used while down (live %t, hits %d → %d, misses %d → %d)", r.cache.Live(), hits, h, misses, m)
 	}
 	// Back and listening: cached again, and announcements work again.
-	allow(true)
+	allow()
 	r.live(t, tok)
 	r.cachedHit(t, "after the reconnection", tok, func(p domain.Principal) bool { return p.Role == domain.RoleAdmin })
 	if _, err := r.st.Q().ExecContext(ctx, `UPDATE users SET role = 'responsable' WHERE id = $1`, u.ID); err != nil {

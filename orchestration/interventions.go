@@ -60,8 +60,8 @@ type Description = workflows.Description
 // The start carries the row's search attributes (its first upsert then has nothing to send) and
 // asks for eager execution: when this process also runs a worker of the task queue (`mif dev`,
 // `mif serve` with both), the server hands the workflow's first task back with the start's
-// answer, and this process's worker runs it without a round through the task queue. Each create
-// then costs Temporal's store two transactions fewer; elsewhere the start is as usual.
+// answer, and this process's worker runs it without a round through the task queue (the server
+// saves the dispatch and a transaction per create); elsewhere the start is as usual.
 func (i *Interventions) Start(ctx context.Context, workflowID string, id int64, n domain.NewIntervention, desc ...Description) error {
 	ctx, cancel := i.bound(ctx)
 	defer cancel()

@@ -242,15 +242,11 @@ func (c *Cache) Get(key string, caller int64, compute func() (a *Answer, shareab
 				c.hits.Add(1)
 				return f.a, true
 			}
-			c.misses.Add(1)
-			a, _ = compute()
-			return a, false
+			return c.alone(compute), false
 		}
 		if waited == maxQueuedWaits {
 			c.mu.Unlock()
-			c.misses.Add(1)
-			a, _ = compute()
-			return a, false
+			return c.alone(compute), false
 		}
 		// The computation under way began before this caller's write or a drop: its answer is
 		// not for this caller. Rather than compute beside it (under a stream of writes every
@@ -294,6 +290,13 @@ func (c *Cache) Get(key string, caller int64, compute func() (a *Answer, shareab
 	}()
 	a, shareable = compute()
 	return a, false
+}
+
+// alone computes an answer for its caller only (not shared, not kept).
+func (c *Cache) alone(compute func() (*Answer, bool)) *Answer {
+	c.misses.Add(1)
+	a, _ := compute()
+	return a
 }
 
 // start opens the LISTEN connection; the cache goes live once the channel is listened to.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	neturl "net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,15 +31,8 @@ func newFixture(t *testing.T, ttl time.Duration) *fixture {
 	}
 	db.SetMaxOpenConns(2)
 	t.Cleanup(func() { _ = db.Close() })
-	u, err := neturl.Parse(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("readcache_%s_%d", t.Name(), time.Now().UnixNano())
-	q := u.Query()
-	q.Set("application_name", name)
-	u.RawQuery = q.Encode()
-	c := New(u.String(), ttl, 1<<20, nil)
+	named, name := testdb.Named(t, url, "readcache")
+	c := New(named, ttl, 1<<20, nil)
 	t.Cleanup(c.Close)
 	f := &fixture{c: c, db: db, name: name}
 	f.waitLive(t)
@@ -332,11 +324,7 @@ func TestBypassedWhileListenIsDown(t *testing.T) {
 	f := newFixture(t, time.Minute)
 	var k counter
 	f.c.Get("k", 0, k.compute)
-	var cut int
-	if err := f.db.GetContext(context.Background(), &cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1`, f.name); err != nil || cut != 1 {
-		t.Fatalf("cut the LISTEN connection: %d, %v", cut, err)
-	}
+	testdb.Cut(t, f.db, f.name, 1)
 	poll.Until(t, "cache bypassed", func() error {
 		if f.c.Live() {
 			return errors.New("still live")

@@ -486,26 +486,44 @@ func TestPlannedSignalAssignsOnlyOpenInterventions(t *testing.T) {
 	}
 }
 
-// A run whose start carried the row's search attributes (the API's creates) upserts only what
-// changed: nothing at its creation, then the fields each transition moves.
-func TestSearchAttributesGivenAtStartAreNotSentAgain(t *testing.T) {
+// upsertsEnv is a lifecycle run whose SLA deadline is 4 h after its start.
+func upsertsEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	f := &fakeDB{}
 	env := lifecycleEnv(t, f)
 	deadline := env.Now().Add(4 * time.Hour)
 	f.policy = activities.InterventionPolicy{Deadline: &deadline, DeadlineSource: activities.SLASourcePriorite}
+	return env
+}
+
+// recordUpserts records the run's search-attribute upserts as format writes them.
+func recordUpserts(env *testsuite.TestWorkflowEnvironment, format func(temporal.SearchAttributes) string) func() []string {
 	var mu sync.Mutex
 	var seen []string
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-		sa := args.Get(0).(temporal.SearchAttributes)
+		s := format(args.Get(0).(temporal.SearchAttributes))
+		mu.Lock()
+		seen = append(seen, s)
+		mu.Unlock()
+	}).Return(nil)
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// A run whose start carried the row's search attributes (the API's creates) upserts only what
+// changed: nothing at its creation, then the fields each transition moves.
+func TestSearchAttributesGivenAtStartAreNotSentAgain(t *testing.T) {
+	env := upsertsEnv(t)
+	seen := recordUpserts(env, func(sa temporal.SearchAttributes) string {
 		var parts []string
 		for k, v := range sa.GetUntypedValues() {
 			parts = append(parts, fmt.Sprintf("%s=%v", k.GetName(), v))
 		}
 		slices.Sort(parts)
-		mu.Lock()
-		seen = append(seen, strings.Join(parts, ","))
-		mu.Unlock()
-	}).Return(nil)
+		return strings.Join(parts, ",")
+	})
 	in := newIntervention(domain.PrioriteHaute)
 	in.StartSearchAttributes = true
 	env.SetTypedSearchAttributesOnStart(workflows.StartSearchAttributes(42, in.Intervention))
@@ -523,21 +541,15 @@ func TestSearchAttributesGivenAtStartAreNotSentAgain(t *testing.T) {
 		"MifStatut=planifiee,MifTechnicienId=5", "MifStatut=en_cours", "MifEnRetard=true",
 		"MifStatut=terminee",
 	}
-	if !slices.Equal(seen, want) {
-		t.Fatalf("search attributes upserted:\n got %v\nwant %v", seen, want)
+	if got := seen(); !slices.Equal(got, want) {
+		t.Fatalf("search attributes upserted:\n got %v\nwant %v", got, want)
 	}
 }
 
 // Every change of the row reaches the search attributes, so that the Web UI filters see it.
 func TestSearchAttributesFollowEveryTransition(t *testing.T) {
-	f := &fakeDB{}
-	env := lifecycleEnv(t, f)
-	deadline := env.Now().Add(4 * time.Hour)
-	f.policy = activities.InterventionPolicy{Deadline: &deadline, DeadlineSource: activities.SLASourcePriorite}
-	var mu sync.Mutex
-	var seen []string
-	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-		sa := args.Get(0).(temporal.SearchAttributes)
+	env := upsertsEnv(t)
+	seen := recordUpserts(env, func(sa temporal.SearchAttributes) string {
 		statut, _ := sa.GetKeyword(workflows.SAStatut)
 		late, _ := sa.GetBool(workflows.SAEnRetard)
 		prio, _ := sa.GetKeyword(workflows.SAPriorite)
@@ -548,10 +560,8 @@ func TestSearchAttributesFollowEveryTransition(t *testing.T) {
 		if hasTech {
 			s += fmt.Sprintf("/t%d", tech)
 		}
-		mu.Lock()
-		seen = append(seen, s)
-		mu.Unlock()
-	}).Return(nil)
+		return s
+	})
 	tech := int64(5)
 	rapport := "fait"
 	create(env)
@@ -570,7 +580,7 @@ func TestSearchAttributesFollowEveryTransition(t *testing.T) {
 		"en_attente/false/haute/42/1/t5", "en_cours/false/haute/42/1/t5", "en_cours/true/haute/42/1/t5",
 		"terminee/true/haute/42/1/t5",
 	}
-	if !slices.Equal(seen, want) {
-		t.Fatalf("search attributes upserted:\n got %v\nwant %v", seen, want)
+	if got := seen(); !slices.Equal(got, want) {
+		t.Fatalf("search attributes upserted:\n got %v\nwant %v", got, want)
 	}
 }

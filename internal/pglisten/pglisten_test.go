@@ -1,17 +1,13 @@
 package pglisten
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	neturl "net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -109,8 +105,6 @@ func (r *recorder) waitNote(note string) {
 	})
 }
 
-var fixtures atomic.Int64
-
 // fixture is a Listener on a fresh database, not started, whose connection goes by a name of
 // its own, and a one-connection pool on that database.
 type fixture struct {
@@ -129,17 +123,9 @@ func newFixture(t *testing.T, log *zap.Logger, channels ...string) *fixture {
 	}
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { _ = db.Close() })
-	u, err := neturl.Parse(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Short: PostgreSQL keeps 63 bytes of it.
-	name := fmt.Sprintf("pglisten_%d_%d", time.Now().UnixNano(), fixtures.Add(1))
-	q := u.Query()
-	q.Set("application_name", name)
-	u.RawQuery = q.Encode()
+	named, name := testdb.Named(t, url, "pglisten")
 	r := &recorder{t: t}
-	l := New(u.String(), channels, log, r.handlers())
+	l := New(named, channels, log, r.handlers())
 	t.Cleanup(func() {
 		l.Close()
 		r.closed.Store(true)
@@ -205,28 +191,12 @@ func TestLiveOnceListeningThenNotified(t *testing.T) {
 // Live(true) is reported again and announcements flow.
 func TestLostThenLiveAgainAfterTheConnectionIsCut(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	f := newFixture(t, nil, "pglisten_cut")
 	f.l.Start()
 	f.r.waitLive(true)
 
-	var dbName string
-	if err := f.db.Get(&dbName, `SELECT current_database()`); err != nil {
-		t.Fatal(err)
-	}
-	admin := testdb.Admin(t) // a database may not refuse connections from its own sessions
-	allow := func(yes bool) {
-		t.Helper()
-		if _, err := admin.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s WITH ALLOW_CONNECTIONS %t`, pq.QuoteIdentifier(dbName), yes)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allow(false)
-	t.Cleanup(func() { allow(true) })
-	var cut int
-	if err := f.db.Get(&cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, f.name); err != nil || cut != 1 {
-		t.Fatalf("terminate the LISTEN connection: %d %v", cut, err)
-	}
+	allow := testdb.RefuseConnections(t, f.db)
+	testdb.Cut(t, f.db, f.name, 1)
 	f.r.waitLive(false)
 	// pq's reconnection attempts are refused: each is reported, none makes it live.
 	poll.Until(t, "a refused reconnection reported", func() error {
@@ -239,7 +209,7 @@ func TestLostThenLiveAgainAfterTheConnectionIsCut(t *testing.T) {
 		t.Fatal("live while the database refuses connections")
 	}
 
-	allow(true)
+	allow()
 	f.r.waitLive(true)
 	f.r.waitNote("pglisten_cut:live 2")
 	f.notify(t, "pglisten_cut", "après")

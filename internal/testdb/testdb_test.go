@@ -215,3 +215,36 @@ func TestEveryTestIsParallel(t *testing.T) {
 	t.Parallel()
 	parallel.Check(t)
 }
+
+// A named connection is found and cut; while the database refuses connections none can be
+// opened, and once allowed again they can.
+func TestNamedConnectionsCutAndRefused(t *testing.T) {
+	t.Parallel()
+	url := testdb.NewURL(t, testdb.Conns(2))
+	named, name := testdb.Named(t, url, "cut")
+	victim, err := sqlx.Connect("postgres", named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	victim.SetMaxOpenConns(1)
+	db, err := sqlx.Connect("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var got string
+	if err := victim.Get(&got, `SELECT current_setting('application_name')`); err != nil || got != name {
+		t.Fatalf("application_name %q, want %q (%v)", got, name, err)
+	}
+	allow := testdb.RefuseConnections(t, db)
+	testdb.Cut(t, db, name, 1)
+	if err := victim.Ping(); err == nil {
+		t.Fatal("a cut connection came back while the database refuses connections")
+	}
+	allow()
+	if err := victim.Ping(); err != nil {
+		t.Fatalf("allowed again: %v", err)
+	}
+}
