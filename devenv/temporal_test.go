@@ -334,6 +334,16 @@ func TestTemporalArgs(t *testing.T) {
 
 // TestEveryTestIsParallel: the package's tests run in parallel (each has its own database, or
 // none); a test that cannot says why in its doc comment.
+// The Go runtime's collector settings tune mif's process; the dev server keeps its defaults.
+func TestTemporalEnvLeavesTheCollectorSettingsOut(t *testing.T) {
+	t.Parallel()
+	got := temporalEnv([]string{"HOME=/root", "GOGC=400", "PATH=/bin", "GOMEMLIMIT=100MiB", "GOGCX=1"})
+	want := []string{"HOME=/root", "PATH=/bin", "GOGCX=1"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("env %v, want %v", got, want)
+	}
+}
+
 func TestEveryTestIsParallel(t *testing.T) {
 	t.Parallel()
 	parallel.Check(t)
