@@ -349,7 +349,7 @@ func runScenario(ctx context.Context, args []string, out io.Writer) error {
 	if rss != nil {
 		sum.RSS = rss.stop()
 	}
-	cancel()
+	// The accounts' tokens stay fresh until the end (runCtx): the uptake below may wait minutes.
 	names := make([]string, len(scenario))
 	for i, ep := range scenario {
 		names[i] = ep.Name
