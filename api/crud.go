@@ -126,19 +126,30 @@ func servePage[F, T any](s *Server, w http.ResponseWriter, r *http.Request, q *q
 	writeList(w, items, total)
 }
 
+// decodeValid decodes a request body that checks itself; a bad one is answered (ok false).
+func decodeValid[In any, P interface {
+	*In
+	Validate() error
+}](s *Server, w http.ResponseWriter, r *http.Request) (in In, ok bool) {
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return in, false
+	}
+	if err := P(&in).Validate(); err != nil {
+		s.fail(w, r, err)
+		return in, false
+	}
+	return in, true
+}
+
 // applyBody decodes and validates a request body that checks itself, applies it in the caller's
 // name and answers the result with status.
 func applyBody[In any, P interface {
 	*In
 	Validate() error
 }, Out any](s *Server, w http.ResponseWriter, r *http.Request, status int, apply func(ctx context.Context, in In, acteur int64) (Out, error)) {
-	var in In
-	if err := decodeJSON(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := P(&in).Validate(); err != nil {
-		s.fail(w, r, err)
+	in, ok := decodeValid[In, P](s, w, r)
+	if !ok {
 		return
 	}
 	out, err := apply(r.Context(), in, principalFrom(r.Context()).UserID)

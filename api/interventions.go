@@ -23,13 +23,21 @@ var idempotencyNamespace = uuid.MustParse("6f1c1a52-8d53-4d1e-9f3e-2a7a4e0c9b11"
 // caller and to what the key is for (scope: "" for a creation, the action for a transition), so
 // that a retried request reaches the same workflow or applies the same update once; a random one
 // when the request sends no key.
+// checkIdempotencyKey refuses a key longer than 255 bytes or holding an unprintable character.
+func checkIdempotencyKey(k string) error {
+	if len(k) > 255 || strings.IndexFunc(k, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "1 à 255 caractères imprimables"}}}
+	}
+	return nil
+}
+
 func idempotencyKey(r *http.Request, p domain.Principal, scope string) (string, error) {
 	k := r.Header.Get("Idempotency-Key")
 	if k == "" {
 		return uuid.NewString(), nil
 	}
-	if len(k) > 255 || strings.IndexFunc(k, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
-		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "1 à 255 caractères imprimables"}}}
+	if err := checkIdempotencyKey(k); err != nil {
+		return "", err
 	}
 	name := strconv.FormatInt(p.UserID, 10) + ":" + k
 	if scope != "" {

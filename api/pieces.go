@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"strings"
-	"unicode"
 
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
@@ -71,17 +69,12 @@ func applyKeyed[In any, P interface {
 		applyBody[In, P](s, w, r, status, func(ctx context.Context, in In, acteur int64) (Out, error) { return apply(s.store, ctx, in, acteur) })
 		return
 	}
-	if len(key) > 255 || strings.IndexFunc(key, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
-		s.fail(w, r, &domain.ValidationError{Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "1 à 255 caractères imprimables"}}})
-		return
-	}
-	var in In
-	if err := decodeJSON(r, &in); err != nil {
+	if err := checkIdempotencyKey(key); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := P(&in).Validate(); err != nil {
-		s.fail(w, r, err)
+	in, ok := decodeValid[In, P](s, w, r)
+	if !ok {
 		return
 	}
 	// The fingerprint is of the normalised request, so that spacing or key order do not count.

@@ -321,7 +321,7 @@ func runScenario(ctx context.Context, args []string, out io.Writer) error {
 
 	sum := Summary{Target: target.String(), Mode: *mode, Users: *users, DurationS: duration.Seconds(),
 		ThinkMinS: thinkMin.Seconds(), ThinkMaxS: thinkMax.Seconds(), Weights: weights, Mix: mix, Accounts: map[string]int{},
-		Offered: math.Round(offeredRate(*users, *thinkMin, *thinkMax)*100) / 100}
+		Offered: round2(offeredRate(*users, *thinkMin, *thinkMax))}
 	for r, accs := range accounts {
 		sum.Accounts[r] = len(accs)
 	}
@@ -361,8 +361,8 @@ func runScenario(ctx context.Context, args []string, out io.Writer) error {
 	for _, n := range all.Transport {
 		answered -= n
 	}
-	sum.Completed = math.Round(float64(answered)/duration.Seconds()*100) / 100
-	sum.Successful = math.Round(float64(all.Successes)/duration.Seconds()*100) / 100
+	sum.Completed = perSecond(answered, *duration)
+	sum.Successful = perSecond(all.Successes, *duration)
 	if *uptakeWait > 0 && creator != "" {
 		// Measured after the report's figures: the wait is not part of the run.
 		fmt.Fprintln(out, "waiting for the last creates' workflows to run their create…")

@@ -166,7 +166,7 @@ func runPgbench(ctx context.Context, args []string, out io.Writer) error {
 	rows := summarize(samples, []string{epDetail.Name}, *duration)
 	cmp.API = rows[0]
 	// A 404 (an id the sequence skipped) ran both statements too, as pgbench's empty detail does.
-	cmp.APIRate = math.Round(float64(cmp.API.Successes+cmp.API.Statuses["404"])/duration.Seconds()*100) / 100
+	cmp.APIRate = perSecond(cmp.API.Successes+cmp.API.Statuses["404"], *duration)
 	printTable(out, rows[:1])
 
 	// 2. PostgreSQL alone: the same two statements, as many clients as the API has connections.

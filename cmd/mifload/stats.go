@@ -53,6 +53,12 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[min(max(rank, 0), len(sorted)-1)]
 }
 
+// round2 rounds to hundredths, as the figures are reported.
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// perSecond is n over d, in hundredths.
+func perSecond(n int, d time.Duration) float64 { return round2(float64(n) / d.Seconds()) }
+
 func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
 
 func summarizeLatencies(lat []time.Duration) Latencies {
@@ -117,7 +123,7 @@ func summarizeOne(name string, samples []sample, duration time.Duration) Endpoin
 	}
 	s.Latency, s.SuccessLat = summarizeLatencies(lat), summarizeLatencies(ok)
 	if duration > 0 {
-		s.Rate = math.Round(float64(len(samples))/duration.Seconds()*100) / 100
+		s.Rate = perSecond(len(samples), duration)
 	}
 	if len(samples) > 0 {
 		s.ErrorShare = math.Round(float64(len(samples)-s.Successes)/float64(len(samples))*1e4) / 1e4

@@ -73,7 +73,7 @@ func measureUptake(ctx context.Context, c *client, token func() string, samples 
 	}
 	span := last.Sub(accepted[0].start)
 	return &Uptake{Accepted: len(accepted), Checked: len(watched), SpanS: round2(span.Seconds()),
-		AfterRunS: round2(last.Sub(sendsEnded).Seconds()), Rate: round2(float64(len(accepted)) / span.Seconds())}, nil
+		AfterRunS: round2(last.Sub(sendsEnded).Seconds()), Rate: perSecond(len(accepted), span)}, nil
 }
 
 // waitTakenUp asks the intervention's workflow state until it shows the row, and tells when.
@@ -102,8 +102,6 @@ func waitTakenUp(ctx context.Context, c *client, token func() string, location s
 		}
 	}
 }
-
-func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 
 func reportUptake(out io.Writer, u *Uptake) {
 	fmt.Fprintf(out, "creates through Temporal: %d accepted, the last %d taken up by their workflows %.1f s after the sends ended: %.2f creates/s end to end (over %.1f s)\n",
