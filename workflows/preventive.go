@@ -105,25 +105,27 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 	if err := workflow.SetQueryHandler(ctx, QueryPreventiveState, func() (PreventiveState, error) { return st, nil }); err != nil {
 		return PreventiveResult{}, err
 	}
-	freqCh := workflow.GetSignalChannel(ctx, SignalFrequencyChanged)
-	retiredCh := workflow.GetSignalChannel(ctx, SignalRetired)
-	doneCh := workflow.GetSignalChannel(ctx, SignalMaintenanceDone)
-	relevesCh := workflow.GetSignalChannel(ctx, SignalReleves)
+	sigs := preventiveSignals{
+		freq:    workflow.GetSignalChannel(ctx, SignalFrequencyChanged),
+		retired: workflow.GetSignalChannel(ctx, SignalRetired),
+		done:    workflow.GetSignalChannel(ctx, SignalMaintenanceDone),
+		releves: workflow.GetSignalChannel(ctx, SignalReleves),
+	}
 	var a *activities.Activities
 	end := func(reason string) (PreventiveResult, error) {
 		return PreventiveResult{Raison: reason, Cycles: st.Cycles}, nil
 	}
 	continueAsNew := func(notBefore *time.Time) (PreventiveResult, error) {
 		// Signals that arrived meanwhile: a retirement ends; the rest is re-read at the next run.
-		if retiredCh.ReceiveAsync(nil) {
+		if sigs.retired.ReceiveAsync(nil) {
 			return end(PreventiveEndRetired)
 		}
-		for freqCh.ReceiveAsync(nil) {
+		for sigs.freq.ReceiveAsync(nil) {
 		}
 		var done MaintenanceDone
-		for doneCh.ReceiveAsync(&done) {
+		for sigs.done.ReceiveAsync(&done) {
 		}
-		for relevesCh.ReceiveAsync(nil) {
+		for sigs.releves.ReceiveAsync(nil) {
 		}
 		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 			return PreventiveResult{}, err
@@ -207,47 +209,16 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			st.Prochaine, st.Ouverture = &due, &open
 		} else {
 			replan, retired := false, false
-			wait := open.Sub(workflow.Now(ctx))
-			if !calendar || wait > 0 {
-				tctx, cancel := workflow.WithCancel(ctx)
-				sel := workflow.NewSelector(ctx)
-				fired := false
+			if wait := open.Sub(workflow.Now(ctx)); !calendar || wait > 0 {
+				var timer *workflow.TimerOptions // none: no calendar date, only signals wake the cycle
 				if calendar {
-					timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{
-						Summary: fmt.Sprintf("Échéance préventive %s (ouverture %s)", due.UTC().Format(time.DateOnly), noticeTime(open))})
-					sel.AddFuture(timer, func(workflow.Future) { fired = true })
+					timer = &workflow.TimerOptions{
+						Summary: fmt.Sprintf("Échéance préventive %s (ouverture %s)", due.UTC().Format(time.DateOnly), noticeTime(open))}
 				}
-				sel.AddReceive(freqCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
-				sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
-				var done MaintenanceDone
-				gotDone := false
-				sel.AddReceive(doneCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &done); gotDone = true })
-				if usageV >= 1 {
-					// Readings: one re-read of the plan for all the signals already there.
-					sel.AddReceive(relevesCh, func(c workflow.ReceiveChannel, _ bool) {
-						c.Receive(ctx, nil)
-						for c.ReceiveAsync(nil) {
-						}
-						replan = true
-					})
-				}
-				sel.Select(ctx)
-				cancel()
-				if gotDone {
-					key := fmt.Sprintf("%s/hors-plan/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, done.Date.UTC().Format(time.RFC3339))
-					if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.RecordMaintenance, activities.RecordMaintenanceInput{
-						EquipementID: in.EquipementID, Date: done.Date, ActeurID: done.ActeurID, EventKey: key,
-					}).Get(ctx, nil); err != nil {
-						return PreventiveResult{}, err
-					}
-					replan = true
-				}
-				// Work completed on the equipment while we slept (a corrective intervention, a
-				// maintenance recorded by hand) moved derniere_maintenance: read it again before opening
-				// the occurrence, which then waits for the new due date. Versioned: runs recorded before
-				// open the occurrence at once, as they did.
-				if fired && workflow.GetVersion(ctx, recheckDueChange, workflow.DefaultVersion, 1) >= 1 {
-					replan = true
+				var err error
+				replan, retired, err = waitForDue(ctx, sigs, in.EquipementID, wait, timer, usageV >= 1)
+				if err != nil {
+					return PreventiveResult{}, err
 				}
 			}
 			if retired {
@@ -330,7 +301,7 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 			sel := workflow.NewSelector(ctx)
 			finished, retired := false, false
 			sel.AddFuture(child, func(workflow.Future) { finished = true })
-			sel.AddReceive(retiredCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
+			sel.AddReceive(sigs.retired, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
 			for !finished && !retired {
 				sel.Select(ctx)
 			}
@@ -350,4 +321,54 @@ func PreventiveMaintenanceWorkflow(ctx workflow.Context, in PreventiveInput) (Pr
 		}
 		return continueAsNew(&due)
 	}
+}
+
+// preventiveSignals are the signals a preventive cycle listens to while it waits.
+type preventiveSignals struct{ freq, retired, done, releves workflow.ReceiveChannel }
+
+// waitForDue waits for the occurrence's opening (timer, after wait; nil: no calendar date) or a
+// signal: a changed plan, readings (when listenReleves: one re-read for all those already there)
+// or a maintenance done off plan (recorded here) ask for the plan to be read again (replan); a
+// retirement ends the cycle (retired).
+func waitForDue(ctx workflow.Context, sigs preventiveSignals, equipementID int64, wait time.Duration, timer *workflow.TimerOptions,
+	listenReleves bool) (replan, retired bool, err error) {
+	tctx, cancel := workflow.WithCancel(ctx)
+	sel := workflow.NewSelector(ctx)
+	fired := false
+	if timer != nil {
+		sel.AddFuture(workflow.NewTimerWithOptions(tctx, wait, *timer), func(workflow.Future) { fired = true })
+	}
+	sel.AddReceive(sigs.freq, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); replan = true })
+	sel.AddReceive(sigs.retired, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retired = true })
+	var done MaintenanceDone
+	gotDone := false
+	sel.AddReceive(sigs.done, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &done); gotDone = true })
+	if listenReleves {
+		sel.AddReceive(sigs.releves, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, nil)
+			for c.ReceiveAsync(nil) {
+			}
+			replan = true
+		})
+	}
+	sel.Select(ctx)
+	cancel()
+	if gotDone {
+		var a *activities.Activities
+		key := fmt.Sprintf("%s/hors-plan/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, done.Date.UTC().Format(time.RFC3339))
+		if err := workflow.ExecuteLocalActivity(dbWriteOptions(ctx), a.RecordMaintenance, activities.RecordMaintenanceInput{
+			EquipementID: equipementID, Date: done.Date, ActeurID: done.ActeurID, EventKey: key,
+		}).Get(ctx, nil); err != nil {
+			return false, false, err
+		}
+		replan = true
+	}
+	// Work completed on the equipment while we slept (a corrective intervention, a maintenance
+	// recorded by hand) moved derniere_maintenance: read it again before opening the occurrence,
+	// which then waits for the new due date. Versioned: runs recorded before open the occurrence
+	// at once, as they did.
+	if fired && workflow.GetVersion(ctx, recheckDueChange, workflow.DefaultVersion, 1) >= 1 {
+		replan = true
+	}
+	return replan, retired, nil
 }
