@@ -8,7 +8,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/temporalerr"
 )
@@ -31,7 +30,7 @@ func fillDates(message string, dates map[string]time.Time, loc *time.Location) s
 	for k, t := range dates {
 		t = t.In(loc)
 		message = strings.ReplaceAll(message, "{"+k+":jour}", t.Format("02/01/2006"))
-		message = strings.ReplaceAll(message, "{"+k+"}", t.Format("02/01/2006 à 15:04")+" ("+documents.ZoneLabel(loc)+")")
+		message = strings.ReplaceAll(message, "{"+k+"}", t.Format("02/01/2006 à 15:04")+" ("+domain.ZoneLabel(loc)+")")
 	}
 	return message
 }

@@ -14,7 +14,7 @@ import (
 // details in Temporal Markdown). eq is the equipment when the caller has read it (nil: read
 // there). A name that cannot be read leaves a shorter summary, never a refused creation.
 func (s *Server) describeIntervention(ctx context.Context, numero int64, n domain.NewIntervention, eq *domain.Equipement) orchestration.Description {
-	d, err := orchestration.DescribeIntervention(ctx, s.store, s.cfg.Workflows.Timezone, numero, n, eq)
+	d, err := orchestration.DescribeIntervention(ctx, s.store, s.wf.Interventions.Location(), numero, n, eq)
 	if err != nil {
 		s.log.Warn("workflow summary incomplete", zap.Int64("intervention_id", numero), zap.Error(err))
 	}

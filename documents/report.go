@@ -89,18 +89,6 @@ func reportLocation(d ReportData) *time.Location {
 	return time.UTC
 }
 
-// ZoneLabel names a time zone as people read it ("heure de Casablanca"); another zone reads as
-// its IANA name.
-func ZoneLabel(loc *time.Location) string {
-	switch loc.String() {
-	case "Africa/Casablanca":
-		return "heure de Casablanca"
-	case "Europe/Paris":
-		return "heure de Paris"
-	}
-	return loc.String()
-}
-
 // RenderReport draws the report as a PDF (A4, French). Text goes through fpdf's cp1252
 // translator, which covers French accents.
 func RenderReport(d ReportData) ([]byte, error) {
@@ -131,7 +119,7 @@ func RenderReport(d ReportData) ([]byte, error) {
 	pdf.SetFont("Helvetica", "", 12)
 	pdf.CellFormat(0, 7, tr(fmt.Sprintf("n°%d — %s", d.InterventionID, d.Titre)), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 9)
-	pdf.CellFormat(0, 6, tr("Généré le "+d.GeneratedAt.In(loc).Format("02/01/2006 15:04")+" — dates en "+ZoneLabel(loc)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 6, tr("Généré le "+d.GeneratedAt.In(loc).Format("02/01/2006 15:04")+" — dates en "+domain.ZoneLabel(loc)), "", 1, "L", false, 0, "")
 	pdf.Ln(3)
 
 	section := func(title string) {

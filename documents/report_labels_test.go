@@ -3,6 +3,8 @@ package documents
 import (
 	"testing"
 	"time"
+
+	"github.com/mifmaroc/mif/domain"
 )
 
 // TestReportChangesReadInFrench: the report's timeline writes statut, priorité and type with
@@ -19,8 +21,8 @@ func TestReportChangesReadInFrench(t *testing.T) {
 	if got != want {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
-	if ZoneLabel(loc) != "heure de Casablanca" {
-		t.Fatal(ZoneLabel(loc))
+	if domain.ZoneLabel(loc) != "heure de Casablanca" {
+		t.Fatal(domain.ZoneLabel(loc))
 	}
 	if _, err := RenderReport(ReportData{InterventionID: 1, Titre: "t", Location: loc, Timeline: []TimelineEntry{
 		{Date: time.Now(), Action: "assignation", Changements: `{"statut": {"ancien": "ouverte", "nouveau": "planifiee"}}`}}}); err != nil {

@@ -89,14 +89,19 @@ func InterventionSummary(numero int64, titre string, p Priorite, equipement, cli
 // zoneLabels names the time zones people read; another zone reads as its IANA name.
 var zoneLabels = map[string]string{"Africa/Casablanca": "heure de Casablanca", "UTC": "UTC", "Europe/Paris": "heure de Paris"}
 
+// ZoneLabel is how people read a time zone's name ("heure de Casablanca"); another zone reads as
+// its IANA name.
+func ZoneLabel(loc *time.Location) string {
+	if label, ok := zoneLabels[loc.String()]; ok {
+		return label
+	}
+	return loc.String()
+}
+
 // LocalTime writes t in loc, labelled: "20/12/2024 09:00 (heure de Casablanca)" (UTC when loc is nil).
 func LocalTime(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	label, ok := zoneLabels[loc.String()]
-	if !ok {
-		label = loc.String()
-	}
-	return t.In(loc).Format("02/01/2006 15:04") + " (" + label + ")"
+	return t.In(loc).Format("02/01/2006 15:04") + " (" + ZoneLabel(loc) + ")"
 }

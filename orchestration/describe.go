@@ -7,18 +7,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mifmaroc/mif/documents"
 	"github.com/mifmaroc/mif/domain"
 	"github.com/mifmaroc/mif/storage"
 )
 
 // DescribeIntervention is what a manager reads of an intervention's workflow in the Temporal Web
 // UI: the summary line (n° — titre — priorité — équipement — client) and details in Temporal
-// Markdown, with the deadline in the planning's time zone (timezone, MIF_PLANNING_TIMEZONE),
+// Markdown, with the deadline in the planning's time zone (loc, MIF_PLANNING_TIMEZONE),
 // labelled. eq is the equipment when the caller has read it already (nil: read here). A name
 // that cannot be read leaves a shorter description and is returned as err with it: never a
 // refused start. The API describes a creation with it, the outbox relay a start it makes later.
-func DescribeIntervention(ctx context.Context, st *storage.Store, timezone string, numero int64, n domain.NewIntervention, eq *domain.Equipement) (Description, error) {
+func DescribeIntervention(ctx context.Context, st *storage.Store, loc *time.Location, numero int64, n domain.NewIntervention, eq *domain.Equipement) (Description, error) {
 	var errs []error
 	if eq == nil {
 		e, err := st.GetEquipement(ctx, n.EquipementID)
@@ -47,7 +46,7 @@ func DescribeIntervention(ctx context.Context, st *storage.Store, timezone strin
 		fmt.Fprintf(&b, "- Client : %s\n", client)
 	}
 	if n.DateLimite != nil {
-		fmt.Fprintf(&b, "- Date limite : %s\n", LocalTime(timezone, *n.DateLimite))
+		fmt.Fprintf(&b, "- Date limite : %s\n", domain.LocalTime(*n.DateLimite, loc))
 	}
 	if n.CreateurID != nil {
 		if u, err := st.GetUser(ctx, *n.CreateurID); err == nil {
@@ -60,15 +59,4 @@ func DescribeIntervention(ctx context.Context, st *storage.Store, timezone strin
 		Summary: domain.InterventionSummary(numero, n.Titre, n.Priorite, eq.Nom, client),
 		Details: b.String(),
 	}, errors.Join(errs...)
-}
-
-// LocalTime writes a date as people read it: in the platform's time zone (MIF_PLANNING_TIMEZONE;
-// UTC when it cannot be loaded), labelled the way the e-mails and the PDF report label it:
-// "20/12/2026 09:00 (heure de Casablanca)".
-func LocalTime(timezone string, t time.Time) string {
-	loc, err := time.LoadLocation(timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("02/01/2006 15:04") + " (" + documents.ZoneLabel(loc) + ")"
 }

@@ -31,9 +31,13 @@ type Interventions struct {
 	// wait bounds every call (MIF_WORKFLOW_WAIT): past it the caller gets context.DeadlineExceeded
 	// (temporalerr.Unavailable), never a request held until the HTTP server drops it.
 	wait time.Duration
-	// timezone is MIF_PLANNING_TIMEZONE, for the dates of the descriptions the outbox relay writes.
-	timezone string
+	// location is MIF_PLANNING_TIMEZONE (UTC when it cannot be loaded; config validates it), for
+	// the dates of the descriptions and of the workflows' timer names.
+	location *time.Location
 }
+
+// Location is MIF_PLANNING_TIMEZONE, loaded once: the zone the workflows' descriptions are in.
+func (i *Interventions) Location() *time.Location { return i.location }
 
 // bound limits ctx to the configured wait (none when unset: the CLI and tests that build the
 // type directly wait as long as their own context allows).

@@ -60,8 +60,12 @@ type Client struct {
 // NewClient builds the Client over a connected Temporal client, for the task queue of cfg.
 func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 	tq := cfg.Temporal.TaskQueue
+	loc, err := time.LoadLocation(cfg.Workflows.Timezone)
+	if err != nil { // validated at start-up
+		loc = time.UTC
+	}
 	return &Client{
-		Interventions: &Interventions{c: c, taskQueue: tq, wait: cfg.Temporal.WorkflowWait, timezone: cfg.Workflows.Timezone},
+		Interventions: &Interventions{c: c, taskQueue: tq, wait: cfg.Temporal.WorkflowWait, location: loc},
 		Preventive:    &PreventiveCycles{c: c, taskQueue: tq},
 		Planning:      &Planning{c: c, taskQueue: tq},
 		KeyRotation:   &KeyRotation{c: c, taskQueue: tq},
@@ -79,9 +83,7 @@ func NewClient(c client.Client, cfg *config.Config, log *zap.Logger) *Client {
 // for the first worker the process starts.
 func (c *Client) NewWorker(acts *activities.Activities) worker.Worker {
 	worker.SetStickyWorkflowCacheSize(c.sizing.CacheSize)
-	if loc, err := time.LoadLocation(c.Interventions.timezone); err == nil { // validated at start-up
-		workflows.SetTimerZone(loc)
-	}
+	workflows.SetTimerZone(c.Interventions.location)
 	return newWorker(c.temporal, c.taskQueue, acts, worker.Options{
 		MaxConcurrentWorkflowTaskExecutionSize:  c.sizing.WorkflowTasks,
 		MaxConcurrentActivityExecutionSize:      c.sizing.Activities,

@@ -24,7 +24,7 @@ func RunOutboxRelay(ctx context.Context, store *storage.Store, in *Interventions
 			n, err := store.RelayOutbox(ctx, outboxBatch, in.settle(), func(e storage.OutboxEntry) error {
 				// The API's start described the workflow; this later one describes it again from
 				// the rows (same summary and details), nothing more stored in the outbox.
-				desc, err := DescribeIntervention(ctx, store, in.timezone, e.InterventionID, e.Intervention, nil)
+				desc, err := DescribeIntervention(ctx, store, in.location, e.InterventionID, e.Intervention, nil)
 				if err != nil {
 					log.Warn("outbox: workflow summary incomplete", zap.Int64("intervention_id", e.InterventionID), zap.Error(err))
 				}
